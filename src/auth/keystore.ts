@@ -1,0 +1,120 @@
+/**
+ * Resolves a presented secret to a key record. Config keys are indexed by digest;
+ * generated keys by their id, with the digest compared in constant time. DB keys are
+ * kept in memory and refreshed in the background, so lookup never waits on the database
+ * except for a key created after the last refresh.
+ */
+import { eq } from 'drizzle-orm'
+import type { Config, Limits } from '../config/schema'
+import type { Db } from '../db/client'
+import { apiKeys } from '../db/schema'
+import { digestsEqual, MAX_KEY_LENGTH, parseKeyId, sha256Hex } from './key-format'
+import type { KeyRecord } from './principal'
+
+export type KeyLookup =
+  | { ok: true; key: KeyRecord }
+  | { ok: false; reason: 'unknown' | 'expired' | 'too_long' }
+
+const NANOS = 1e9
+type KeyRow = typeof apiKeys.$inferSelect
+
+export class KeyStore {
+  private byDigest = new Map<string, KeyRecord>()
+  private dbById = new Map<string, KeyRecord>()
+  private refreshTimer: ReturnType<typeof setInterval> | undefined
+
+  constructor(
+    private readonly db: Db,
+    config: Config,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.setConfig(config)
+  }
+
+  /** Replaces the config keys (on start and on reload). */
+  setConfig(config: Config): void {
+    const m = new Map<string, KeyRecord>()
+    for (const k of config.keys) {
+      const digest = k.key_sha256?.toLowerCase() ?? (k.key ? sha256Hex(k.key) : undefined)
+      if (!digest) continue
+      m.set(digest, {
+        id: k.id,
+        name: k.name,
+        project: k.project,
+        user: k.user,
+        sha256: digest,
+        providers: k.providers,
+        models: k.models,
+        expiresAt: k.expires ? Date.parse(k.expires) : undefined,
+        limits: k.limits,
+        source: 'config',
+      })
+    }
+    this.byDigest = m
+  }
+
+  /** Loads every DB key; call once at start, then every `intervalMs`. */
+  async refresh(): Promise<void> {
+    const rows = await this.db.select().from(apiKeys)
+    const m = new Map<string, KeyRecord>()
+    for (const r of rows) m.set(r.id, fromRow(r))
+    this.dbById = m
+  }
+
+  startRefreshing(intervalMs = 5000): void {
+    this.refreshTimer = setInterval(() => void this.refresh().catch(() => {}), intervalMs)
+    this.refreshTimer.unref?.()
+  }
+
+  stop(): void {
+    if (this.refreshTimer) clearInterval(this.refreshTimer)
+  }
+
+  async lookup(secret: string): Promise<KeyLookup> {
+    if (secret.length > MAX_KEY_LENGTH) return { ok: false, reason: 'too_long' }
+    const digest = sha256Hex(secret)
+    let key = this.byDigest.get(digest)
+    if (key && !digestsEqual(key.sha256, digest)) key = undefined
+    if (!key) {
+      const id = parseKeyId(secret)
+      if (id) {
+        let rec = this.dbById.get(id)
+        if (!rec) {
+          // Created after the last refresh (e.g. by the CLI a moment ago).
+          const [row] = await this.db.select().from(apiKeys).where(eq(apiKeys.id, id)).limit(1)
+          if (row) this.dbById.set(id, (rec = fromRow(row)))
+        }
+        if (rec && digestsEqual(rec.sha256, digest)) key = rec
+      }
+    }
+    // Unknown and revoked keys get the same answer, so a probe learns nothing.
+    if (!key || key.revokedAt !== undefined) return { ok: false, reason: 'unknown' }
+    if (key.expiresAt !== undefined && key.expiresAt <= this.now()) return { ok: false, reason: 'expired' }
+    return { ok: true, key }
+  }
+}
+
+function nanosToUsd(n: number | null): number | undefined {
+  return n === null ? undefined : n / NANOS
+}
+
+export function fromRow(r: KeyRow): KeyRecord {
+  const limits: Limits = {}
+  if (r.limitDailyNanos !== null) limits.daily = nanosToUsd(r.limitDailyNanos)
+  if (r.limitWeeklyNanos !== null) limits.weekly = nanosToUsd(r.limitWeeklyNanos)
+  if (r.limitMonthlyNanos !== null) limits.monthly = nanosToUsd(r.limitMonthlyNanos)
+  if (r.limitTotalNanos !== null) limits.total = nanosToUsd(r.limitTotalNanos)
+  return {
+    id: r.id,
+    name: r.name ?? undefined,
+    project: r.project,
+    user: r.user ?? undefined,
+    sha256: r.keySha256,
+    providers: r.providers ?? undefined,
+    models: r.models ?? undefined,
+    expiresAt: r.expiresAt ?? undefined,
+    revokedAt: r.revokedAt ?? undefined,
+    limits,
+    source: 'db',
+  }
+}

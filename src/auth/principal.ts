@@ -1,0 +1,23 @@
+/** Who is calling: the key, its project and its user, with their allow-lists and limits. */
+import type { Limits } from '../config/schema'
+
+export interface KeyRecord {
+  id: string
+  name?: string
+  project: string
+  user?: string
+  /** SHA-256 of the secret, hex. */
+  sha256: string
+  providers?: string[]
+  models?: string[]
+  expiresAt?: number
+  revokedAt?: number
+  limits?: Limits
+  source: 'config' | 'db'
+}
+
+/** Compiles `gpt-5*`-style globs once per key. */
+export function globMatcher(globs: string[]): (s: string) => boolean {
+  const res = globs.map((g) => new RegExp(`^${g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`))
+  return (s) => res.some((r) => r.test(s))
+}

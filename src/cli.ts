@@ -1,0 +1,40 @@
+#!/usr/bin/env bun
+/** The `tollgate` command: serve | check-config | keys | logs | version. */
+import { defineCommand, runMain } from 'citty'
+import { ConfigError, loadConfigFile } from './config/load'
+import { configArg, configPath } from './cli/shared'
+import { serveCommand } from './cli/serve'
+import { keysCommand } from './cli/keys'
+import { logsCommand } from './cli/logs'
+import { NAME, VERSION } from './version'
+
+const checkConfig = defineCommand({
+  meta: { name: 'check-config', description: 'Validate config.toml; prints every problem with its TOML path' },
+  args: { ...configArg },
+  async run({ args }) {
+    const path = configPath(args.config)
+    try {
+      const loaded = await loadConfigFile(path)
+      for (const w of loaded.warnings) console.log(`warning: ${w}`)
+      console.log(`${path}: ok`)
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e
+      console.error(e.message)
+      process.exit(2)
+    }
+  },
+})
+
+const version = defineCommand({
+  meta: { name: 'version', description: 'Print the version' },
+  run() {
+    console.log(`${NAME} ${VERSION}`)
+  },
+})
+
+export const main = defineCommand({
+  meta: { name: NAME, version: VERSION, description: 'Self-hosted AI gateway' },
+  subCommands: { serve: serveCommand, 'check-config': checkConfig, keys: keysCommand, logs: logsCommand, version },
+})
+
+if (import.meta.main) await runMain(main)

@@ -1,0 +1,133 @@
+/** Reads config.toml: TOML → interpolation → defaults → TypeBox validation → cross-checks. */
+import { readFile } from 'node:fs/promises'
+import { Value, type ValueError } from '@sinclair/typebox/value'
+import { Config } from './schema'
+import { interpolate, type InterpolationProblem } from './interpolate'
+
+export interface LoadedConfig {
+  config: Config
+  path: string
+  /** Non-fatal notes, e.g. a provider disabled because its key is empty. */
+  warnings: string[]
+}
+
+export class ConfigError extends Error {
+  readonly code = 'config_invalid'
+  constructor(
+    readonly path: string,
+    readonly problems: InterpolationProblem[],
+  ) {
+    super(`${path}: ${problems.length} problem(s)\n` + problems.map((p) => `  ${p.path || '(root)'}: ${p.message}`).join('\n'))
+  }
+}
+
+export async function loadConfigFile(path: string, env = process.env): Promise<LoadedConfig> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (e) {
+    throw new ConfigError(path, [{ path: '', message: `cannot read config file (${(e as NodeJS.ErrnoException).code})` }])
+  }
+  return parseConfig(text, path, env)
+}
+
+export async function parseConfig(text: string, path = 'config.toml', env: Record<string, string | undefined> = process.env): Promise<LoadedConfig> {
+  let raw: unknown
+  try {
+    raw = Bun.TOML.parse(text)
+  } catch (e) {
+    throw new ConfigError(path, [{ path: '', message: `TOML syntax: ${(e as Error).message}` }])
+  }
+  const problems: InterpolationProblem[] = []
+  const interpolated = await interpolate(raw, env, problems)
+  const withDefaults = Value.Default(Config, Value.Clone(interpolated)) as unknown
+  for (const e of Value.Errors(Config, withDefaults)) problems.push({ path: toTomlPath(e.path), message: describe(e) })
+  if (problems.length) throw new ConfigError(path, dedupe(problems))
+  const config = withDefaults as Config
+  const warnings: string[] = []
+  crossCheck(config, problems, warnings)
+  if (problems.length) throw new ConfigError(path, problems)
+  return { config, path, warnings }
+}
+
+/** `/providers/2/api` → `providers[2].api` */
+export function toTomlPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, seg) => (/^\d+$/.test(seg) ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), '')
+}
+
+function describe(e: ValueError): string {
+  const literals = (e.schema.anyOf as { const?: unknown }[] | undefined)?.map((s) => s.const)
+  if (literals && literals.every((l) => l !== undefined)) {
+    return `expected one of ${literals.join(' | ')}, got ${JSON.stringify(e.value)}`
+  }
+  if (e.message.startsWith('Unexpected property')) return 'unknown key'
+  return `${e.message.charAt(0).toLowerCase()}${e.message.slice(1)}${e.value === undefined ? '' : `, got ${JSON.stringify(e.value)}`}`
+}
+
+function dedupe(ps: InterpolationProblem[]): InterpolationProblem[] {
+  const seen = new Set<string>()
+  return ps.filter((p) => {
+    const k = `${p.path}\0${p.message}`
+    if (seen.has(k)) return false
+    seen.add(k)
+    return true
+  })
+}
+
+/** Checks that need the whole file: unique ids, references, key secrets. */
+function crossCheck(c: Config, problems: InterpolationProblem[], warnings: string[]): void {
+  const unique = (list: { id: string }[], section: string) => {
+    const seen = new Map<string, number>()
+    list.forEach((x, i) => {
+      if (seen.has(x.id)) problems.push({ path: `${section}[${i}].id`, message: `duplicate id "${x.id}" (also ${section}[${seen.get(x.id)}])` })
+      else seen.set(x.id, i)
+    })
+    return seen
+  }
+  const providers = unique(c.providers, 'providers')
+  const projects = unique(c.projects, 'projects')
+  const users = unique(c.users, 'users')
+  unique(c.keys, 'keys')
+
+  const checkProviders = (list: string[] | undefined, path: string) =>
+    list?.forEach((p, i) => {
+      if (!providers.has(p)) problems.push({ path: `${path}[${i}]`, message: `unknown provider "${p}"` })
+    })
+
+  c.providers.forEach((p, i) => {
+    if (p.enabled === false) warnings.push(`provider ${p.id} is disabled (enabled = false)`)
+    else if (needsApiKey(p.api) && !p.api_key) {
+      p.enabled = false
+      warnings.push(`provider ${p.id} is disabled: providers[${i}].api_key is empty`)
+    }
+  })
+  c.projects.forEach((p, i) => checkProviders(p.providers, `projects[${i}].providers`))
+  c.users.forEach((u, i) =>
+    u.projects?.forEach((p, j) => {
+      if (!projects.has(p)) problems.push({ path: `users[${i}].projects[${j}]`, message: `unknown project "${p}"` })
+    }),
+  )
+  c.keys.forEach((k, i) => {
+    if (!projects.has(k.project)) problems.push({ path: `keys[${i}].project`, message: `unknown project "${k.project}"` })
+    if (k.user !== undefined && !users.has(k.user)) problems.push({ path: `keys[${i}].user`, message: `unknown user "${k.user}"` })
+    checkProviders(k.providers, `keys[${i}].providers`)
+    if (k.key !== undefined && k.key_sha256 !== undefined) {
+      problems.push({ path: `keys[${i}]`, message: 'set either key or key_sha256, not both' })
+    } else if (!k.key && !k.key_sha256) {
+      if (k.key === '') warnings.push(`key ${k.id} is disabled: keys[${i}].key is empty`)
+      else problems.push({ path: `keys[${i}]`, message: 'a key needs key or key_sha256' })
+    } else if (k.key && k.key.length > 256) {
+      problems.push({ path: `keys[${i}].key`, message: 'a gateway key is at most 256 characters' })
+    }
+    if (k.expires && Number.isNaN(Date.parse(k.expires))) problems.push({ path: `keys[${i}].expires`, message: 'not a date-time' })
+  })
+}
+
+/** Apis whose credential is an API key (the others bring their own credential fields). */
+function needsApiKey(api: string): boolean {
+  return api === 'openai' || api === 'anthropic' || api === 'groq' || api === 'gemini'
+}

@@ -1,0 +1,49 @@
+/**
+ * Migrations embedded in the source (and so in the compiled binary), applied with
+ * drizzle's own bookkeeping table. drizzle's file-based migrator reads a folder at run
+ * time, which a single executable does not have. Add one import per generated file.
+ */
+import { createHash } from 'node:crypto'
+import { sql } from 'drizzle-orm'
+import type { LibSQLDatabase } from 'drizzle-orm/libsql'
+import journal from '../../drizzle/meta/_journal.json'
+import m0000 from '../../drizzle/0000_init.sql' with { type: 'text' }
+
+export const EMBEDDED_SQL: Record<string, string> = {
+  '0000_init': m0000,
+}
+
+export interface Migration {
+  tag: string
+  statements: string[]
+  createdAt: number
+  hash: string
+}
+
+export function embeddedMigrations(): Migration[] {
+  return journal.entries.map((e) => {
+    const text = EMBEDDED_SQL[e.tag]
+    if (text === undefined) throw new Error(`migration ${e.tag} is in the journal but not embedded in src/db/migrations.ts`)
+    return {
+      tag: e.tag,
+      statements: text.split('--> statement-breakpoint').filter((s) => s.trim()),
+      createdAt: e.when,
+      hash: createHash('sha256').update(text).digest('hex'),
+    }
+  })
+}
+
+/** Applies every migration newer than the last one recorded, in one batch. Returns how many ran. */
+export async function migrate(db: LibSQLDatabase<Record<string, unknown>>): Promise<number> {
+  await db.run(sql`CREATE TABLE IF NOT EXISTS __drizzle_migrations (id INTEGER PRIMARY KEY, hash text NOT NULL, created_at numeric)`)
+  const last = await db.values<[number, string, number]>(sql`SELECT id, hash, created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 1`)
+  const lastAt = last[0] ? Number(last[0][2]) : -1
+  const pending = embeddedMigrations().filter((m) => m.createdAt > lastAt)
+  if (!pending.length) return 0
+  const stmts = pending.flatMap((m) => [
+    ...m.statements.map((s) => db.run(sql.raw(s))),
+    db.run(sql`INSERT INTO __drizzle_migrations (hash, created_at) VALUES (${m.hash}, ${m.createdAt})`),
+  ])
+  await db.batch(stmts as [ (typeof stmts)[number], ...(typeof stmts)[number][] ])
+  return pending.length
+}

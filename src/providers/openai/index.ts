@@ -1,0 +1,17 @@
+/** OpenAI: Chat Completions, Responses, embeddings and everything else under the same base. */
+import type { ProviderApi } from '../types'
+import { openAiErrorShape, openAiErrorEvent } from './errors'
+import { OPENAI_BASE_URL, prepareOpenAi } from './upstream'
+import { openAiJsonUsage, openAiStreamUsage } from './usage'
+
+export const openAiApi: ProviderApi = {
+  api: 'openai',
+  aliases: ['openai', 'chat', 'openai-chat', 'responses', 'openai-responses'],
+  defaultBaseUrl: OPENAI_BASE_URL,
+  pricingProvider: 'openai',
+  errors: openAiErrorShape,
+  streamErrorEvent: openAiErrorEvent,
+  prepare: prepareOpenAi,
+  jsonUsage: openAiJsonUsage,
+  streamUsage: openAiStreamUsage,
+}

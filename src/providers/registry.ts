@@ -1,0 +1,27 @@
+/** Every provider API plugin, by its config `api` name. Add a new api here. */
+import type { ErrorShape } from '../errors'
+import type { ProviderApi } from './types'
+import { openAiApi } from './openai'
+import { anthropicApi } from './anthropic'
+import { groqApi } from './groq'
+
+export const PROVIDER_APIS: Record<string, ProviderApi> = {
+  [openAiApi.api]: openAiApi,
+  [anthropicApi.api]: anthropicApi,
+  [groqApi.api]: groqApi,
+}
+
+export function providerApi(api: string): ProviderApi | undefined {
+  return PROVIDER_APIS[api]
+}
+
+/**
+ * The error shape for a request whose route is unknown: by route name first, then by
+ * the headers the provider's SDK sends. OpenAI's is the lingua franca otherwise.
+ */
+export function shapeFor(routeName: string, headers: Headers): ErrorShape {
+  for (const api of Object.values(PROVIDER_APIS)) if (api.aliases.includes(routeName)) return api.errors
+  if (headers.has('anthropic-version') || headers.has('x-api-key')) return anthropicApi.errors
+  for (const api of Object.values(PROVIDER_APIS)) if (api.matchesHeaders?.(headers)) return api.errors
+  return openAiApi.errors
+}

@@ -1,0 +1,88 @@
+/**
+ * The contract every provider API plugin fulfils. The core (proxy/, auth/, log/)
+ * knows only this interface; each folder under providers/ implements it for one
+ * wire format, with its upstream URL and auth, its usage readers and its error shape.
+ */
+import type { ErrorShape } from '../errors'
+import type { ProviderConfig } from '../config/schema'
+
+/** Token usage in genai-prices' vocabulary (input_tokens includes cached input). */
+export type TokenUsage = Record<string, number | undefined>
+
+export interface ReportedUsage {
+  /** Normalised counts, ready for pricing. */
+  tokens: TokenUsage
+  /** The usage object exactly as the provider reported it (stored in the request log). */
+  raw: unknown
+  /** Model the provider says answered, when it says. */
+  model?: string
+}
+
+/** What the core learned about an incoming request before it goes upstream. */
+export interface InboundRequest {
+  method: string
+  /** Path after the route segment, without leading slash, still URL-encoded. e.g. `v1/messages`. */
+  path: string
+  /** Raw query string including `?`, or ''. */
+  search: string
+  headers: Headers
+  /** The raw body bytes as the client sent them (null for GET/HEAD). */
+  body: Uint8Array | null
+  /** Parsed JSON body, when the body is JSON; never re-serialised unless the api must change it. */
+  json: Record<string, unknown> | undefined
+}
+
+/** What a plugin hands back for the core to send upstream. */
+export interface UpstreamRequest {
+  url: string
+  method: string
+  /** Provider credential and provider-specific headers; the core adds the allow-listed client headers. */
+  headers: Record<string, string>
+  body: Uint8Array | string | null
+  /** Requested model, for allow-lists, logs and pricing. */
+  model: string | undefined
+  /** Whether the client asked for a stream. */
+  stream: boolean
+  /** genai-prices usage-extractor flavour for this operation. */
+  flavor: string
+  /** Operation name for telemetry (chat, embeddings, …). */
+  operation: string
+}
+
+/** Reads usage from a stream, one parsed event at a time. */
+export interface StreamUsageReader {
+  /** One SSE event (event name and data text); for AWS event-streams, the decoded payload. */
+  event(name: string | undefined, data: string): void
+  /** Called once at the end; returns what was reported, if anything. */
+  result(): ReportedUsage | undefined
+}
+
+/** Turns network chunks of a streamed body into events for a usage reader. */
+export interface StreamDecoder {
+  push(chunk: Uint8Array): void
+  /** The body ended (normally or not); flush anything pending. */
+  end(): void
+}
+
+export interface ProviderApi {
+  /** Value of `api` in config. */
+  readonly api: string
+  /** Route names that reach the first provider of this api when no provider or group has that id. */
+  readonly aliases: readonly string[]
+  readonly defaultBaseUrl: string
+  /** genai-prices provider id. */
+  readonly pricingProvider: string
+  readonly errors: ErrorShape
+  /** How streamed responses are framed; SSE when absent (AWS event-stream for Bedrock). */
+  streamDecoder?(reader: StreamUsageReader): StreamDecoder
+  /** Builds the upstream request, or throws a GatewayError for a request this api cannot serve. */
+  prepare(req: InboundRequest, provider: ProviderConfig): Promise<UpstreamRequest> | UpstreamRequest
+  /** One well-formed error event that ends a stream the gateway must cut (stall, upstream failure). */
+  streamErrorEvent?(error: import('../errors').GatewayError): string
+  /** Whether a request's headers mark it as this api's SDK (to pick an error shape for an unknown route). */
+  matchesHeaders?(headers: Headers): boolean
+  /** Usage from a complete JSON response body. */
+  jsonUsage(body: unknown, flavor: string): ReportedUsage | undefined
+  /** A fresh usage reader for one streamed response. */
+  streamUsage(flavor: string): StreamUsageReader
+}

@@ -1,0 +1,44 @@
+/** Reads a request body with a hard size cap, before anything goes upstream. */
+import { InvalidRequestError, PayloadTooLargeError } from '../errors'
+
+export async function readBody(request: Request, limit: number): Promise<Uint8Array | null> {
+  if (request.method === 'GET' || request.method === 'HEAD' || !request.body) return null
+  const declared = Number(request.headers.get('content-length') ?? NaN)
+  if (declared > limit) throw new PayloadTooLargeError(limit)
+  const chunks: Uint8Array[] = []
+  let size = 0
+  const reader = request.body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      void reader.cancel().catch(() => {})
+      throw new PayloadTooLargeError(limit)
+    }
+    chunks.push(value)
+  }
+  if (chunks.length === 1) return chunks[0]!
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const c of chunks) {
+    out.set(c, at)
+    at += c.byteLength
+  }
+  return out
+}
+
+/** Parses a JSON body that the gateway must read (model, stream). Non-JSON content types are not read. */
+export function inspectJson(body: Uint8Array | null, contentType: string | null): Record<string, unknown> | undefined {
+  if (!body || body.byteLength === 0) return undefined
+  const isJson = contentType ? contentType.includes('json') : body[0] === 0x7b
+  if (!isJson) return undefined
+  let v: unknown
+  try {
+    v = JSON.parse(new TextDecoder().decode(body))
+  } catch {
+    throw new InvalidRequestError('Request body is not valid JSON.', 'invalid_json')
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new InvalidRequestError('Request body must be a JSON object.', 'invalid_json')
+  return v as Record<string, unknown>
+}

@@ -1,0 +1,62 @@
+/**
+ * The route table: the first path segment names a provider id, or an api alias
+ * (`openai`, `chat`, `anthropic`, …) that reaches the first provider of that api.
+ * Routing groups (several targets with failover) resolve through the same table.
+ */
+import type { Config, ProviderConfig } from '../config/schema'
+import type { ProviderApi } from '../providers/types'
+import { providerApi } from '../providers/registry'
+
+export interface RouteTarget {
+  provider: ProviderConfig
+  api: ProviderApi
+  priority: number
+  weight: number
+}
+
+export interface Route {
+  name: string
+  targets: RouteTarget[]
+  /** The error shape clients of this route speak (its first target's). */
+  api: ProviderApi
+}
+
+export class RouteTable {
+  private readonly routes = new Map<string, Route>()
+
+  constructor(config: Config) {
+    const target = (p: ProviderConfig): RouteTarget | undefined => {
+      const api = providerApi(p.api)
+      return api && { provider: p, api, priority: 0, weight: 1 }
+    }
+    // Aliases first, so a provider id of the same name overrides an alias.
+    for (const p of config.providers) {
+      const t = target(p)
+      if (!t) continue
+      for (const alias of t.api.aliases) {
+        const existing = this.routes.get(alias)
+        // The first enabled provider of an api owns its aliases.
+        if (!existing || (existing.targets[0]!.provider.enabled === false && p.enabled !== false)) {
+          this.routes.set(alias, { name: alias, targets: [t], api: t.api })
+        }
+      }
+    }
+    for (const p of config.providers) {
+      const t = target(p)
+      if (t) this.routes.set(p.id, { name: p.id, targets: [t], api: t.api })
+    }
+  }
+
+  /** Adds or replaces a route (routing groups take precedence over providers and aliases). */
+  set(route: Route): void {
+    this.routes.set(route.name, route)
+  }
+
+  get(name: string): Route | undefined {
+    return this.routes.get(name)
+  }
+
+  names(): string[] {
+    return [...this.routes.keys()]
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Serving: listen, print the start-up line, and shut down gracefully on SIGTERM/SIGINT
+ * (stop accepting, let requests and streams finish within the grace period, flush, exit 0).
+ */
+import type { Gateway } from './gateway'
+import { describeDatabaseUrl } from './db/client'
+import { VERSION } from './version'
+
+export interface Listening {
+  url: string
+  port: number
+  stop(): Promise<void>
+}
+
+export function parseListen(listen: string): { hostname: string; port: number } {
+  const at = listen.lastIndexOf(':')
+  const hostname = listen.slice(0, at).replace(/^\[|\]$/g, '') || '0.0.0.0'
+  return { hostname, port: Number(listen.slice(at + 1)) }
+}
+
+export function listen(gw: Gateway, address: string, configPath: string): Listening {
+  const { hostname, port } = parseListen(address)
+  gw.app.listen({
+    hostname,
+    port,
+    // Two instances must never share a port silently.
+    reusePort: false,
+    // The proxy enforces its own (smaller) limit with a native 413; this is the hard stop.
+    maxRequestBodySize: gw.config.server.max_body_bytes + 1024 * 1024,
+    idleTimeout: 120,
+  })
+  const server = gw.app.server!
+  const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${server.port}`
+  const enabled = gw.config.providers.filter((p) => p.enabled !== false).map((p) => p.id)
+  const disabled = gw.config.providers.filter((p) => p.enabled === false).map((p) => p.id)
+  console.log(
+    `tollgate ${VERSION} listening on ${url} · config ${configPath} · database ${describeDatabaseUrl(gw.database.url)} · ` +
+      `providers enabled: ${enabled.join(', ') || 'none'} · disabled: ${disabled.join(', ') || 'none'}`,
+  )
+  let stopping: Promise<void> | undefined
+  return {
+    url,
+    port: server.port!,
+    stop: () => (stopping ??= shutdown(gw, gw.config.server.shutdown_grace_seconds * 1000)),
+  }
+}
+
+async function shutdown(gw: Gateway, graceMs: number): Promise<void> {
+  const server = gw.app.server
+  // Stop accepting; connections already open keep going.
+  await server?.stop(false)
+  const deadline = Date.now() + graceMs
+  while (gw.proxy.inflight > 0 && Date.now() < deadline) await Bun.sleep(50)
+  if (gw.proxy.inflight > 0) {
+    console.log(`shutdown: grace period over with ${gw.proxy.inflight} request(s) still open; closing them`)
+    await server?.stop(true)
+  }
+  await gw.close()
+}
+
+/** SIGTERM and SIGINT both drain and exit 0; a second signal exits at once. */
+export function handleSignals(stop: () => Promise<void>): void {
+  let signalled = false
+  const onSignal = (sig: string) => {
+    if (signalled) process.exit(1)
+    signalled = true
+    console.log(`${sig}: draining in-flight requests`)
+    stop().then(
+      () => process.exit(0),
+      (e) => {
+        console.error(`shutdown failed: ${(e as Error).message}`)
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGTERM', () => onSignal('SIGTERM'))
+  process.on('SIGINT', () => onSignal('SIGINT'))
+}
