@@ -67,6 +67,7 @@ export class Proxy {
       status: 0,
       durationMs: 0,
     }
+    for (const h of this.deps.hooks) h.start && safely(() => h.start!(request, record))
     let forwarded = false
     try {
       const key = await authenticate(request.headers, this.deps.keys)
@@ -134,24 +135,32 @@ export class Proxy {
       this.emit(ctx, record)
     }
 
+    const attempt = { n: 1, provider: target.provider, url: upstream.url, headers: upstreamHeaders(request.headers, upstream.headers, upstream.stream) }
+    const attemptEnds = this.deps.hooks.map((h) => h.attempt?.(ctx, attempt)).filter((f) => typeof f === 'function')
+    const endAttempt = (status: number, error?: string) => {
+      for (const f of attemptEnds) safely(() => f({ status, error, failedOver: false }))
+    }
     let res: Response
     try {
       res = await fetch(upstream.url, {
         method: upstream.method,
-        headers: upstreamHeaders(request.headers, upstream.headers, upstream.stream),
+        headers: attempt.headers,
         body: upstream.body,
         signal: abort.signal,
         redirect: 'manual',
       })
     } catch (e) {
       if (abort.signal.aborted) {
+        endAttempt(0, 'client_disconnected')
         finish(499, 'client_disconnected')
         return new Response(null, { status: 499 })
       }
       const err = new UpstreamError(`Provider "${target.provider.id}" could not be reached.`)
+      endAttempt(0, 'connect')
       finish(err.status, err.code)
       throw err
     }
+    endAttempt(res.status, res.ok ? undefined : `upstream_${res.status}`)
 
     const headers = responseHeaders(res.headers, record.id)
     const contentType = res.headers.get('content-type') ?? ''

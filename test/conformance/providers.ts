@@ -1,0 +1,60 @@
+/** How each provider's recordings map onto gateway routes; issue-specific providers add entries. */
+import { expect } from 'bun:test'
+import { CANARY } from '../support/gateway'
+import type { Interaction } from '../support/recordings'
+
+export interface ConformanceProvider {
+  folder: string
+  hosts: string[]
+  providerToml(upstreamUrl: string): string
+  env?: Record<string, string>
+  gatewayPath(x: Interaction): string
+  upstreamPath(x: Interaction): string
+  clientHeaders(x: Interaction): Record<string, string>
+  checkCredential(h: Headers): void
+  injectsStreamUsage(x: Interaction): boolean
+}
+
+const bearer = { authorization: `Bearer ${CANARY.gatewayKey}` }
+
+const openai = (folder: string): ConformanceProvider => ({
+  folder,
+  hosts: ['api.openai.com'],
+  providerToml: (u) => `[[providers]]\nid = "openai"\napi = "openai"\nbase_url = "${u}/v1"\napi_key = "${CANARY.openaiKey}"`,
+  gatewayPath: (x) => `/openai${x.pathAndQuery.replace(/^\/v1/, '')}`,
+  upstreamPath: (x) => x.pathAndQuery,
+  clientHeaders: () => bearer,
+  checkCredential: (h) => expect(h.get('authorization')).toBe(`Bearer ${CANARY.openaiKey}`),
+  injectsStreamUsage: (x) => {
+    const b = x.requestBody as { stream?: boolean; stream_options?: { include_usage?: boolean } } | undefined
+    return x.path.endsWith('/chat/completions') && b?.stream === true && b.stream_options?.include_usage !== true
+  },
+})
+
+export const CONFORMANCE_PROVIDERS: ConformanceProvider[] = [
+  openai('openai'),
+  openai('openai_responses'),
+  {
+    folder: 'anthropic',
+    hosts: ['api.anthropic.com'],
+    providerToml: (u) => `[[providers]]\nid = "anthropic"\napi = "anthropic"\nbase_url = "${u}"\napi_key = "${CANARY.anthropicKey}"`,
+    gatewayPath: (x) => `/anthropic${x.pathAndQuery}`,
+    upstreamPath: (x) => x.pathAndQuery,
+    clientHeaders: (x) => ({ 'x-api-key': CANARY.gatewayKey, 'anthropic-version': '2023-06-01', ...(x.requestHeaders['anthropic-beta'] ? { 'anthropic-beta': x.requestHeaders['anthropic-beta'][0]! } : {}) }),
+    checkCredential: (h) => {
+      expect(h.get('x-api-key')).toBe(CANARY.anthropicKey)
+      expect(h.get('authorization')).toBeNull()
+    },
+    injectsStreamUsage: () => false,
+  },
+  {
+    folder: 'groq',
+    hosts: ['api.groq.com'],
+    providerToml: (u) => `[[providers]]\nid = "groq"\napi = "groq"\nbase_url = "${u}"\napi_key = "${CANARY.groqKey}"`,
+    gatewayPath: (x) => `/groq${x.pathAndQuery}`,
+    upstreamPath: (x) => x.pathAndQuery,
+    clientHeaders: () => bearer,
+    checkCredential: (h) => expect(h.get('authorization')).toBe(`Bearer ${CANARY.groqKey}`),
+    injectsStreamUsage: () => false,
+  },
+]

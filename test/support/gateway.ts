@@ -1,0 +1,64 @@
+/** Starts a real gateway on loopback with a config written inline, on a fresh database file. */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseConfig } from '../../src/config/load'
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway'
+import { listen } from '../../src/server'
+
+export interface TestGateway {
+  url: string
+  gw: Gateway
+  dir: string
+  stop(): Promise<void>
+}
+
+/** Canary secrets: fake-looking so scanners ignore them, distinctive so leak checks find them. */
+export const CANARY = {
+  gatewayKey: 'tg-test-CANARY-gateway-key-0000000000000001',
+  openaiKey: 'sk-test-CANARY-openai-0000000000000000000001',
+  anthropicKey: 'sk-ant-test-CANARY-anthropic-00000000000001',
+  groqKey: 'gsk_test_CANARY_groq_000000000000000000001',
+}
+
+export async function startGateway(toml: string, opts: GatewayOptions & { env?: Record<string, string> } = {}): Promise<TestGateway> {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-test-'))
+  const full = `${toml}\n\n[database]\nurl = "file:${join(dir, 'test.db')}"\n\n[log]\nflush_interval_ms = 50\n`
+  const loaded = await parseConfig(full, 'test.toml', { ...process.env, ...opts.env })
+  const gw = await createGateway(loaded, opts)
+  const quiet = console.log
+  console.log = () => {}
+  const server = listen(gw, '127.0.0.1:0', 'test.toml')
+  console.log = quiet
+  return {
+    url: server.url,
+    gw,
+    dir,
+    async stop() {
+      await server.stop()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** A config with one project, one config key (the canary) and the given providers. */
+export function basicConfig(providers: string, extra = ''): string {
+  return `
+${providers}
+
+[[projects]]
+id = "default"
+
+[[users]]
+id = "alice"
+role = "admin"
+projects = ["default"]
+
+[[keys]]
+id = "test-key"
+project = "default"
+user = "alice"
+key = "${CANARY.gatewayKey}"
+${extra}
+`
+}
