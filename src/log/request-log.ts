@@ -1,88 +1,54 @@
 /**
- * The request log: rows are queued in memory and written in batches on a timer, so no
- * request ever waits on a database write. `flush()` drains the queue (shutdown, tests).
+ * The request log: one row per client request, queued in memory and written in batches by
+ * the off-thread BatchWriter, so no request ever waits on a database write.
  */
-import type { Db } from '../db/client'
-import { requestLog } from '../db/schema'
+import type { BatchWriter, TableSpec } from '../db/batch-writer'
 import type { RequestRecord, RequestSink } from '../proxy/record'
 
-const BATCH = 500
-/** Past this many queued rows (a database down for long), the oldest are dropped and counted. */
-const MAX_QUEUE = 200_000
+const REQUEST_LOG: TableSpec = {
+  verb: 'INSERT OR IGNORE INTO',
+  table: 'request_log',
+  columns: [
+    'id', 'ts', 'key_id', 'project', 'user', 'provider', 'route', 'api', 'model', 'method', 'path', 'stream', 'status',
+    'duration_ms', 'ttfb_ms', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'usage', 'cost_nanos', 'error', 'attempts',
+  ],
+}
 
 export class RequestLogWriter implements RequestSink {
-  private queue: (typeof requestLog.$inferInsert)[] = []
-  private timer: ReturnType<typeof setInterval> | undefined
-  private flushing: Promise<void> | undefined
-  dropped = 0
-  written = 0
-
-  constructor(
-    private readonly db: Db,
-    private readonly intervalMs = 500,
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => void this.flush(), this.intervalMs)
-    this.timer.unref?.()
-  }
+  constructor(private readonly writer: BatchWriter) {}
 
   record(r: RequestRecord): void {
     const t = r.usage?.tokens
-    this.queue.push({
-      id: r.id,
-      ts: r.ts,
-      keyId: r.keyId,
-      project: r.project,
-      user: r.user,
-      provider: r.provider,
-      route: r.route,
-      api: r.api,
-      model: r.usage?.model ?? r.model,
-      method: r.method,
-      path: r.path,
-      stream: r.stream,
-      status: r.status,
-      durationMs: Math.round(r.durationMs),
-      ttfbMs: r.ttfbMs === undefined ? undefined : Math.round(r.ttfbMs),
-      inputTokens: t?.input_tokens,
-      outputTokens: t?.output_tokens,
-      cacheReadTokens: t?.cache_read_tokens,
-      cacheWriteTokens: t?.cache_write_tokens,
-      usage: r.usage?.raw,
-      costNanos: r.costNanos,
-      error: r.error,
-    })
-    if (this.queue.length > MAX_QUEUE) {
-      const over = this.queue.length - MAX_QUEUE
-      this.queue.splice(0, over)
-      this.dropped += over
-    }
+    const n = (v: number | undefined) => (v === undefined ? null : v)
+    this.writer.insert(REQUEST_LOG, [
+      r.id,
+      r.ts,
+      r.keyId ?? null,
+      r.project ?? null,
+      r.user ?? null,
+      r.provider ?? null,
+      r.route ?? null,
+      r.api ?? null,
+      r.usage?.model ?? r.model ?? null,
+      r.method,
+      r.path,
+      r.stream ? 1 : 0,
+      r.status,
+      Math.round(r.durationMs),
+      r.ttfbMs === undefined ? null : Math.round(r.ttfbMs),
+      n(t?.input_tokens),
+      n(t?.output_tokens),
+      n(t?.cache_read_tokens),
+      n(t?.cache_write_tokens),
+      r.usage?.raw === undefined ? null : JSON.stringify(r.usage.raw),
+      r.costNanos ?? null,
+      r.error ?? null,
+      r.attempts?.length ? JSON.stringify(r.attempts) : null,
+    ])
   }
 
-  /** Writes everything queued so far; concurrent calls share one pass. */
+  /** Writes everything recorded so far (tests, shutdown). */
   flush(): Promise<void> {
-    this.flushing ??= this.drain().finally(() => (this.flushing = undefined))
-    return this.flushing
-  }
-
-  private async drain(): Promise<void> {
-    while (this.queue.length) {
-      const batch = this.queue.slice(0, BATCH)
-      try {
-        await this.db.insert(requestLog).values(batch).onConflictDoNothing()
-      } catch (e) {
-        // Keep the rows for the next tick; the database may be briefly locked.
-        console.error(`request log: write failed (${(e as Error).message}); will retry`)
-        return
-      }
-      this.queue.splice(0, batch.length)
-      this.written += batch.length
-    }
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer)
-    await this.flush()
+    return this.writer.flush()
   }
 }

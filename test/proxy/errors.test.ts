@@ -104,7 +104,7 @@ describe('authentication', () => {
   test('missing key: 401 in each shape', async () => {
     const r = await fetch(`${gateway.url}/openai/chat/completions`, { method: 'POST', body: '{}' })
     expect(r.status).toBe(401)
-    expect((await r.json()).error.code).toBe('invalid_api_key')
+    expect(((await r.json()) as any).error.code).toBe('invalid_api_key')
     const a = await fetch(`${gateway.url}/anthropic/v1/messages`, { method: 'POST', body: '{}' })
     expect(await a.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error' } })
   })
@@ -144,7 +144,7 @@ describe('authentication', () => {
       body: '{"model":"gpt-4o-mini","messages":[]}',
     })
     expect(r.status).toBe(400)
-    expect((await r.json()).error.code).toBe('conflicting_keys')
+    expect(((await r.json()) as any).error.code).toBe('conflicting_keys')
     const ok = await fetch(`${gateway.url}/openai/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${CANARY.gatewayKey}`, 'x-goog-api-key': CANARY.gatewayKey, 'content-type': 'application/json' },
@@ -197,7 +197,7 @@ describe('routing and bodies', () => {
   test('unknown route: 404 in the guessed shape', async () => {
     const r = await fetch(`${gateway.url}/nowhere/v1/chat`, { method: 'POST', headers: { authorization: `Bearer ${CANARY.gatewayKey}` }, body: '{}' })
     expect(r.status).toBe(404)
-    expect((await r.json()).error.code).toBe('unknown_route')
+    expect(((await r.json()) as any).error.code).toBe('unknown_route')
     const a = await fetch(`${gateway.url}/nowhere/v1/messages`, { method: 'POST', headers: { 'x-api-key': CANARY.gatewayKey, 'anthropic-version': '2023-06-01' }, body: '{}' })
     expect(await a.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error' } })
   })
@@ -206,7 +206,7 @@ describe('routing and bodies', () => {
     const r = await fetch(`${gateway.url}/groq/openai/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${CANARY.gatewayKey}` }, body: '{}' })
     expect(r.status).toBe(503)
     expect(r.headers.get('x-should-retry')).toBe('false')
-    expect((await r.json()).error.code).toBe('provider_disabled')
+    expect(((await r.json()) as any).error.code).toBe('provider_disabled')
   })
 
   test('body over the limit: 413 and the upstream is never called', async () => {

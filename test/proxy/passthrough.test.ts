@@ -253,6 +253,6 @@ describe('request log', () => {
     const id = r.headers.get('x-tollgate-request-id')!
     await gateway.gw.requestLog.flush()
     const row = (await gateway.gw.database.client.execute({ sql: 'SELECT status, error, key_id FROM request_log WHERE id = ?', args: [id] })).rows[0]!
-    expect({ ...row }).toEqual({ status: 401, error: 'invalid_api_key', key_id: null })
+    expect({ ...row } as Record<string, unknown>).toEqual({ status: 401, error: 'invalid_api_key', key_id: null })
   })
 })

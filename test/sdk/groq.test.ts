@@ -1,6 +1,7 @@
 /** The official groq-sdk, pointed at the gateway, against replayed Groq recordings. */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import Groq from 'groq-sdk'
+import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming } from 'groq-sdk/resources/chat/completions'
 import { CANARY, basicConfig, startGateway, type TestGateway } from '../support/gateway'
 import { loadCassette } from '../support/recordings'
 import { startReplayUpstream, type ReplayUpstream } from '../support/replay-upstream'
@@ -24,7 +25,7 @@ test('chat completion equals the recording', async () => {
   const c = await loadCassette('groq', 'test_groq_model_instructions')
   upstream.use(c.interactions)
   const x = c.interactions[0]!
-  const got = await client.chat.completions.create(x.requestBody as Groq.Chat.ChatCompletionCreateParamsNonStreaming)
+  const got = await client.chat.completions.create(x.requestBody as ChatCompletionCreateParamsNonStreaming)
   expect(got as unknown).toEqual(x.responseJson)
   expect(upstream.received.at(-1)!.pathAndQuery).toBe('/openai/v1/chat/completions')
 })
@@ -34,7 +35,7 @@ test('a stream yields the recorded chunks, usage in x_groq, and is logged', asyn
   upstream.use(c.interactions)
   // The second exchange of this recording is the stream that completes with usage.
   const x = c.interactions.find((i) => i.contentType.includes('event-stream') && new TextDecoder().decode(i.responseBody).includes('"usage"'))!
-  const stream = await client.chat.completions.create(x.requestBody as Groq.Chat.ChatCompletionCreateParamsStreaming)
+  const stream = await client.chat.completions.create(x.requestBody as ChatCompletionCreateParamsStreaming)
   const chunks: unknown[] = []
   for await (const ch of stream) chunks.push(ch)
   expect(chunks).toEqual(sseJson(x.responseBody))
@@ -48,7 +49,7 @@ test('an error event inside a recorded stream reaches the SDK as its APIError', 
   upstream.use(c.interactions)
   const x = c.interactions.find((i) => new TextDecoder().decode(i.responseBody).includes('"error"'))!
   const recorded = sseJson(x.responseBody)
-  const stream = await client.chat.completions.create(x.requestBody as Groq.Chat.ChatCompletionCreateParamsStreaming)
+  const stream = await client.chat.completions.create(x.requestBody as ChatCompletionCreateParamsStreaming)
   const chunks: unknown[] = []
   const err = await (async () => {
     for await (const ch of stream) chunks.push(ch)
@@ -62,7 +63,7 @@ test('a recorded 400 reaches the SDK as BadRequestError with the provider body',
   const c = await loadCassette('groq', 'test_tool_use_failed_error')
   upstream.use(c.interactions)
   const x = c.interactions.find((i) => i.status === 400)!
-  const err = await client.chat.completions.create(x.requestBody as Groq.Chat.ChatCompletionCreateParamsNonStreaming).catch((e) => e)
+  const err = await client.chat.completions.create(x.requestBody as ChatCompletionCreateParamsNonStreaming).catch((e) => e)
   expect(err).toBeInstanceOf(Groq.BadRequestError)
   expect(err.error).toEqual(x.responseJson)
 })

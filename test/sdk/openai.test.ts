@@ -102,7 +102,7 @@ describe('openai embeddings', () => {
       expect(seen).toEqual({ model: 'text-embedding-3-small', input: 'hello world', encoding_format: 'float' })
       await gw.gw.requestLog.flush()
       const rows = await gw.gw.database.client.execute('SELECT path, model, input_tokens, output_tokens, status FROM request_log')
-      expect(rows.rows.map((r) => ({ ...r }))).toEqual([{ path: '/openai/embeddings', model: 'text-embedding-3-small', input_tokens: 5, output_tokens: 0, status: 200 }])
+      expect(rows.rows.map((r) => ({ ...r }) as Record<string, unknown>)).toEqual([{ path: '/openai/embeddings', model: 'text-embedding-3-small', input_tokens: 5, output_tokens: 0, status: 200 }])
     } finally {
       await gw.stop()
       stub.stop(true)

@@ -1,0 +1,170 @@
+/**
+ * `npm run bench`: direct to an instant upstream stub, through a bare Bun pass-through, and
+ * through Tollgate (auth and request log on). For each: requests/s at 32 connections and
+ * sequential p50/p99 latency, for JSON requests and SSE streams (time to first byte).
+ * A benchmark, not a test: it prints a table and never fails on numbers.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Subprocess } from 'bun'
+
+const ROOT = join(import.meta.dir, '..')
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
+const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 1000)
+const KEY = 'tg-bench-key-not-a-secret-0000000000000000'
+
+export interface Target {
+  name: string
+  /** Base URL such that `${base}/chat/completions` is an OpenAI chat endpoint. */
+  base: string
+  headers: Record<string, string>
+}
+
+const procs: Subprocess[] = []
+const cleanups: (() => void)[] = []
+
+/** Starts a process and waits for its `READY <port>` or `listening on <url>` line. */
+export async function startProcess(cmd: string[], env: Record<string, string> = {}): Promise<string> {
+  const p = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'inherit' })
+  procs.push(p)
+  const reader = p.stdout.getReader()
+  let out = ''
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) throw new Error(`${cmd.join(' ')} exited: ${out}`)
+    out += new TextDecoder().decode(value)
+    const ready = /READY (\d+)/.exec(out)
+    if (ready) return `http://127.0.0.1:${ready[1]}`
+    const listening = /listening on (http:\/\/\S+)/.exec(out)
+    if (listening) {
+      // Keep draining stdout so the child never blocks on a full pipe.
+      void (async () => {
+        while (!(await reader.read()).done);
+      })()
+      return listening[1]!
+    }
+  }
+}
+
+/** Starts Tollgate with `extraToml` appended to a config pointing at the stub; returns its URL. */
+export async function startTollgate(stub: string, extraToml = '', env: Record<string, string> = {}): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  const config = join(dir, 'config.toml')
+  writeFileSync(
+    config,
+    `[server]\nlisten = "127.0.0.1:0"\n[database]\nurl = "file:${join(dir, 'bench.db')}"\n` +
+      `[[providers]]\nid = "openai"\napi = "openai"\nbase_url = "${stub}/v1"\napi_key = "sk-test-bench"\n` +
+      `[[projects]]\nid = "bench"\n[[users]]\nid = "bencher"\nprojects = ["bench"]\n` +
+      `[[keys]]\nid = "bench"\nproject = "bench"\nuser = "bencher"\nkey = "${KEY}"\n${extraToml}`,
+  )
+  return startProcess([process.execPath, 'src/cli.ts', 'serve', '--config', config], env)
+}
+
+const BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }] })
+const STREAM_BODY = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'Hello' }] })
+
+async function once(t: Target, stream: boolean): Promise<number> {
+  const start = performance.now()
+  const res = await fetch(`${t.base}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...t.headers }, body: stream ? STREAM_BODY : BODY })
+  if (res.status !== 200) throw new Error(`${t.name}: status ${res.status}: ${await res.text()}`)
+  if (stream) {
+    const reader = res.body!.getReader()
+    await reader.read()
+    const ttfb = performance.now() - start
+    while (!(await reader.read()).done);
+    return ttfb
+  }
+  await res.arrayBuffer()
+  return performance.now() - start
+}
+
+async function throughput(t: Target, stream: boolean): Promise<number> {
+  let done = 0
+  const warmUntil = performance.now() + 500
+  while (performance.now() < warmUntil) await Promise.all(Array.from({ length: CONNECTIONS }, () => once(t, stream)))
+  const end = performance.now() + SECONDS * 1000
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (performance.now() < end) {
+        await once(t, stream)
+        done++
+      }
+    }),
+  )
+  return done / SECONDS
+}
+
+async function latency(t: Target, stream: boolean): Promise<{ p50: number; p99: number }> {
+  for (let i = 0; i < 100; i++) await once(t, stream)
+  const xs: number[] = []
+  for (let i = 0; i < SEQUENTIAL; i++) xs.push(await once(t, stream))
+  xs.sort((a, b) => a - b)
+  return { p50: xs[Math.floor(xs.length * 0.5)]!, p99: xs[Math.floor(xs.length * 0.99)]! }
+}
+
+interface Row {
+  name: string
+  rps: number
+  p50: number
+  p99: number
+  srps: number
+  ttfb50: number
+  ttfb99: number
+}
+
+async function measure(t: Target): Promise<Row> {
+  const rps = await throughput(t, false)
+  const l = await latency(t, false)
+  const srps = await throughput(t, true)
+  const s = await latency(t, true)
+  return { name: t.name, rps, p50: l.p50, p99: l.p99, srps, ttfb50: s.p50, ttfb99: s.p99 }
+}
+
+function print(rows: Row[]): void {
+  const direct = rows.find((r) => r.name === 'direct')!
+  const bare = rows.find((r) => r.name === 'bare pass-through')!
+  const f = (n: number, d = 2) => n.toFixed(d)
+  const header = ['target', 'json req/s', 'json p50 ms', 'json p99 ms', 'sse req/s', 'sse ttfb p50 ms', 'sse ttfb p99 ms', 'req/s ÷ bare', 'p50 over direct ms', 'sse ÷ bare', 'ttfb p50 over direct ms']
+  const lines = rows.map((r) => [r.name, f(r.rps, 0), f(r.p50, 3), f(r.p99, 3), f(r.srps, 0), f(r.ttfb50, 3), f(r.ttfb99, 3), f(r.rps / bare.rps), f(r.p50 - direct.p50, 3), f(r.srps / bare.srps), f(r.ttfb50 - direct.ttfb50, 3)])
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)))
+  const fmt = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |'
+  console.log(fmt(header))
+  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|')
+  for (const l of lines) console.log(fmt(l))
+  console.log(`\n${CONNECTIONS} connections for ${SECONDS} s per throughput cell; ${SEQUENTIAL} sequential requests per latency cell. Targets: Tollgate ≥ 0.5× bare req/s, p50 ≤ 0.3 ms over direct.`)
+}
+
+/** Extra rows registered by other modules (failover, tracing, cluster): each returns a Target. */
+export type RowFactory = (stub: string) => Promise<Target>
+export const extraRows: { name: string; make: RowFactory }[] = []
+
+async function main() {
+  const stub = await startProcess([process.execPath, 'scripts/bench-servers.ts', 'stub'])
+  const bare = await startProcess([process.execPath, 'scripts/bench-servers.ts', 'bare', stub], { BUN_CONFIG_MAX_HTTP_REQUESTS: '65336' })
+  const tollgate = await startTollgate(stub)
+  const targets: Target[] = [
+    { name: 'direct', base: `${stub}/v1`, headers: {} },
+    { name: 'bare pass-through', base: `${bare}/openai`, headers: {} },
+    { name: 'tollgate', base: `${tollgate}/openai`, headers: { authorization: `Bearer ${KEY}` } },
+  ]
+  for (const r of extraRows) targets.push({ ...(await r.make(stub)), name: r.name })
+  const rows: Row[] = []
+  for (const t of targets) {
+    process.stderr.write(`measuring ${t.name}…\n`)
+    rows.push(await measure(t))
+  }
+  print(rows)
+}
+
+if (import.meta.main) {
+  try {
+    await main()
+  } finally {
+    for (const p of procs) p.kill('SIGTERM')
+    await Promise.all(procs.map((p) => p.exited))
+    for (const c of cleanups) c()
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Batched, off-thread database writes for the request path (request log, ledger).
+ * Callers queue rows synchronously; a timer ships them to a worker thread that writes
+ * them in one transaction. Nothing on the request path waits for the database.
+ */
+import type { WriteBatch, WriterMessage, WriterReply } from './writer-worker'
+
+/** Past this many queued rows (a database down for long), the oldest are dropped and counted. */
+const MAX_QUEUE = 200_000
+
+export interface TableSpec {
+  /** e.g. `INSERT OR IGNORE INTO request_log` */
+  verb: string
+  table: string
+  columns: readonly string[]
+}
+
+/**
+ * Where the worker's code is. Inside the compiled executable every module is bundled into
+ * one file and the worker is a second entrypoint, addressed relative to the bundle root
+ * (src/); in development it sits beside this file.
+ */
+function workerSpecifier(): string {
+  return import.meta.url.includes('/$bunfs/') ? './db/writer-worker.ts' : new URL('./writer-worker.ts', import.meta.url).href
+}
+
+export class BatchWriter {
+  private queues = new Map<TableSpec, unknown[][]>()
+  private queued = 0
+  private worker: Worker
+  private nextId = 1
+  private waiting = new Map<number, (r: WriterReply) => void>()
+  private timer: ReturnType<typeof setInterval> | undefined
+  private inFlight: Promise<void> | undefined
+  written = 0
+  dropped = 0
+  failures = 0
+
+  constructor(url: string, authToken?: string, intervalMs = 500) {
+    this.worker = new Worker(workerSpecifier())
+    this.worker.onmessage = (e: MessageEvent<WriterReply>) => {
+      const done = this.waiting.get(e.data.id)
+      this.waiting.delete(e.data.id)
+      done?.(e.data)
+    }
+    this.worker.onerror = (e) => console.error(`database writer: worker failed: ${e.message}`)
+    this.post({ kind: 'open', url, authToken })
+    this.timer = setInterval(() => void this.flush(), intervalMs)
+    this.timer.unref?.()
+    // An idle writer must not keep the process alive.
+    this.worker.unref?.()
+  }
+
+  insert(spec: TableSpec, row: unknown[]): void {
+    let q = this.queues.get(spec)
+    if (!q) this.queues.set(spec, (q = []))
+    q.push(row)
+    if (++this.queued > MAX_QUEUE) this.dropOldest()
+  }
+
+  /** Ships everything queued so far and resolves once it is durable (or failed and kept for retry). */
+  flush(): Promise<void> {
+    const run = async () => {
+      await this.inFlight
+      if (!this.queued) return
+      const batches: WriteBatch[] = []
+      for (const [spec, rows] of this.queues) {
+        if (rows.length) batches.push({ head: `${spec.verb} ${spec.table} (${spec.columns.join(', ')})`, width: spec.columns.length, rows })
+      }
+      this.queues = new Map()
+      this.queued = 0
+      const reply = await this.call({ kind: 'write', id: 0, batches })
+      if (reply.ok) this.written += reply.written
+      else {
+        this.failures++
+        console.error(`database writer: batch failed (${reply.error}); it will be retried`)
+      }
+    }
+    const p = run()
+    this.inFlight = p.catch(() => {})
+    return p
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer)
+    await this.flush()
+    await this.call({ kind: 'close', id: 0 })
+    this.worker.terminate()
+  }
+
+  private call(msg: Extract<WriterMessage, { id: number }>): Promise<WriterReply> {
+    const id = this.nextId++
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve)
+      this.worker.ref?.()
+      this.post({ ...msg, id })
+    }).finally(() => {
+      if (!this.waiting.size) this.worker.unref?.()
+    }) as Promise<WriterReply>
+  }
+
+  private post(msg: WriterMessage): void {
+    this.worker.postMessage(msg)
+  }
+
+  private dropOldest(): void {
+    for (const rows of this.queues.values()) {
+      if (rows.length) {
+        rows.shift()
+        this.queued--
+        this.dropped++
+        return
+      }
+    }
+  }
+}
