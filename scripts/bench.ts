@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
+import { failoverRows } from './bench-failover'
+import { telemetryRows } from './bench-telemetry'
 
 const ROOT = join(import.meta.dir, '..')
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32)
@@ -57,8 +59,9 @@ export async function startTollgate(stub: string, extraToml = '', env: Record<st
     config,
     `[server]\nlisten = "127.0.0.1:0"\n[database]\nurl = "file:${join(dir, 'bench.db')}"\n` +
       `[[providers]]\nid = "openai"\napi = "openai"\nbase_url = "${stub}/v1"\napi_key = "sk-test-bench"\n` +
-      `[[projects]]\nid = "bench"\n[[users]]\nid = "bencher"\nprojects = ["bench"]\n` +
-      `[[keys]]\nid = "bench"\nproject = "bench"\nuser = "bencher"\nkey = "${KEY}"\n${extraToml}`,
+      // Spend limits on every scope (set high enough never to refuse): the targets hold with limits on.
+      `[[projects]]\nid = "bench"\nlimits = { daily = 1000000.0, monthly = 1000000.0 }\n[[users]]\nid = "bencher"\nprojects = ["bench"]\nlimits = { weekly = 1000000.0 }\n` +
+      `[[keys]]\nid = "bench"\nproject = "bench"\nuser = "bencher"\nkey = "${KEY}"\nlimits = { total = 1000000.0 }\n${extraToml}`,
   )
   return startProcess([process.execPath, 'src/cli.ts', 'serve', '--config', config], env)
 }
@@ -140,6 +143,10 @@ function print(rows: Row[]): void {
 /** Extra rows registered by other modules (failover, tracing, cluster): each returns a Target. */
 export type RowFactory = (stub: string) => Promise<Target>
 export const extraRows: { name: string; make: RowFactory }[] = []
+// Routing groups: the latency cost of a first target that refuses connections (scripts/bench-failover.ts).
+extraRows.push(...failoverRows(startTollgate, KEY))
+// Observability: every span exported to a local OTLP sink, /metrics scraped (scripts/bench-telemetry.ts).
+extraRows.push(...telemetryRows(startTollgate, startProcess, KEY))
 
 async function main() {
   const stub = await startProcess([process.execPath, 'scripts/bench-servers.ts', 'stub'])

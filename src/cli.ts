@@ -6,6 +6,9 @@ import { configArg, configPath } from './cli/shared'
 import { serveCommand } from './cli/serve'
 import { keysCommand } from './cli/keys'
 import { logsCommand } from './cli/logs'
+import { spendCommand } from './cli/spend'
+import { creditsCommand } from './cli/credits'
+import { adminCommand, adminTokenCommand } from './cli/admin'
 import { NAME, VERSION } from './version'
 
 const checkConfig = defineCommand({
@@ -34,7 +37,7 @@ const version = defineCommand({
 
 export const main = defineCommand({
   meta: { name: NAME, version: VERSION, description: 'Self-hosted AI gateway' },
-  subCommands: { serve: serveCommand, 'check-config': checkConfig, keys: keysCommand, logs: logsCommand, version },
+  subCommands: { serve: serveCommand, 'check-config': checkConfig, keys: keysCommand, logs: logsCommand, spend: spendCommand, credits: creditsCommand, admin: adminCommand, 'admin-token': adminTokenCommand, version },
 })
 
 if (import.meta.main) await runMain(main)

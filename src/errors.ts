@@ -48,8 +48,17 @@ export class GatewayError extends Error {
   }
 
   renderIn(shape: ErrorShape): Response {
+    // A message may echo client input (a model or route name that is really a key).
+    this.message = scrub(this.message)
     return shape.render(this)
   }
+}
+
+let scrub: (message: string) => string = (m) => m
+
+/** Installs the redactor that error messages pass through before a client sees them (telemetry). */
+export function setErrorScrubber(f: (message: string) => string): void {
+  scrub = f
 }
 
 export class InvalidRequestError extends GatewayError {

@@ -9,6 +9,8 @@ import { VERSION } from './version'
 export interface Listening {
   url: string
   port: number
+  /** The separate `/metrics` listener, when `[metrics] listen` is set. */
+  metricsUrl?: string
   stop(): Promise<void>
 }
 
@@ -33,14 +35,18 @@ export function listen(gw: Gateway, address: string, configPath: string): Listen
   const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${server.port}`
   const enabled = gw.config.providers.filter((p) => p.enabled !== false).map((p) => p.id)
   const disabled = gw.config.providers.filter((p) => p.enabled === false).map((p) => p.id)
+  // Stopped by gw.close(), after the last requests, so a final scrape still works while draining.
+  const metricsUrl = gw.telemetry.listenMetrics()?.url
   console.log(
     `tollgate ${VERSION} listening on ${url} · config ${configPath} · database ${describeDatabaseUrl(gw.database.url)} · ` +
-      `providers enabled: ${enabled.join(', ') || 'none'} · disabled: ${disabled.join(', ') || 'none'}`,
+      `providers enabled: ${enabled.join(', ') || 'none'} · disabled: ${disabled.join(', ') || 'none'}` +
+      (metricsUrl ? ` · metrics ${metricsUrl}/metrics` : ''),
   )
   let stopping: Promise<void> | undefined
   return {
     url,
     port: server.port!,
+    metricsUrl,
     stop: () => (stopping ??= shutdown(gw, gw.config.server.shutdown_grace_seconds * 1000)),
   }
 }

@@ -5,7 +5,7 @@
  * except for a key created after the last refresh.
  */
 import { eq } from 'drizzle-orm'
-import type { Config, Limits } from '../config/schema'
+import type { Config, Limits, RateLimits } from '../config/schema'
 import type { Db } from '../db/client'
 import { apiKeys } from '../db/schema'
 import { digestsEqual, MAX_KEY_LENGTH, parseKeyId, sha256Hex } from './key-format'
@@ -22,6 +22,7 @@ export class KeyStore {
   private byDigest = new Map<string, KeyRecord>()
   private dbById = new Map<string, KeyRecord>()
   private refreshTimer: ReturnType<typeof setInterval> | undefined
+  private changeListeners: ((id?: string) => void)[] = []
 
   constructor(
     private readonly db: Db,
@@ -47,6 +48,7 @@ export class KeyStore {
         models: k.models,
         expiresAt: k.expires ? Date.parse(k.expires) : undefined,
         limits: k.limits,
+        rateLimits: k.rate_limits,
         source: 'config',
       })
     }
@@ -59,6 +61,29 @@ export class KeyStore {
     const m = new Map<string, KeyRecord>()
     for (const r of rows) m.set(r.id, fromRow(r))
     this.dbById = m
+  }
+
+  /**
+   * Re-reads one DB key (or all, without an id) right away, so a change made through the
+   * admin API (revocation, new limits, expiry) applies to this process's next request.
+   */
+  async reload(id?: string): Promise<void> {
+    await this.invalidate(id)
+    // Other instances must apply it too (src/cluster/ publishes it).
+    for (const f of this.changeListeners) f(id)
+  }
+
+  /** Re-reads one DB key (or all) like reload(), without announcing it: a change another instance announced. */
+  async invalidate(id?: string): Promise<void> {
+    if (id === undefined) return this.refresh()
+    const [row] = await this.db.select().from(apiKeys).where(eq(apiKeys.id, id)).limit(1)
+    if (row) this.dbById.set(id, fromRow(row))
+    else this.dbById.delete(id)
+  }
+
+  /** Called after every reload() (a change made through this process). */
+  onChange(f: (id?: string) => void): void {
+    this.changeListeners.push(f)
   }
 
   startRefreshing(intervalMs = 5000): void {
@@ -94,6 +119,11 @@ export class KeyStore {
   }
 }
 
+function rateLimitsFromRow(r: KeyRow): RateLimits | undefined {
+  if (r.rateRpm === null && r.rateTpm === null && r.rateConcurrency === null) return undefined
+  return { rpm: r.rateRpm ?? undefined, tpm: r.rateTpm ?? undefined, concurrency: r.rateConcurrency ?? undefined }
+}
+
 function nanosToUsd(n: number | null): number | undefined {
   return n === null ? undefined : n / NANOS
 }
@@ -115,6 +145,7 @@ export function fromRow(r: KeyRow): KeyRecord {
     expiresAt: r.expiresAt ?? undefined,
     revokedAt: r.revokedAt ?? undefined,
     limits,
+    rateLimits: rateLimitsFromRow(r),
     source: 'db',
   }
 }

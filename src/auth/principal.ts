@@ -1,5 +1,5 @@
 /** Who is calling: the key, its project and its user, with their allow-lists and limits. */
-import type { Limits } from '../config/schema'
+import type { Limits, RateLimits } from '../config/schema'
 
 export interface KeyRecord {
   id: string
@@ -13,6 +13,8 @@ export interface KeyRecord {
   expiresAt?: number
   revokedAt?: number
   limits?: Limits
+  /** Requests/tokens per minute and in flight (src/ratelimit/). */
+  rateLimits?: RateLimits
   source: 'config' | 'db'
 }
 

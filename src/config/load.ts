@@ -1,8 +1,10 @@
 /** Reads config.toml: TOML → interpolation → defaults → TypeBox validation → cross-checks. */
 import { readFile } from 'node:fs/promises'
 import { Value, type ValueError } from '@sinclair/typebox/value'
-import { Config } from './schema'
+import { Config, type ProviderConfig } from './schema'
 import { interpolate, type InterpolationProblem } from './interpolate'
+import { isValidZone } from '../spend/windows'
+import { checkVertexProvider } from '../providers/google-vertex/config-check'
 
 export interface LoadedConfig {
   config: Config
@@ -105,6 +107,11 @@ function crossCheck(c: Config, problems: InterpolationProblem[], warnings: strin
       warnings.push(`provider ${p.id} is disabled: providers[${i}].api_key is empty`)
     }
   })
+  c.providers.forEach((p, i) => p.api === 'bedrock' && checkBedrock(p, i, problems, warnings))
+  c.providers.forEach((p, i) => p.api === 'google-vertex' && checkVertexProvider(p, i, problems, warnings))
+  checkRoutes(c, providers, problems)
+  checkSpend(c, providers, problems, warnings)
+  checkTelemetry(c, problems, warnings)
   c.projects.forEach((p, i) => checkProviders(p.providers, `projects[${i}].providers`))
   c.users.forEach((u, i) =>
     u.projects?.forEach((p, j) => {
@@ -130,4 +137,68 @@ function crossCheck(c: Config, problems: InterpolationProblem[], warnings: strin
 /** Apis whose credential is an API key (the others bring their own credential fields). */
 function needsApiKey(api: string): boolean {
   return api === 'openai' || api === 'anthropic' || api === 'groq' || api === 'gemini'
+}
+
+/** Bedrock: a region, and a Bedrock API key or an access key pair; empty credentials disable it. */
+function checkBedrock(p: ProviderConfig, i: number, problems: InterpolationProblem[], warnings: string[]): void {
+  const at = `providers[${i}]`
+  if (!p.region) problems.push({ path: `${at}.region`, message: 'bedrock needs a region, e.g. "us-east-1"' })
+  const pairDeclared = p.access_key_id !== undefined || p.secret_access_key !== undefined
+  if (pairDeclared && (p.access_key_id === undefined || p.secret_access_key === undefined)) {
+    problems.push({ path: at, message: 'SigV4 needs both access_key_id and secret_access_key' })
+    return
+  }
+  if (!pairDeclared && p.api_key === undefined) {
+    problems.push({ path: at, message: 'bedrock needs api_key (a Bedrock API key) or access_key_id + secret_access_key' })
+    return
+  }
+  const hasKey = !!p.api_key
+  const hasPair = !!p.access_key_id && !!p.secret_access_key
+  if (hasKey && hasPair) problems.push({ path: at, message: 'set either api_key or access_key_id + secret_access_key, not both' })
+  else if (!hasKey && !hasPair && p.enabled !== false) {
+    p.enabled = false
+    const empty = pairDeclared ? (p.access_key_id ? 'secret_access_key' : 'access_key_id') : 'api_key'
+    warnings.push(`provider ${p.id} is disabled: ${at}.${empty} is empty`)
+  }
+}
+
+/** Routing groups: unique names, known providers, each provider once per group. */
+function checkRoutes(c: Config, providers: Map<string, number>, problems: InterpolationProblem[]): void {
+  const names = new Map<string, number>()
+  c.routes.forEach((r, i) => {
+    if (names.has(r.name)) problems.push({ path: `routes[${i}].name`, message: `duplicate route name "${r.name}" (also routes[${names.get(r.name)}])` })
+    else names.set(r.name, i)
+    const seen = new Set<string>()
+    r.targets.forEach((t, j) => {
+      if (!providers.has(t.provider)) problems.push({ path: `routes[${i}].targets[${j}].provider`, message: `unknown provider "${t.provider}"` })
+      else if (seen.has(t.provider)) problems.push({ path: `routes[${i}].targets[${j}].provider`, message: `provider "${t.provider}" is already a target of this route` })
+      seen.add(t.provider)
+    })
+  })
+}
+
+/** Spend: a zone Intl knows, priced models on known providers, markup only where it applies. */
+function checkSpend(c: Config, providers: Map<string, number>, problems: InterpolationProblem[], warnings: string[]): void {
+  if (!isValidZone(c.limits.timezone)) problems.push({ path: 'limits.timezone', message: `unknown time zone "${c.limits.timezone}" (an IANA name such as "UTC" or "Europe/Berlin")` })
+  c.pricing.models.forEach((m, i) => {
+    if (m.provider !== undefined && !providers.has(m.provider)) problems.push({ path: `pricing.models[${i}].provider`, message: `unknown provider "${m.provider}"` })
+  })
+  c.providers.forEach((p, i) => {
+    if (p.markup && !p.managed) warnings.push(`providers[${i}].markup applies only to managed providers (managed = true); ${p.id} is not managed`)
+  })
+}
+
+/** Telemetry: a separate metrics listener on its own port; project trace settings that need an endpoint. */
+function checkTelemetry(c: Config, problems: InterpolationProblem[], warnings: string[]): void {
+  const port = (listen: string) => listen.slice(listen.lastIndexOf(':') + 1)
+  if (c.metrics.listen && port(c.metrics.listen) !== '0' && port(c.metrics.listen) === port(c.server.listen)) {
+    problems.push({ path: 'metrics.listen', message: `must differ from server.listen ("${c.server.listen}"); omit it to serve /metrics on the main listener` })
+  }
+  if (c.metrics.token === '') warnings.push('metrics.token is empty: /metrics is served without a token')
+  c.projects.forEach((p, i) => {
+    const o = p.otel
+    if (!o || o.endpoint) return
+    if (o.headers || o.protocol || o.also_global !== undefined) warnings.push(`projects[${i}].otel has no endpoint: its headers/protocol/also_global do nothing`)
+    if (o.capture_content && !c.otel.endpoint) warnings.push(`projects[${i}].otel.capture_content is on, but no trace backend is configured ([otel] endpoint)`)
+  })
 }

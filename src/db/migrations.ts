@@ -8,9 +8,17 @@ import { sql } from 'drizzle-orm'
 import type { LibSQLDatabase } from 'drizzle-orm/libsql'
 import journal from '../../drizzle/meta/_journal.json'
 import m0000 from '../../drizzle/0000_init.sql' with { type: 'text' }
+import m0001 from '../../drizzle/0001_admin.sql' with { type: 'text' }
+import m0002 from '../../drizzle/0002_request_attempts.sql' with { type: 'text' }
+import m0003 from '../../drizzle/0003_spend.sql' with { type: 'text' }
+import m0004 from '../../drizzle/0004_key_rate_limits.sql' with { type: 'text' }
 
 export const EMBEDDED_SQL: Record<string, string> = {
   '0000_init': m0000,
+  '0001_admin': m0001,
+  '0002_request_attempts': m0002,
+  '0003_spend': m0003,
+  '0004_key_rate_limits': m0004,
 }
 
 export interface Migration {

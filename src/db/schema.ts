@@ -16,6 +16,10 @@ export const apiKeys = sqliteTable('api_keys', {
   limitWeeklyNanos: integer('limit_weekly_nanos'),
   limitMonthlyNanos: integer('limit_monthly_nanos'),
   limitTotalNanos: integer('limit_total_nanos'),
+  /** Rate limits (src/ratelimit/): requests and tokens per minute, requests in flight; null = none. */
+  rateRpm: integer('rate_rpm'),
+  rateTpm: integer('rate_tpm'),
+  rateConcurrency: integer('rate_concurrency'),
   expiresAt: integer('expires_at'),
   createdAt: integer('created_at').notNull(),
   revokedAt: integer('revoked_at'),
@@ -49,6 +53,8 @@ export const requestLog = sqliteTable(
     costNanos: integer('cost_nanos'),
     /** Gateway-side error code, or the upstream's status class. */
     error: text('error'),
+    /** Each upstream try: [{ provider, status, error?, failedOver, ms }] (src/proxy/record.ts AttemptRecord). */
+    attempts: text('attempts', { mode: 'json' }),
   },
   (t) => [index('request_log_ts').on(t.ts), index('request_log_key_ts').on(t.keyId, t.ts)],
 )

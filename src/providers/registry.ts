@@ -4,11 +4,17 @@ import type { ProviderApi } from './types'
 import { openAiApi } from './openai'
 import { anthropicApi } from './anthropic'
 import { groqApi } from './groq'
+import { vertexApi } from './google-vertex'
+import { geminiApi } from './gemini'
+import { bedrockApi } from './bedrock'
 
 export const PROVIDER_APIS: Record<string, ProviderApi> = {
   [openAiApi.api]: openAiApi,
   [anthropicApi.api]: anthropicApi,
   [groqApi.api]: groqApi,
+  [vertexApi.api]: vertexApi,
+  [geminiApi.api]: geminiApi,
+  [bedrockApi.api]: bedrockApi,
 }
 
 export function providerApi(api: string): ProviderApi | undefined {

@@ -47,6 +47,23 @@ export interface UpstreamRequest {
   flavor: string
   /** Operation name for telemetry (chat, embeddings, …). */
   operation: string
+  /**
+   * A documented change to a streamed response body, applied after usage metering on the
+   * upstream bytes. Only Anthropic-format requests on Bedrock use it (event-stream → SSE).
+   */
+  convertStream?: ResponseConversion
+}
+
+/** Rewrites a streamed response for a client that speaks another framing than the upstream. */
+export interface ResponseConversion {
+  /** Content type the client gets instead of the upstream's. */
+  contentType: string
+  /**
+   * The client's body for one response, read from the relayed (metered) upstream body. It owns
+   * the end: a source that fails mid-way must close with an error in the client's format.
+   * Cancelling the result must cancel the source.
+   */
+  convert(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array>
 }
 
 /** Reads usage from a stream, one parsed event at a time. */
@@ -73,6 +90,8 @@ export interface ProviderApi {
   /** genai-prices provider id. */
   readonly pricingProvider: string
   readonly errors: ErrorShape
+  /** The error shape for one path when it differs from `errors` (Bedrock's Anthropic-format route). */
+  errorsFor?(path: string): ErrorShape
   /** How streamed responses are framed; SSE when absent (AWS event-stream for Bedrock). */
   streamDecoder?(reader: StreamUsageReader): StreamDecoder
   /** Builds the upstream request, or throws a GatewayError for a request this api cannot serve. */

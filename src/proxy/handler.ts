@@ -7,16 +7,17 @@ import { authenticate } from '../auth/authenticate'
 import type { KeyStore } from '../auth/keystore'
 import { globMatcher } from '../auth/principal'
 import type { Config, ProjectConfig, UserConfig } from '../config/schema'
-import { GatewayError, NotFoundError, PermissionError, ProviderUnavailableError, UpstreamError, type ErrorShape } from '../errors'
+import { GatewayError, NotFoundError, PermissionError, type ErrorShape } from '../errors'
 import { shapeFor } from '../providers/registry'
 import type { InboundRequest } from '../providers/types'
 import { inspectJson, readBody } from './body'
-import type { ProxyContext, RequestHooks } from './context'
-import { responseHeaders, upstreamHeaders } from './headers'
+import { applyRespondHooks, type ProxyContext, type RequestHooks } from './context'
 import type { RequestRecord, RequestSink } from './record'
-import type { RouteTable } from './routes'
-import { sseDecoder } from './sse'
-import { meteredStream, type StreamEnd } from './stream'
+import type { RouteTable, RouteTarget } from './routes'
+import { BreakerRegistry } from './breaker'
+import { forwardWithFailover, viableTargets, type ForwardOutcome } from './failover'
+import { planTargets } from './plan'
+import { streamCutError } from './stream'
 
 export interface ProxyDeps {
   config: Config
@@ -24,6 +25,10 @@ export interface ProxyDeps {
   routes: RouteTable
   sinks: RequestSink[]
   hooks: RequestHooks[]
+  /** Clock for circuit breakers (tests inject one). */
+  now?: () => number
+  /** Random source for weighted target order (tests inject one). */
+  random?: () => number
 }
 
 export class Proxy {
@@ -32,15 +37,20 @@ export class Proxy {
   private projects = new Map<string, ProjectConfig>()
   private users = new Map<string, UserConfig>()
   private modelMatchers = new WeakMap<string[], (m: string) => boolean>()
+  /** One circuit breaker per provider; `breakers.snapshot()` is what metrics read. */
+  readonly breakers: BreakerRegistry
 
   constructor(private deps: ProxyDeps) {
+    this.breakers = new BreakerRegistry(deps.now)
     this.setConfig(deps.config, deps.routes)
   }
 
   setConfig(config: Config, routes: RouteTable): void {
     this.deps = { ...this.deps, config, routes }
+    this.breakers.configure(config.providers)
     this.projects = new Map(config.projects.map((p) => [p.id, p]))
     this.users = new Map(config.users.map((u) => [u.id, u]))
+    for (const h of this.deps.hooks) h.configure?.(config)
   }
 
   handle = async (request: Request, server?: Server<unknown>): Promise<Response> => {
@@ -52,7 +62,7 @@ export class Proxy {
     const routeName = safeDecode(slash < 0 ? path.slice(1) : path.slice(1, slash))
     const rest = slash < 0 ? '' : path.slice(slash + 1)
     const route = this.deps.routes.get(routeName)
-    const shape: ErrorShape = route?.api.errors ?? shapeFor(routeName, request.headers)
+    const shape: ErrorShape = (route && (route.api.errorsFor?.(rest) ?? route.api.errors)) ?? shapeFor(routeName, request.headers)
 
     // Claude Code probes its base URL with HEAD before the first request.
     if (route && !rest && (request.method === 'HEAD' || request.method === 'GET')) return new Response(null, { status: 200 })
@@ -79,12 +89,12 @@ export class Proxy {
       if (!project) throw new PermissionError(`This key's project "${key.project}" no longer exists.`, 'unknown_project')
       const user = key.user ? this.users.get(key.user) : undefined
 
-      const target = route.targets[0]!
+      // Allowed, enabled, ordered targets whose breaker admits a request; the first is prepared here.
+      const targets = viableTargets(planTargets(route, key, project, this.deps.random), this.breakers)
+      const target = targets[0]!
       const provider = target.provider
       record.provider = provider.id
       record.api = provider.api
-      this.checkProviderAllowed(provider.id, key.providers, project.providers)
-      if (provider.enabled === false) throw new ProviderUnavailableError(`Provider "${provider.id}" is disabled in this gateway's configuration.`, 'provider_disabled')
 
       const body = await readBody(request, this.deps.config.server.max_body_bytes)
       const inbound: InboundRequest = {
@@ -104,7 +114,7 @@ export class Proxy {
       for (const h of this.deps.hooks) await h.admit?.(ctx)
       this.inflight++
       forwarded = true
-      return await this.forward(ctx, server, start)
+      return await this.forward(ctx, targets, server, start)
     } catch (e) {
       const err = e instanceof GatewayError ? e : internalError(e)
       record.status = err.status
@@ -118,117 +128,61 @@ export class Proxy {
     }
   }
 
-  private async forward(ctx: ProxyContext, server: Server<unknown> | undefined, start: number): Promise<Response> {
-    const { request, upstream, record, target } = ctx
-    const abort = new AbortController()
-    const onClientGone = () => abort.abort()
-    request.signal.addEventListener('abort', onClientGone, { once: true })
+  /** Tries the planned targets in turn (src/proxy/failover.ts) and settles the request exactly once. */
+  private async forward(ctx: ProxyContext, targets: RouteTarget[], server: Server<unknown> | undefined, start: number): Promise<Response> {
+    const { request, record } = ctx
     let finished = false
     const finish = (status: number, error?: string) => {
       if (finished) return
       finished = true
-      request.signal.removeEventListener('abort', onClientGone)
       record.status = status
       record.error ??= error
       record.durationMs = performance.now() - start
       this.inflight--
       this.emit(ctx, record)
     }
-
-    const attempt = { n: 1, provider: target.provider, url: upstream.url, headers: upstreamHeaders(request.headers, upstream.headers, upstream.stream) }
-    const attemptEnds = this.deps.hooks.map((h) => h.attempt?.(ctx, attempt)).filter((f) => typeof f === 'function')
-    const endAttempt = (status: number, error?: string) => {
-      for (const f of attemptEnds) safely(() => f({ status, error, failedOver: false }))
-    }
-    let res: Response
+    const models = ctx.key.models
+    let out: ForwardOutcome
     try {
-      res = await fetch(upstream.url, {
-        method: upstream.method,
-        headers: attempt.headers,
-        body: upstream.body,
-        signal: abort.signal,
-        redirect: 'manual',
+      out = await forwardWithFailover(ctx, targets, {
+        hooks: this.deps.hooks,
+        breakers: this.breakers,
+        checkModel: (m) => {
+          if (m && models) this.checkModelAllowed(m, models)
+        },
+      }, {
+        start,
+        // A stream cut short ends with one error event in the client's format (the route's).
+        errorTail: (how) => ctx.route.api.streamErrorEvent?.(streamCutError(how)),
+        // Long generations must not hit the server's idle timeout.
+        onStream: () => server?.timeout(request, 0),
+        streamEnded: finish,
       })
     } catch (e) {
-      if (abort.signal.aborted) {
-        endAttempt(0, 'client_disconnected')
-        finish(499, 'client_disconnected')
-        return new Response(null, { status: 499 })
-      }
-      const err = new UpstreamError(`Provider "${target.provider.id}" could not be reached.`)
-      endAttempt(0, 'connect')
+      const err = e instanceof GatewayError ? e : internalError(e)
       finish(err.status, err.code)
       throw err
     }
-    endAttempt(res.status, res.ok ? undefined : `upstream_${res.status}`)
-
-    const headers = responseHeaders(res.headers, record.id)
-    const contentType = res.headers.get('content-type') ?? ''
-    const streamed = res.body !== null && (contentType.includes('text/event-stream') || contentType.includes('vnd.amazon.eventstream'))
-    if (!res.ok) record.error = `upstream_${res.status}`
-
-    if (streamed) {
-      // Long generations must not hit the server's idle timeout.
-      server?.timeout(request, 0)
-      record.stream = true
-      const reader = target.api.streamUsage(upstream.flavor)
-      const decoder = target.api.streamDecoder?.(reader) ?? sseDecoder(reader)
-      const body = meteredStream(
-        res.body!,
-        decoder,
-        {
-          firstByte: () => (record.ttfbMs = performance.now() - start),
-          end: (how: StreamEnd) => {
-            record.usage = reader.result()
-            finish(how === 'client_disconnected' ? 499 : res.status, how === 'complete' ? undefined : how)
-          },
-          errorTail: () => target.api.streamErrorEvent?.(new UpstreamError('The upstream stream failed before it completed.', 'upstream_stream_error')),
-        },
-        abort,
-      )
-      return new Response(body, { status: res.status, headers })
+    if (out.kind === 'client_gone') {
+      finish(499, 'client_disconnected')
+      return new Response(null, { status: 499 })
     }
-
-    if (res.ok && contentType.includes('json')) {
-      let bytes: Uint8Array
-      try {
-        bytes = await res.bytes()
-      } catch {
-        const how = abort.signal.aborted ? 499 : 502
-        finish(how, abort.signal.aborted ? 'client_disconnected' : 'upstream_body_error')
-        if (how === 499) return new Response(null, { status: 499 })
-        throw new UpstreamError(`Provider "${target.provider.id}" closed the connection mid-response.`, 'upstream_body_error')
-      }
-      record.ttfbMs = performance.now() - start
-      try {
-        record.usage = target.api.jsonUsage(JSON.parse(new TextDecoder().decode(bytes)), upstream.flavor)
-      } catch {
-        // Not JSON after all; the client still gets the bytes as sent.
-      }
-      finish(res.status)
-      return new Response(bytes, { status: res.status, headers })
+    if (out.kind === 'error') {
+      finish(out.error.status, out.error.code)
+      throw out.error
     }
-
-    // Errors and non-JSON bodies (files, audio) pass through untouched.
-    record.ttfbMs = performance.now() - start
-    finish(res.status)
-    return new Response(res.body, { status: res.status, headers })
+    // Whole bodies (JSON answers, errors) settle now; streams settle when the relay ends.
+    if (!out.streamed) {
+      // Hooks may add headers or a documented body change (spend: x-tollgate-cost-usd, inject_cost).
+      if (out.body instanceof Uint8Array && out.status < 300 && !out.error) out.body = applyRespondHooks(this.deps.hooks, ctx, out.body, out.headers)
+      finish(out.status, out.error)
+    }
+    return new Response(out.body, { status: out.status, headers: out.headers })
   }
 
   private emit(ctx: ProxyContext | undefined, record: RequestRecord): void {
     if (ctx) for (const h of this.deps.hooks) safely(() => h.settle?.(ctx, record))
     for (const s of this.deps.sinks) safely(() => s.record(record))
-  }
-
-  private checkProviderAllowed(id: string, keyList?: string[], projectList?: string[]): void {
-    for (const [list, who] of [
-      [keyList, 'key'],
-      [projectList, 'project'],
-    ] as const) {
-      if (list && !list.includes(id)) {
-        throw new PermissionError(`Provider "${id}" is not allowed for this ${who}. Allowed: ${list.join(', ') || 'none'}.`, 'provider_not_allowed')
-      }
-    }
   }
 
   private checkModelAllowed(model: string, globs: string[]): void {

@@ -22,6 +22,30 @@ export interface RequestRecord {
   costNanos?: number
   /** Gateway error code, `upstream_<status>`, or `client_disconnected`. */
   error?: string
+  /** Every upstream try, in order (a routing group may fail over several times). */
+  attempts?: AttemptRecord[]
+  /** What the spend limits decided, for traces and metrics (set by the spend hook). */
+  limit?: LimitDecision
+}
+
+/** A spend-limit verdict: `scope` names the binding limit (project, user, key, credits). */
+export interface LimitDecision {
+  decision: 'admitted' | 'rejected'
+  scope?: string
+  window?: string
+}
+
+/** One upstream try as the request log keeps it. */
+export interface AttemptRecord {
+  provider: string
+  /** Upstream status, or 0 when none answered. */
+  status: number
+  /** Why it failed: connect, connect_timeout, first_byte_timeout, upstream_<status>, idle_timeout, … */
+  error?: string
+  /** Whether the gateway moved on to another target after this one. */
+  failedOver: boolean
+  /** When the outcome was known, ms since the request arrived. */
+  ms: number
 }
 
 /** Anything that wants every finished request: the request log, metrics, spend. */

@@ -1,7 +1,8 @@
 /**
  * The route table: the first path segment names a provider id, or an api alias
  * (`openai`, `chat`, `anthropic`, …) that reaches the first provider of that api.
- * Routing groups (several targets with failover) resolve through the same table.
+ * Routing groups (`[[routes]]`, several targets with failover) resolve through the same table
+ * and take precedence over a provider or alias of the same name.
  */
 import type { Config, ProviderConfig } from '../config/schema'
 import type { ProviderApi } from '../providers/types'
@@ -44,6 +45,20 @@ export class RouteTable {
     for (const p of config.providers) {
       const t = target(p)
       if (t) this.routes.set(p.id, { name: p.id, targets: [t], api: t.api })
+    }
+    // Routing groups last: a group named like a provider or an alias takes its place.
+    const byId = new Map(config.providers.map((p) => [p.id, p]))
+    for (const r of config.routes ?? []) {
+      const targets: RouteTarget[] = []
+      for (const t of r.targets) {
+        const p = byId.get(t.provider)
+        const base = p && target(p)
+        if (base) targets.push({ ...base, priority: t.priority ?? 0, weight: t.weight ?? 1 })
+      }
+      if (!targets.length) continue
+      // The primary (highest priority, first listed on a tie) sets the error shape clients see.
+      const primary = targets.reduce((a, b) => (b.priority > a.priority ? b : a))
+      this.set({ name: r.name, targets, api: primary.api })
     }
   }
 

@@ -1,28 +1,54 @@
 /**
- * Relays a streamed upstream body chunk by chunk, unchanged, while a decoder reads usage
- * on the side. Reports the first byte and, exactly once, how the stream ended. A client
- * that goes away cancels this stream, which aborts the upstream request.
+ * Relays a streamed upstream body chunk by chunk, unchanged (the same Uint8Array objects, no
+ * re-serialisation), while a decoder reads usage on the side. Reports the first byte and,
+ * exactly once, how the stream ended. A client that goes away cancels this stream, which
+ * aborts the upstream request. A stream cut by the upstream or a timeout ends with one
+ * well-formed error event in the client's format, never a silent truncation.
  */
+import { UpstreamError, UpstreamTimeoutError, type GatewayError } from '../errors'
 import type { StreamDecoder } from '../providers/types'
+import type { AbortCause } from './timeouts'
 
-export type StreamEnd = 'complete' | 'client_disconnected' | 'upstream_error'
+export type StreamEnd = 'complete' | 'client_disconnected' | 'upstream_error' | 'idle_timeout' | 'total_timeout'
 
 export interface StreamEvents {
   firstByte(): void
   end(how: StreamEnd, error?: unknown): void
-  /** Bytes that close a stream cut short by the upstream, in the client's format. */
-  errorTail?(error: unknown): string | undefined
+  /**
+   * Bytes that close a stream cut short, in the client's format. `undefined` (binary bodies)
+   * errors the stream, so the client sees a broken transfer, not a clean end; `''` closes it
+   * cleanly for a response conversion that writes its own error at the end.
+   */
+  errorTail?(how: StreamEnd, error: unknown): string | undefined
+}
+
+/** How the relay learns why a read failed, and tells the idle watchdog when it waits. */
+export interface RelayControl {
+  abort(cause: AbortCause): void
+  readonly cause: AbortCause | undefined
+  waiting?(on: boolean): void
 }
 
 const encoder = new TextEncoder()
 
+/** The gateway error a client's stream ends with when it was cut short. */
+export function streamCutError(how: StreamEnd): GatewayError {
+  if (how === 'idle_timeout') return new UpstreamTimeoutError('The upstream stream stalled (idle timeout).')
+  if (how === 'total_timeout') return new UpstreamTimeoutError('The upstream response took longer than its total timeout.')
+  return new UpstreamError('The upstream stream failed before it completed.', 'upstream_stream_error')
+}
+
 export function meteredStream(
-  upstream: ReadableStream<Uint8Array>,
+  upstream: ReadableStream<Uint8Array> | ReadableStreamDefaultReader<Uint8Array>,
   decoder: StreamDecoder,
   events: StreamEvents,
-  abort: AbortController,
+  control: RelayControl | AbortController,
+  /** A chunk already read from `upstream` (the gateway reads one before it commits to a target). */
+  first?: Uint8Array,
 ): ReadableStream<Uint8Array> {
-  const reader = upstream.getReader()
+  const reader = upstream instanceof ReadableStream ? upstream.getReader() : upstream
+  const ctl: RelayControl = control instanceof AbortController ? abortControllerControl(control) : control
+  let pending = first
   let started = false
   let ended = false
   const end = (how: StreamEnd, error?: unknown) => {
@@ -35,43 +61,66 @@ export function meteredStream(
     }
     events.end(how, error)
   }
+  const relay = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: Uint8Array) => {
+    if (!started) {
+      started = true
+      events.firstByte()
+    }
+    controller.enqueue(chunk)
+    try {
+      decoder.push(chunk)
+    } catch {
+      // Usage reading is best effort; the bytes already went to the client.
+    }
+  }
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
+        if (pending) {
+          const chunk = pending
+          pending = undefined
+          return relay(controller, chunk)
+        }
         let chunk: Awaited<ReturnType<typeof reader.read>>
+        ctl.waiting?.(true)
         try {
           chunk = await reader.read()
         } catch (e) {
-          if (abort.signal.aborted) {
+          ctl.waiting?.(false)
+          if (ctl.cause === 'client_disconnected') {
             end('client_disconnected', e)
             return controller.error(e)
           }
-          end('upstream_error', e)
-          const tail = events.errorTail?.(e)
+          const how: StreamEnd = ctl.cause === 'idle_timeout' || ctl.cause === 'total_timeout' ? ctl.cause : 'upstream_error'
+          end(how, e)
+          const tail = events.errorTail?.(how, e)
+          if (tail === undefined) return controller.error(e)
           if (tail) controller.enqueue(encoder.encode(tail))
           return controller.close()
         }
+        ctl.waiting?.(false)
         if (chunk.done) {
           end('complete')
           return controller.close()
         }
-        if (!started) {
-          started = true
-          events.firstByte()
-        }
-        controller.enqueue(chunk.value)
-        try {
-          decoder.push(chunk.value)
-        } catch {
-          // Usage reading is best effort; the bytes already went to the client.
-        }
+        relay(controller, chunk.value)
       },
       cancel(reason) {
         end('client_disconnected', reason)
-        abort.abort(reason)
+        ctl.abort('client_disconnected')
         void reader.cancel(reason).catch(() => {})
       },
     },
     { highWaterMark: 0 },
   )
+}
+
+/** A plain AbortController as relay control (no timeouts): every abort is the client's. */
+function abortControllerControl(abort: AbortController): RelayControl {
+  return {
+    abort: () => abort.abort(),
+    get cause() {
+      return abort.signal.aborted ? ('client_disconnected' as const) : undefined
+    },
+  }
 }

@@ -9,24 +9,27 @@ import { CANARY, basicConfig, startGateway, type TestGateway } from '../support/
 import { listCassettes, loadCassette, type Interaction } from '../support/recordings'
 import { startReplayUpstream, type ReplayUpstream } from '../support/replay-upstream'
 import { CONFORMANCE_PROVIDERS } from './providers'
+import { PRICING_TOML, checkCost, costSink } from './cost'
 
 for (const spec of CONFORMANCE_PROVIDERS) {
-  describe(`conformance: ${spec.folder}`, () => {
+  describe(`conformance: ${spec.name ?? spec.folder}`, () => {
     let upstream: ReplayUpstream
     let gateway: TestGateway
     beforeAll(async () => {
+      await spec.setup?.()
       upstream = startReplayUpstream([])
-      gateway = await startGateway(basicConfig(spec.providerToml(upstream.url)), { env: spec.env })
+      gateway = await startGateway(basicConfig(spec.providerToml(upstream.url), PRICING_TOML), { env: spec.env, sinks: [costSink] })
     })
     afterAll(async () => {
       await gateway.stop()
       upstream.stop()
+      spec.teardown?.()
     })
 
-    for (const name of listCassettes(spec.folder)) {
+    for (const name of spec.cassettes ?? listCassettes(spec.folder)) {
       test(name, async () => {
         const cassette = await loadCassette(spec.folder, name)
-        const ours = cassette.interactions.filter((x) => spec.hosts.some((h) => x.host.includes(h)))
+        const ours = cassette.interactions.filter((x) => spec.hosts.some((h) => x.host.includes(h)) && (spec.include?.(x) ?? true))
         if (!ours.length) return
         upstream.use(cassette.interactions)
         for (const x of ours) await replayThroughGateway(x, spec, gateway, upstream)
@@ -46,6 +49,7 @@ async function replayThroughGateway(x: Interaction, spec: (typeof CONFORMANCE_PR
   const got = new Uint8Array(await res.arrayBuffer())
   expect(res.status).toBe(x.status)
   expect(new TextDecoder().decode(got)).toBe(new TextDecoder().decode(x.responseBody))
+  checkCost(res, x)
 
   const sent = upstream.received[before]!
   expect(sent).toBeDefined()

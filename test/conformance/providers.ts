@@ -2,6 +2,8 @@
 import { expect } from 'bun:test'
 import { CANARY } from '../support/gateway'
 import type { Interaction } from '../support/recordings'
+import { BEDROCK_CONFORMANCE } from '../providers/bedrock/conformance-spec'
+import { geminiConformance, vertexConformance } from '../google/conformance-entries'
 
 export interface ConformanceProvider {
   folder: string
@@ -13,6 +15,15 @@ export interface ConformanceProvider {
   clientHeaders(x: Interaction): Record<string, string>
   checkCredential(h: Headers): void
   injectsStreamUsage(x: Interaction): boolean
+  /** Suite title when one folder feeds several entries (default: the folder). */
+  name?: string
+  /** Which of its hosts' interactions to replay (default: all of them). */
+  include?(x: Interaction): boolean
+  /** Runs before the gateway starts (e.g. a local OAuth server), and after it stops. */
+  setup?(): Promise<void>
+  teardown?(): void
+  /** Only these recordings of the folder (default: all of them). */
+  cassettes?: string[]
 }
 
 const bearer = { authorization: `Bearer ${CANARY.gatewayKey}` }
@@ -57,4 +68,7 @@ export const CONFORMANCE_PROVIDERS: ConformanceProvider[] = [
     checkCredential: (h) => expect(h.get('authorization')).toBe(`Bearer ${CANARY.groqKey}`),
     injectsStreamUsage: () => false,
   },
+  geminiConformance,
+  vertexConformance,
+  ...BEDROCK_CONFORMANCE,
 ]

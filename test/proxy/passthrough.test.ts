@@ -28,6 +28,8 @@ beforeAll(async () => {
       `[[providers]]\nid = "openai"\napi = "openai"\nbase_url = "${u}/v1"\napi_key = "${CANARY.openaiKey}"\n` +
         `[[providers]]\nid = "openai-eu"\napi = "openai"\nbase_url = "${u}/eu/v1"\napi_key = "sk-test-eu"\n` +
         `[[providers]]\nid = "anthropic"\napi = "anthropic"\nbase_url = "${u}"\napi_key = "${CANARY.anthropicKey}"`,
+      // Placeholder model names ("m", "claude-x") have no price; pass-through is what is tested here.
+      '[pricing]\nunknown_model = "allow"',
     ),
   )
 })

@@ -40,8 +40,22 @@ export function listCassettes(folder: string): string[] {
 export async function loadCassette(folder: string, name: string): Promise<Cassette> {
   const file = join(RECORDINGS, folder, name.endsWith('.yaml') ? name : `${name}.yaml`)
   // A few recordings are empty files; they hold no interactions.
-  const doc = Bun.YAML.parse(await Bun.file(file).text()) as { interactions?: RawInteraction[] } | null
+  const doc = Bun.YAML.parse(decodeTextBinaries(await Bun.file(file).text())) as { interactions?: RawInteraction[] } | null
   return { name, file, interactions: (doc?.interactions ?? []).map(toInteraction) }
+}
+
+/**
+ * Bun.YAML drops the `!!binary` tag and returns the base64 text, so a header recorded as
+ * binary (Bedrock's `content-type`, `amz-sdk-request`) would read as base64. Scalars whose
+ * bytes are printable UTF-8 become plain strings here; truly binary ones (event-streams,
+ * images) stay base64 and are decoded per content type below.
+ */
+function decodeTextBinaries(yaml: string): string {
+  return yaml.replace(/!!binary \|\n((?:[ \t]+[A-Za-z0-9+/=]+\n)+)/g, (whole, b64: string) => {
+    const text = Buffer.from(b64.replace(/\s+/g, ''), 'base64').toString('utf8')
+    if (text.includes('\ufffd') || /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(text)) return whole
+    return `${JSON.stringify(text)}\n`
+  })
 }
 
 interface RawInteraction {

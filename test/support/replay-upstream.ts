@@ -77,12 +77,21 @@ export function startReplayUpstream(interactions: Interaction[], opts: ReplayOpt
 function match(list: Interaction[], used: Set<number>, method: string, u: URL, json: unknown): number {
   const candidates = list
     .map((x, i) => ({ x, i }))
-    .filter(({ x }) => x.method === method && (x.pathAndQuery === u.pathname + u.search || x.path === u.pathname))
+    .filter(({ x }) => x.method === method && (x.pathAndQuery === u.pathname + u.search || x.path === u.pathname || samePath(x.path, u.pathname)))
   const sameBody = candidates.filter(({ x }) => json !== undefined && bodiesMatch(x.requestBody, json))
   // The same request may be recorded twice with different answers: take them in order.
   const byBody = sameBody.find(({ x, i }) => !used.has(i) && x.pathAndQuery === u.pathname + u.search) ?? sameBody.find(({ i }) => !used.has(i)) ?? sameBody[0]
   const next = byBody ?? candidates.find(({ i }) => !used.has(i)) ?? candidates[0]
   return next ? next.i : -1
+}
+
+/** Equal once percent-decoded: a recorded `v1:0` and a re-encoded `v1%3A0` are the same resource. */
+function samePath(recorded: string, got: string): boolean {
+  try {
+    return decodeURIComponent(recorded) === decodeURIComponent(got)
+  } catch {
+    return false
+  }
 }
 
 /** The gateway may add `stream_options.include_usage`; otherwise bodies must be equal. */

@@ -17,7 +17,8 @@ const TYPES: Record<ErrorKind, string> = {
 export const anthropicErrorShape: ErrorShape = {
   render(e: GatewayError): Response {
     const body = { type: 'error', error: { type: TYPES[e.kind], message: e.message } }
-    return new Response(JSON.stringify(body), { status: e.status, headers: errorHeaders(e) })
+    // Anthropic answers an exhausted balance with 402 billing_error (spend limits, credits).
+    return new Response(JSON.stringify(body), { status: e.kind === 'quota' ? 402 : e.status, headers: errorHeaders(e) })
   },
 }
 

@@ -1,0 +1,43 @@
+/** What every admin route needs: the database, the directory, the clock and the gateway. */
+import type { Config } from '../config/schema'
+import type { Db } from '../db/client'
+import type { Gateway } from '../gateway'
+import type { SecretBox } from './crypto'
+import type { Directory } from './directory'
+import type { OidcClient } from './oidc'
+
+export interface AdminContext {
+  gw: Gateway
+  db: Db
+  config: Config
+  dir: Directory
+  /** Undefined when `[secrets] key` is missing or unusable: credentials cannot be stored. */
+  box: SecretBox | undefined
+  boxProblem: string | undefined
+  oidc: OidcClient | undefined
+  now(): number
+  /** Called after a change to gateway keys, so the proxy sees it at once. */
+  keysChanged(id?: string): Promise<void>
+  /** Called after a change to limits, for the spend engine. */
+  limitsChanged(): Promise<void>
+}
+
+/** The base URL browsers use to reach the gateway, for links printed or shown once. */
+export function publicBase(config: Config, request?: Request): string {
+  if (config.admin.public_url) return config.admin.public_url.replace(/\/+$/, '')
+  if (request) return new URL(request.url).origin
+  const [host, port] = splitListen(config.server.listen)
+  return `http://${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${port}`
+}
+
+function splitListen(listen: string): [string, string] {
+  const at = listen.lastIndexOf(':')
+  return [listen.slice(0, at).replace(/^\[|\]$/g, ''), listen.slice(at + 1)]
+}
+
+/** Whether cookies must be `Secure`: the browser reached us over TLS (directly or via a proxy). */
+export function overTls(config: Config, request: Request): boolean {
+  if (config.admin.public_url?.startsWith('https://')) return true
+  if (request.url.startsWith('https://')) return true
+  return request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim() === 'https'
+}

@@ -1,0 +1,220 @@
+/**
+ * The organisation as the admin API sees it: projects, users, memberships and providers
+ * from config.toml ("config", read-only) and from the database ("db"), kept in memory.
+ * `reload()` re-reads the tables after every change (and every few seconds, for changes
+ * made by another instance or the CLI) and hands the merged Config to the running proxy.
+ */
+import { ConfigError } from '../config/load'
+import type { Config, Limits } from '../config/schema'
+import type { Db } from '../db/client'
+import { apiKeys } from '../db/schema'
+import { adminMemberships, adminProjects, adminProviders, adminUsers } from '../db/schema-admin'
+import type { SecretBox } from './crypto'
+import { last4 } from './crypto'
+import { columnsToLimits } from './money'
+import { idConflicts, mergeConfig, type DbEntities } from './merge'
+
+export type Source = 'config' | 'db'
+export type ProjectRole = 'admin' | 'member'
+
+export interface ProjectView {
+  id: string
+  name?: string
+  providers?: string[]
+  limits: Limits
+  source: Source
+  createdAt?: number
+}
+
+export interface UserView {
+  id: string
+  email?: string
+  name?: string
+  role: 'admin' | 'member'
+  limits: Limits
+  source: Source
+  createdAt?: number
+  lastSeenAt?: number
+}
+
+export interface MembershipView {
+  project: string
+  userId: string
+  role: ProjectRole
+  source: Source
+}
+
+export interface ProviderView {
+  id: string
+  api: string
+  baseUrl?: string
+  project?: string
+  enabled: boolean
+  keyLast4?: string
+  hasKey: boolean
+  source: Source
+  createdAt?: number
+}
+
+export class Directory {
+  private db: DbEntities = { projects: [], users: [], memberships: [], providers: [] }
+  private timer: ReturnType<typeof setInterval> | undefined
+  merged: Config
+
+  constructor(
+    private readonly database: Db,
+    readonly file: Config,
+    private readonly box: SecretBox | undefined,
+    private readonly apply: (merged: Config) => void,
+    private readonly configPath = 'config.toml',
+  ) {
+    this.merged = file
+  }
+
+  /** First load: an id declared in both config.toml and the database stops the start. */
+  async start(refreshMs = 5000): Promise<void> {
+    await this.reload(true)
+    this.timer = setInterval(() => void this.reload().catch((e) => console.error(`admin: reload failed: ${(e as Error).message}`)), refreshMs)
+    this.timer.unref?.()
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer)
+  }
+
+  async reload(strict = false): Promise<void> {
+    const [projects, users, memberships, providers, keys] = await Promise.all([
+      this.database.select().from(adminProjects),
+      this.database.select().from(adminUsers),
+      this.database.select().from(adminMemberships),
+      this.database.select().from(adminProviders),
+      strict ? this.database.select({ id: apiKeys.id }).from(apiKeys) : Promise.resolve([]),
+    ])
+    if (strict) {
+      const clashes = idConflicts(this.file, {
+        projects: projects.map((p) => p.id),
+        users: users.map((u) => u.id),
+        providers: providers.map((p) => p.id),
+        keys: keys.map((k) => k.id),
+      })
+      if (clashes.length) throw new ConfigError(this.configPath, clashes.map((message) => ({ path: '', message })))
+    }
+    const decrypted = await Promise.all(
+      providers.map(async (row) => {
+        if (!row.keyCiphertext || !this.box) return { row, apiKey: undefined }
+        try {
+          return { row, apiKey: await this.box.open(row.keyCiphertext, row.id) }
+        } catch {
+          console.error(`admin: the credential of provider ${row.id} cannot be decrypted with [secrets] key; the provider stays disabled`)
+          return { row, apiKey: undefined }
+        }
+      }),
+    )
+    this.db = { projects, users, memberships, providers: decrypted }
+    this.merged = mergeConfig(this.file, this.db)
+    this.apply(this.merged)
+  }
+
+  projects(): ProjectView[] {
+    return [
+      ...this.file.projects.map((p): ProjectView => ({ id: p.id, name: p.name, providers: p.providers, limits: p.limits ?? {}, source: 'config' })),
+      ...this.db.projects.map(
+        (r): ProjectView => ({ id: r.id, name: r.name ?? undefined, providers: r.providers ?? undefined, limits: columnsToLimits(r), source: 'db', createdAt: r.createdAt }),
+      ),
+    ]
+  }
+
+  project(id: string): ProjectView | undefined {
+    return this.projects().find((p) => p.id === id)
+  }
+
+  users(): UserView[] {
+    return [
+      ...this.file.users.map((u): UserView => ({ id: u.id, email: u.email, role: u.role, limits: u.limits ?? {}, source: 'config' })),
+      ...this.db.users.map(
+        (r): UserView => ({
+          id: r.id,
+          email: r.email ?? undefined,
+          name: r.name ?? undefined,
+          role: r.role === 'admin' ? 'admin' : 'member',
+          limits: columnsToLimits(r),
+          source: 'db',
+          createdAt: r.createdAt,
+          lastSeenAt: r.lastSeenAt ?? undefined,
+        }),
+      ),
+    ]
+  }
+
+  user(id: string): UserView | undefined {
+    return this.users().find((u) => u.id === id)
+  }
+
+  userByEmail(email: string): UserView | undefined {
+    const e = email.toLowerCase()
+    return this.users().find((u) => u.email?.toLowerCase() === e)
+  }
+
+  memberships(): MembershipView[] {
+    const out: MembershipView[] = []
+    for (const u of this.file.users) for (const p of u.projects ?? []) out.push({ project: p, userId: u.id, role: 'member', source: 'config' })
+    for (const m of this.db.memberships) {
+      if (out.some((x) => x.project === m.project && x.userId === m.userId)) continue
+      out.push({ project: m.project, userId: m.userId, role: m.role === 'admin' ? 'admin' : 'member', source: 'db' })
+    }
+    return out
+  }
+
+  membershipsOf(userId: string): MembershipView[] {
+    return this.memberships().filter((m) => m.userId === userId)
+  }
+
+  membersOf(project: string): MembershipView[] {
+    return this.memberships().filter((m) => m.project === project)
+  }
+
+  providers(): ProviderView[] {
+    return [
+      ...this.file.providers.map(
+        (p): ProviderView => ({
+          id: p.id,
+          api: p.api,
+          baseUrl: p.base_url,
+          enabled: p.enabled !== false,
+          keyLast4: p.api_key ? last4(p.api_key) : undefined,
+          hasKey: Boolean(p.api_key),
+          source: 'config',
+        }),
+      ),
+      ...this.db.providers.map(
+        ({ row, apiKey }): ProviderView => ({
+          id: row.id,
+          api: row.api,
+          baseUrl: row.baseUrl ?? undefined,
+          project: row.project ?? undefined,
+          enabled: row.enabled && (apiKey !== undefined || !row.keyCiphertext),
+          keyLast4: row.keyLast4 ?? undefined,
+          hasKey: Boolean(row.keyCiphertext),
+          source: 'db',
+          createdAt: row.createdAt,
+        }),
+      ),
+    ]
+  }
+
+  provider(id: string): ProviderView | undefined {
+    return this.providers().find((p) => p.id === id)
+  }
+
+  /** The provider as the proxy runs it (with its credential): for "test connection" only. */
+  runtimeProvider(id: string) {
+    return this.merged.providers.find((p) => p.id === id)
+  }
+
+  /** Any id in use by a project, user, provider (config or db): new ids must avoid them. */
+  idTaken(kind: 'project' | 'user' | 'provider', id: string): boolean {
+    if (kind === 'project') return this.project(id) !== undefined
+    if (kind === 'user') return this.user(id) !== undefined
+    return this.provider(id) !== undefined
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The admin surface under /admin: the admin API (/admin/api/v1, OpenAPI at
+ * /admin/api/openapi.json, docs at /admin/api/docs), the sign-in routes, and the UI.
+ * A router separate from the proxy: `startAdmin` prepares the state when the gateway starts,
+ * `adminPlugin` is the Elysia plugin that app.ts mounts before the proxy's catch-all.
+ */
+import { Elysia } from 'elysia'
+import { createClient, type Client } from '@libsql/client'
+import { drizzle } from 'drizzle-orm/libsql'
+import type { Config } from '../config/schema'
+import type { Db } from '../db/client'
+import * as schema from '../db/schema'
+import type { Gateway } from '../gateway'
+import { adminTokenRoutes } from './admin-tokens'
+import { auditRoutes } from './audit'
+import { publicBase, type AdminContext } from './context'
+import { credentialRoutes } from './credentials'
+import { SecretBox, secretKeyProblem } from './crypto'
+import { Directory } from './directory'
+import { AdminError } from './errors'
+import { invitationRoutes } from './invitations'
+import { keyRoutes } from './keys'
+import { limitRoutes } from './limits'
+import { membershipRoutes } from './memberships'
+import { OidcClient } from './oidc'
+import { DOCS_HTML, DOCS_JS, openApiDocument } from './openapi'
+import { errorPage } from './pages'
+import { projectRoutes } from './projects'
+import { requestLogRoutes } from './request-log'
+import { ApiRouter } from './router'
+import { sessionRoutes } from './session-routes'
+import { createSetupLink, isEmpty } from './setup'
+import { finishLogin, invitePage, redeemSetupForm, setupPage, startLogin } from './signin'
+import { serveUi } from './ui'
+import { usageRoutes } from './usage'
+import { userRoutes } from './users'
+
+export interface AdminState {
+  ctx: AdminContext
+  router: ApiRouter
+  stop(): void
+}
+
+export interface AdminOptions {
+  configPath?: string
+  /** Where the first-start setup link goes (default: the console). */
+  announce?: (line: string) => void
+  /** Called after limits change through the API (the spend engine re-reads them). */
+  onLimitsChanged?: () => void | Promise<void>
+}
+
+/** Loads the directory (failing on ids declared in both config and database) and applies the merged config. */
+export async function startAdmin(gw: Gateway, opts: AdminOptions = {}): Promise<AdminState> {
+  const config = gw.config
+  const boxProblem = secretKeyProblem(config.secrets.key)
+  const box = boxProblem ? undefined : await SecretBox.fromSecret(config.secrets.key!)
+  const own = writerClient(config)
+  const db = own ? (drizzle(own, { schema }) as unknown as Db) : gw.database.db
+  const dir = new Directory(db, config, box, (merged) => gw.applyConfig(merged), opts.configPath)
+  await dir.start()
+  const ctx: AdminContext = {
+    gw,
+    db,
+    config,
+    dir,
+    box,
+    boxProblem,
+    oidc: config.auth.oidc ? new OidcClient(config.auth.oidc) : undefined,
+    now: Date.now,
+    keysChanged: (id) => gw.keys.reload(id),
+    limitsChanged: async () => {
+      await opts.onLimitsChanged?.()
+    },
+  }
+  const router = new ApiRouter(ctx)
+  for (const add of [sessionRoutes, projectRoutes, userRoutes, membershipRoutes, invitationRoutes, credentialRoutes, keyRoutes, limitRoutes, usageRoutes, requestLogRoutes, auditRoutes, adminTokenRoutes]) add(router)
+
+  if (config.admin.enabled && (await isEmpty(ctx.db))) {
+    const link = await createSetupLink(ctx.db, publicBase(config))
+    ;(opts.announce ?? console.log)(`admin: no administrator yet. Open this one-time setup link within 24 hours to create the first one: ${link}`)
+  }
+  return {
+    ctx,
+    router,
+    stop: () => {
+      dir.stop()
+      own?.close()
+    },
+  }
+}
+
+/**
+ * The admin API writes through a client of its own whose connections all wait on a locked
+ * file (busy timeout). The shared client sets `PRAGMA busy_timeout` on one pooled connection
+ * only, so a write on another connection can fail at once with SQLITE_BUSY while the batched
+ * request-log writer holds the lock. In-memory and remote databases use the shared client.
+ */
+function writerClient(config: Config): Client | undefined {
+  const url = config.database.url
+  if (!url.startsWith('file:') || url.includes(':memory:')) return undefined
+  return createClient({ url, authToken: config.database.auth_token, timeout: 5000 })
+}
+
+let seed = 0
+
+export function adminPlugin(gw: Gateway) {
+  const app = new Elysia({ name: 'admin', prefix: '/admin', seed: ++seed })
+  const state = gw.admin
+  if (!state) return app
+  const { ctx, router } = state
+  router.mount(app)
+  let doc: Record<string, unknown> | undefined
+  return app
+    .get('/api/openapi.json', () => Response.json((doc ??= openApiDocument(router))))
+    .get('/api/docs', () => new Response(DOCS_HTML, { headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'" } }))
+    .get('/api/docs.js', () => new Response(DOCS_JS, { headers: { 'content-type': 'text/javascript; charset=utf-8' } }))
+    .all('/api/*', () => new AdminError(404, 'not_found', 'No such admin API endpoint; see /admin/api/docs.').toResponse())
+    .get('/auth/login', ({ request }) => startLogin(ctx, request))
+    .get('/auth/callback', ({ request }) => finishLogin(ctx, request))
+    .get('/setup', ({ request }) => setupPage(ctx, request))
+    .post('/setup', ({ request }) => redeemSetupForm(ctx, request), { parse: 'none' })
+    .get('/invite', ({ request }) => invitePage(ctx, request))
+    .get('/', () => serveUi('/'))
+    .get('/assets/*', ({ request }) => serveUi(new URL(request.url).pathname.slice('/admin'.length)))
+    .all('/*', () => errorPage('Not found', 'There is no such page.', 404))
+}

@@ -1,0 +1,73 @@
+/** The signed-in caller (for the UI), sign-out, and the deployment's settings. */
+import { Type } from '@sinclair/typebox'
+import { VERSION } from '../version'
+import type { ApiRouter } from './router'
+import { Nullable, OrgRole, ProjectRole } from './schemas'
+import { endSession } from './session'
+import { publicBase } from './context'
+import { requireOrgAdmin } from './authz'
+
+export function sessionRoutes(r: ApiRouter): void {
+  r.get(
+    '/session',
+    {
+      summary: 'Who is signed in, their roles, and the CSRF token to echo in x-csrf-token',
+      tag: 'session',
+      response: Type.Object({
+        user: Nullable(Type.Object({ id: Type.String(), email: Nullable(Type.String()), name: Nullable(Type.String()) })),
+        actor: Type.String(),
+        kind: Type.String(),
+        org_role: OrgRole,
+        projects: Type.Array(Type.Object({ id: Type.String(), role: ProjectRole })),
+        csrf_token: Nullable(Type.String()),
+      }),
+    },
+    ({ ctx, p }) => {
+      const u = p.userId ? ctx.dir.user(p.userId) : undefined
+      const projects = p.orgAdmin ? ctx.dir.projects().map((x) => ({ id: x.id, role: 'admin' as const })) : [...p.projects].map(([id, role]) => ({ id, role }))
+      return {
+        user: u ? { id: u.id, email: u.email ?? null, name: u.name ?? null } : null,
+        actor: p.actor,
+        kind: p.kind,
+        org_role: p.orgAdmin ? ('admin' as const) : ('member' as const),
+        projects,
+        csrf_token: p.csrf ?? null,
+      }
+    },
+  )
+
+  r.delete('/session', { summary: 'Sign out (ends this browser session)', tag: 'session' }, async ({ ctx, request }) => {
+    const clear = await endSession(ctx, request)
+    return Response.json({ ok: true }, { headers: { 'set-cookie': clear, 'cache-control': 'no-store' } })
+  })
+
+  r.get(
+    '/settings',
+    {
+      summary: "The deployment's admin settings, no secrets (org admin)",
+      tag: 'session',
+      response: Type.Object({
+        version: Type.String(),
+        public_url: Type.String(),
+        oidc: Type.Object({ configured: Type.Boolean(), issuer: Nullable(Type.String()), allowed_domains: Type.Array(Type.String()) }),
+        secrets_key: Type.Object({ usable: Type.Boolean(), problem: Nullable(Type.String()) }),
+        session_hours: Type.Number(),
+        invitation_days: Type.Number(),
+        counts: Type.Object({ projects: Type.Integer(), users: Type.Integer(), providers: Type.Integer() }),
+      }),
+    },
+    ({ ctx, p, request }) => {
+      requireOrgAdmin(p)
+      const o = ctx.config.auth.oidc
+      return {
+        version: VERSION,
+        public_url: publicBase(ctx.config, request),
+        oidc: { configured: Boolean(o), issuer: o?.issuer ?? null, allowed_domains: o?.allowed_domains ?? [] },
+        secrets_key: { usable: Boolean(ctx.box), problem: ctx.boxProblem ?? null },
+        session_hours: ctx.config.admin.session_hours,
+        invitation_days: ctx.config.admin.invitation_days,
+        counts: { projects: ctx.dir.projects().length, users: ctx.dir.users().length, providers: ctx.dir.providers().length },
+      }
+    },
+  )
+}

@@ -1,0 +1,208 @@
+/**
+ * Sign-in routes: `/admin/auth/login` starts the OIDC flow (optionally carrying an invitation
+ * or a setup link), `/admin/auth/callback` finishes it, `/admin/setup` and `/admin/invite`
+ * are the pages behind one-time links. The browser is bound to its sign-in by a short-lived
+ * cookie holding `state`, so a callback URL replayed in another browser does nothing.
+ */
+import { and, eq, lt } from 'drizzle-orm'
+import { adminIdentities, adminLoginStates, adminUsers } from '../db/schema-admin'
+import { audit } from './audit'
+import type { AdminContext } from './context'
+import { randomId, safeEqual, sha256 } from './crypto'
+import { pendingInvitation, redeemInvitation } from './invitations'
+import { claimsGrantAdmin, domainAllowed, newPkce, OidcError, type IdClaims } from './oidc'
+import { errorPage, escapeHtml, page } from './pages'
+import { cookie, createSession, readCookie } from './session'
+import { consumeSetup, pendingSetup } from './setup'
+
+const STATE_COOKIE = 'tollgate_oidc_state'
+const LOGIN_TTL_MS = 10 * 60_000
+
+function redirect(location: string, cookies: string[] = []): Response {
+  const h = new Headers({ location, 'cache-control': 'no-store' })
+  for (const c of cookies) h.append('set-cookie', c)
+  return new Response(null, { status: 302, headers: h })
+}
+
+export async function startLogin(ctx: AdminContext, request: Request): Promise<Response> {
+  if (!ctx.oidc) return errorPage('Single sign-on is not configured', 'This gateway has no [auth.oidc] section. Use a setup link from `tollgate admin bootstrap` or an admin token.', 404)
+  const q = new URL(request.url).searchParams
+  let invitationId: string | undefined
+  let setupId: string | undefined
+  const inv = q.get('invitation')
+  if (inv) {
+    const row = await pendingInvitation(ctx, inv)
+    if (!row) return errorPage('Invitation not valid', 'This invitation link was already used, was revoked, or has expired. Ask for a new one.', 410)
+    invitationId = row.id
+  }
+  const setup = q.get('setup')
+  if (setup) {
+    const row = await pendingSetup(ctx.db, setup, ctx.now())
+    if (!row) return errorPage('Setup link not valid', 'This setup link was already used or has expired. Run `tollgate admin bootstrap` for a new one.', 410)
+    setupId = row.id
+  }
+  const pk = newPkce()
+  let url: string
+  try {
+    url = await ctx.oidc.authorizationUrl(pk)
+  } catch (e) {
+    return errorPage('Sign-in unavailable', e instanceof OidcError ? e.message : 'The identity provider could not be reached.', 502)
+  }
+  const now = ctx.now()
+  await ctx.db.delete(adminLoginStates).where(lt(adminLoginStates.expiresAt, now))
+  await ctx.db.insert(adminLoginStates).values({ stateSha256: sha256(pk.state), nonce: pk.nonce, codeVerifier: pk.verifier, invitationId, setupId, createdAt: now, expiresAt: now + LOGIN_TTL_MS })
+  return redirect(url, [cookie(ctx, request, STATE_COOKIE, pk.state, { maxAgeSeconds: LOGIN_TTL_MS / 1000, path: '/admin/auth' })])
+}
+
+export async function finishLogin(ctx: AdminContext, request: Request): Promise<Response> {
+  if (!ctx.oidc) return errorPage('Single sign-on is not configured', 'This gateway has no [auth.oidc] section.', 404)
+  const q = new URL(request.url).searchParams
+  const clearState = cookie(ctx, request, STATE_COOKIE, '', { maxAgeSeconds: 0, path: '/admin/auth' })
+  const fail = (title: string, message: string, status: number) => {
+    const res = errorPage(title, message, status)
+    res.headers.append('set-cookie', clearState)
+    return res
+  }
+  if (q.get('error')) return fail('Sign-in was not completed', 'The identity provider did not sign you in. Try again, or ask your administrator.', 400)
+  const state = q.get('state') ?? ''
+  const code = q.get('code') ?? ''
+  const bound = readCookie(request, STATE_COOKIE)
+  if (!state || !code || !bound || !safeEqual(bound, state)) return fail('Sign-in expired', 'This sign-in did not start in this browser, or took too long. Start again.', 400)
+  const [login] = await ctx.db.delete(adminLoginStates).where(eq(adminLoginStates.stateSha256, sha256(state))).returning()
+  if (!login || login.expiresAt <= ctx.now()) return fail('Sign-in expired', 'This sign-in took too long or was already used. Start again.', 400)
+
+  let claims: IdClaims
+  try {
+    const idToken = await ctx.oidc.exchange(code, login.codeVerifier)
+    claims = await ctx.oidc.verifyIdToken(idToken, login.nonce)
+  } catch (e) {
+    const msg = e instanceof OidcError ? e.message : 'The sign-in could not be verified.'
+    console.error(`admin: sign-in refused: ${msg}`)
+    return fail('Sign-in refused', msg, 401)
+  }
+  const cfg = ctx.oidc.cfg
+  if (!domainAllowed(cfg, claims)) {
+    await audit(ctx, 'oidc', 'session.refused', 'identity', undefined, undefined, { reason: 'domain_not_allowed', iss: claims.iss })
+    return fail('Sign-in refused', 'Your email domain is not allowed to sign in to this gateway.', 403)
+  }
+
+  const userId = await resolveUser(ctx, claims)
+  if (typeof userId !== 'string') return fail('Sign-in refused', userId.error, 403)
+  const user = ctx.dir.user(userId)!
+
+  if (claimsGrantAdmin(cfg, claims) && user.source === 'db' && user.role !== 'admin') {
+    await ctx.db.update(adminUsers).set({ role: 'admin' }).where(eq(adminUsers.id, userId))
+    await audit(ctx, 'oidc', 'user.role', 'user', userId, undefined, { role: 'admin', reason: 'claims' })
+  }
+  if (login.setupId) {
+    if (user.source === 'config' && user.role !== 'admin') return fail('Setup refused', `User "${userId}" is declared in config.toml as a member; make them admin there.`, 403)
+    if (!(await consumeSetup(ctx.db, login.setupId, userId, ctx.now()))) return fail('Setup link not valid', 'This setup link was already used or has expired.', 410)
+    if (user.source === 'db') await ctx.db.update(adminUsers).set({ role: 'admin' }).where(eq(adminUsers.id, userId))
+    await audit(ctx, userId, 'setup.redeem', 'user', userId, undefined, { role: 'admin' })
+  }
+  await ctx.dir.reload()
+  if (login.invitationId) {
+    const r = await redeemInvitation(ctx, login.invitationId, userId, claims.email_verified === true ? claims.email : undefined)
+    if (r === 'wrong_email') return fail('Invitation not for you', 'This invitation was made for another email address.', 403)
+    if (r === 'gone') return fail('Invitation not valid', 'This invitation link was already used, was revoked, or has expired. Ask for a new one.', 410)
+  }
+  const session = await createSession(ctx, request, userId)
+  await audit(ctx, userId, 'session.signin', 'user', userId, undefined, { via: 'oidc' })
+  return redirect('/admin/', [session, clearState])
+}
+
+/**
+ * The user behind a verified identity: the one it is bound to; else the user (config or
+ * database) with this verified email, bound now; else a new database user (no projects until
+ * invited, unless the claims make them an org admin).
+ */
+async function resolveUser(ctx: AdminContext, c: IdClaims): Promise<string | { error: string }> {
+  const [bound] = await ctx.db
+    .select()
+    .from(adminIdentities)
+    .where(and(eq(adminIdentities.iss, c.iss), eq(adminIdentities.sub, c.sub)))
+    .limit(1)
+  if (bound && ctx.dir.user(bound.userId)) return bound.userId
+  const email = c.email_verified === true && c.email ? c.email.toLowerCase() : undefined
+  const now = ctx.now()
+  let userId: string | undefined
+  if (email) {
+    const existing = ctx.dir.userByEmail(email)
+    if (existing) {
+      const other = await ctx.db.select().from(adminIdentities).where(eq(adminIdentities.userId, existing.id)).limit(1)
+      if (other.length && (other[0]!.iss !== c.iss || other[0]!.sub !== c.sub)) return { error: 'Another sign-in identity is already bound to this email; ask an administrator.' }
+      userId = existing.id
+    }
+  }
+  if (!userId) {
+    userId = newUserId(ctx, email ?? c.sub)
+    await ctx.db.insert(adminUsers).values({ id: userId, email, name: typeof c.name === 'string' ? c.name.slice(0, 200) : undefined, role: 'member', createdAt: now })
+    await audit(ctx, 'oidc', 'user.create', 'user', userId, undefined, { via: 'oidc', email })
+  }
+  if (bound) await ctx.db.delete(adminIdentities).where(and(eq(adminIdentities.iss, c.iss), eq(adminIdentities.sub, c.sub)))
+  await ctx.db.insert(adminIdentities).values({ iss: c.iss, sub: c.sub, userId, email, createdAt: now })
+  await ctx.dir.reload()
+  return userId
+}
+
+function newUserId(ctx: AdminContext, seed: string): string {
+  const base = (seed.split('@')[0] ?? 'user').toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 40) || 'user'
+  let id = base
+  while (ctx.dir.idTaken('user', id)) id = `${base}-${randomId(4)}`
+  return id
+}
+
+export async function setupPage(ctx: AdminContext, request: Request): Promise<Response> {
+  const token = new URL(request.url).searchParams.get('token') ?? ''
+  const row = await pendingSetup(ctx.db, token, ctx.now())
+  if (!row) return errorPage('Setup link not valid', 'This setup link was already used or has expired. Run `tollgate admin bootstrap` for a new one.', 410)
+  if (ctx.oidc) {
+    return page(
+      'Set up Tollgate',
+      `<p>Sign in with your single sign-on account. That account becomes the first organisation admin.</p><p><a class="btn" href="/admin/auth/login?setup=${encodeURIComponent(token)}">Sign in to continue</a></p>`,
+    )
+  }
+  return page(
+    'Set up Tollgate',
+    `<p>Single sign-on is not configured, so this link signs you in as a local organisation admin. It works once.</p>
+<form method="post" action="/admin/setup"><input type="hidden" name="token" value="${escapeHtml(token)}">
+<label for="user">User id</label><input id="user" name="user" value="admin" required pattern="[A-Za-z0-9][A-Za-z0-9_.\\-]*" maxlength="64">
+<label for="email">Email (optional)</label><input id="email" name="email" type="email" maxlength="320">
+<p></p><button type="submit">Create admin and sign in</button></form>`,
+  )
+}
+
+export async function redeemSetupForm(ctx: AdminContext, request: Request): Promise<Response> {
+  if (ctx.oidc) return errorPage('Use single sign-on', 'This gateway signs in through single sign-on; open the setup link again and sign in.', 400)
+  const form = await request.formData().catch(() => undefined)
+  const token = String(form?.get('token') ?? '')
+  const userId = String(form?.get('user') ?? 'admin').trim()
+  const email = String(form?.get('email') ?? '').trim().toLowerCase() || undefined
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(userId)) return errorPage('Invalid user id', 'Use letters, digits, dot, dash and underscore.', 400)
+  const row = await pendingSetup(ctx.db, token, ctx.now())
+  if (!row) return errorPage('Setup link not valid', 'This setup link was already used or has expired.', 410)
+  const existing = ctx.dir.user(userId)
+  if (existing?.source === 'config' && existing.role !== 'admin') return errorPage('Setup refused', `User "${userId}" is declared in config.toml as a member.`, 403)
+  if (!(await consumeSetup(ctx.db, row.id, userId, ctx.now()))) return errorPage('Setup link not valid', 'This setup link was already used.', 410)
+  if (!existing) await ctx.db.insert(adminUsers).values({ id: userId, email, role: 'admin', createdAt: ctx.now() })
+  else if (existing.source === 'db') await ctx.db.update(adminUsers).set({ role: 'admin' }).where(eq(adminUsers.id, userId))
+  await ctx.dir.reload()
+  await audit(ctx, 'setup', 'setup.redeem', 'user', userId, undefined, { role: 'admin', via: 'setup_link' })
+  return redirect('/admin/', [await createSession(ctx, request, userId)])
+}
+
+export async function invitePage(ctx: AdminContext, request: Request): Promise<Response> {
+  const token = new URL(request.url).searchParams.get('token') ?? ''
+  const inv = await pendingInvitation(ctx, token)
+  if (!inv) return errorPage('Invitation not valid', 'This invitation link was already used, was revoked, or has expired. Ask for a new one.', 410)
+  const role = inv.role === 'admin' ? 'an admin' : 'a member'
+  if (!ctx.oidc) {
+    return errorPage('Sign-in is not configured', 'Invitations are redeemed by signing in, and this gateway has no single sign-on ([auth.oidc]) yet. Ask your administrator.', 409)
+  }
+  return page(
+    'You are invited',
+    `<p>You are invited to join the project <strong>${escapeHtml(inv.project)}</strong> as ${role}.</p>
+<p><a class="btn" href="/admin/auth/login?invitation=${encodeURIComponent(token)}">Sign in to accept</a></p>
+<p class="muted">The link works once and expires ${escapeHtml(new Date(inv.expiresAt).toUTCString())}.</p>`,
+  )
+}

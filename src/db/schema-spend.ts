@@ -1,0 +1,63 @@
+/**
+ * Spend tables. Money is integer nano-dollars; times are epoch milliseconds.
+ * Both are ledgers: rows are added (and a reservation row settled once), never a running total.
+ */
+import { sqliteTable, text, integer, index } from 'drizzle-orm/sqlite-core'
+
+/**
+ * One row per client request that reserved budget, plus one per billed failed attempt.
+ * Written ahead as `reserved` (batched), then settled in place: `settled`, `released`,
+ * or `recovered` (a crash left it open; see src/spend/recovery.ts).
+ */
+export const spendLedger = sqliteTable(
+  'spend_ledger',
+  {
+    /** The request id, or `<request id>#<attempt>` for a billed failed attempt. */
+    id: text('id').primaryKey(),
+    requestId: text('request_id').notNull(),
+    /** Reservation time: the row counts in the windows this instant falls in. */
+    ts: integer('ts').notNull(),
+    keyId: text('key_id').notNull(),
+    project: text('project').notNull(),
+    user: text('user'),
+    provider: text('provider'),
+    model: text('model'),
+    state: text('state', { enum: ['reserved', 'settled', 'released', 'recovered'] }).notNull(),
+    reservedNanos: integer('reserved_nanos').notNull(),
+    /** What counts against limits (markup included on managed providers); 0 while reserved. */
+    costNanos: integer('cost_nanos').notNull().default(0),
+    /** The provider's own price before markup. */
+    providerCostNanos: integer('provider_cost_nanos').notNull().default(0),
+    /** Drawn from the project's credits (managed providers only). */
+    managed: integer('managed', { mode: 'boolean' }).notNull().default(false),
+    /** The cost was estimated (a disconnect or cut stream without the provider's usage). */
+    estimated: integer('estimated', { mode: 'boolean' }).notNull().default(false),
+    /** Usage could not be priced (pricing.unknown_model = "allow"). */
+    unpriced: integer('unpriced', { mode: 'boolean' }).notNull().default(false),
+    settledAt: integer('settled_at'),
+    /** Why it ended as it did: client_disconnected, upstream_error, attempt, crash, … */
+    note: text('note'),
+  },
+  (t) => [
+    index('spend_ledger_ts').on(t.ts),
+    index('spend_ledger_state').on(t.state),
+    index('spend_ledger_key_ts').on(t.keyId, t.ts),
+    index('spend_ledger_project_ts').on(t.project, t.ts),
+  ],
+)
+
+/** Prepaid credits per project: top-ups (positive) and usage (negative). The balance is the sum. */
+export const creditLedger = sqliteTable(
+  'credit_ledger',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    project: text('project').notNull(),
+    ts: integer('ts').notNull(),
+    kind: text('kind', { enum: ['topup', 'usage'] }).notNull(),
+    amountNanos: integer('amount_nanos').notNull(),
+    /** The spend_ledger row a usage entry settles. */
+    ledgerId: text('ledger_id'),
+    note: text('note'),
+  },
+  (t) => [index('credit_ledger_project').on(t.project, t.kind)],
+)

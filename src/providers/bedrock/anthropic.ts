@@ -1,0 +1,64 @@
+/**
+ * The Anthropic Messages API on Bedrock: `POST /bedrock/v1/messages` goes to
+ * `model/{id}/invoke` (`invoke-with-response-stream` when `stream: true`).
+ *
+ * The one documented body change: Bedrock takes the model in the path and the streaming
+ * choice from the operation, so `model` and `stream` leave the body; it requires
+ * `anthropic_version: "bedrock-2023-05-31"` (added unless the client set one), and takes beta
+ * flags in the body, so an `anthropic-beta` header becomes `anthropic_beta` (as Anthropic's
+ * own Bedrock SDK does). Streams are converted back to Anthropic SSE (./anthropic-sse.ts).
+ *
+ * Exported for routing groups that fail over from Anthropic to Bedrock with the same body.
+ */
+import { InvalidRequestError, NotFoundError } from '../../errors'
+import type { ProviderConfig } from '../../config/schema'
+import type { InboundRequest, UpstreamRequest } from '../types'
+import { requireJson, stringField } from '../shared/json-body'
+import { anthropicSseConversion } from './anthropic-sse'
+import { modelUrl, resolveModel } from './model-path'
+import { withCredential } from './sigv4'
+import { bedrockRequestHeaders } from './upstream-headers'
+
+export const BEDROCK_ANTHROPIC_VERSION = 'bedrock-2023-05-31'
+
+/** Paths of the Anthropic-format route under /bedrock (errors there render in Anthropic's shape). */
+export function isAnthropicPath(path: string): boolean {
+  return path === 'v1' || path.startsWith('v1/')
+}
+
+export async function prepareAnthropicOnBedrock(req: InboundRequest, provider: ProviderConfig): Promise<UpstreamRequest> {
+  if (req.path.replace(/\/+$/, '') !== 'v1/messages') {
+    throw new NotFoundError(`Bedrock serves the Anthropic format at /bedrock/v1/messages only, not /bedrock/${req.path}.`)
+  }
+  if (req.method !== 'POST') throw new NotFoundError(`${req.method} is not supported on /bedrock/v1/messages; use POST.`)
+  const json = requireJson(req)
+  const requested = stringField(json, 'model')
+  if (!requested) throw new InvalidRequestError('model: a model name is required.', 'missing_model')
+  const modelId = resolveModel(provider, requested)
+  const stream = json.stream === true
+
+  const { model: _model, stream: _stream, ...rest } = json
+  const body: Record<string, unknown> = { anthropic_version: BEDROCK_ANTHROPIC_VERSION, ...rest }
+  const beta = req.headers.get('anthropic-beta')
+  if (beta && body.anthropic_beta === undefined) {
+    body.anthropic_beta = beta
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean)
+  }
+  const text = JSON.stringify(body)
+
+  const url = modelUrl(provider, modelId, stream ? 'invoke-with-response-stream' : 'invoke')
+  const headers = bedrockRequestHeaders(req.headers, provider, 'application/json')
+  return {
+    url,
+    method: 'POST',
+    headers: await withCredential(provider, 'POST', url, headers, text),
+    body: text,
+    model: modelId,
+    stream,
+    flavor: 'anthropic',
+    operation: 'chat',
+    convertStream: stream ? anthropicSseConversion : undefined,
+  }
+}

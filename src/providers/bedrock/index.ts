@@ -1,0 +1,34 @@
+/**
+ * AWS Bedrock Runtime: Converse, ConverseStream, InvokeModel, InvokeModelWithResponseStream
+ * and CountTokens on their native paths, plus the Anthropic Messages format at `v1/messages`.
+ * Credentials are SigV4 or a Bedrock API key; streams are AWS event-streams, relayed as they
+ * come and decoded on the side for usage.
+ */
+import { anthropicErrorShape } from '../anthropic/errors'
+import type { ProviderApi } from '../types'
+import { isAnthropicPath } from './anthropic'
+import { bedrockErrorShape } from './errors'
+import { eventStreamDecoder } from './eventstream'
+import { BEDROCK_BASE_URL_TEMPLATE } from './model-path'
+import { prepareBedrock } from './upstream'
+import { PRICING_PROVIDER, bedrockJsonUsage, bedrockStreamUsage } from './usage'
+
+/** AWS SDKs mark themselves with `amz-sdk-*` / `x-amz-*` headers and their user-agent. */
+function isAwsClient(headers: Headers): boolean {
+  for (const name of headers.keys()) if (name.startsWith('x-amz-') || name.startsWith('amz-sdk-')) return true
+  return /\b(aws-sdk-|Boto3\/|Botocore\/)/i.test(headers.get('user-agent') ?? '')
+}
+
+export const bedrockApi: ProviderApi = {
+  api: 'bedrock',
+  aliases: ['bedrock'],
+  defaultBaseUrl: BEDROCK_BASE_URL_TEMPLATE,
+  pricingProvider: PRICING_PROVIDER,
+  errors: bedrockErrorShape,
+  errorsFor: (path) => (isAnthropicPath(path) ? anthropicErrorShape : bedrockErrorShape),
+  streamDecoder: eventStreamDecoder,
+  prepare: prepareBedrock,
+  matchesHeaders: isAwsClient,
+  jsonUsage: (body) => bedrockJsonUsage(body),
+  streamUsage: () => bedrockStreamUsage(),
+}

@@ -1,0 +1,29 @@
+/**
+ * Google Vertex AI: Gemini generateContent (and its stream), countTokens, with a service account's
+ * OAuth token; and Anthropic Messages on Vertex (rawPredict / streamRawPredict).
+ */
+import type { ProviderApi } from '../types'
+import { anthropicErrorShape } from '../anthropic/errors'
+import { isGoogleClient } from '../shared/google-errors'
+import { decodePath } from '../shared/google-request'
+import { isAnthropicPath } from './anthropic'
+import { vertexErrorEvent, vertexErrorShape } from './errors'
+import { prepareVertex } from './upstream'
+import { vertexJsonUsage, vertexStreamUsage } from './usage'
+
+export { prepareAnthropicOnVertex, vertexAnthropicBody, VERTEX_ANTHROPIC_VERSION } from './anthropic'
+
+export const vertexApi: ProviderApi = {
+  api: 'google-vertex',
+  aliases: ['google-vertex'],
+  defaultBaseUrl: 'https://aiplatform.googleapis.com',
+  pricingProvider: 'google',
+  errors: vertexErrorShape,
+  // Anthropic-format clients (`/google-vertex/v1/messages`) get the gateway's own errors in Anthropic's shape.
+  errorsFor: (path) => (isAnthropicPath(decodePath(path) ?? path) ? anthropicErrorShape : vertexErrorShape),
+  streamErrorEvent: vertexErrorEvent,
+  matchesHeaders: isGoogleClient,
+  prepare: prepareVertex,
+  jsonUsage: vertexJsonUsage,
+  streamUsage: vertexStreamUsage,
+}

@@ -1,0 +1,207 @@
+/**
+ * One upstream attempt: fetch under the provider's timeouts, then decide. Nothing reaches the
+ * client until the attempt commits, so a failure before that point (connect error, timeout,
+ * 429/5xx, a reset before the first body byte) can still fail over:
+ * - a JSON answer commits once its whole body has arrived;
+ * - a stream (or any other 2xx body) commits with its first chunk, then is relayed as it comes;
+ * - a non-retryable error status (400, 401, …) commits as it is.
+ */
+import { GatewayError, UpstreamError, UpstreamTimeoutError } from '../errors'
+import type { StreamDecoder, StreamUsageReader } from '../providers/types'
+import { markReachable, watchConnect } from './connect-probe'
+import type { RouteTarget } from './routes'
+import type { RequestRecord } from './record'
+import type { UpstreamRequest } from '../providers/types'
+import { responseHeaders } from './headers'
+import { sseDecoder } from './sse'
+import { meteredStream, type StreamEnd } from './stream'
+import { AttemptWatchdog, timeoutsFor } from './timeouts'
+
+/** A retryable error answer is kept (to hand back if every target fails) up to this size. */
+const KEPT_ERROR_BODY_BYTES = 1024 * 1024
+
+export interface AttemptSpec {
+  target: RouteTarget
+  upstream: UpstreamRequest
+  headers: Headers
+  /** Another target may follow: a 429/5xx answer is then held back instead of passed on. */
+  canFailOver: boolean
+  clientSignal: AbortSignal
+  record: RequestRecord
+  /** performance.now() when the client request arrived. */
+  start: number
+  /** The end of a stream cut short, in the client's format (see StreamEvents.errorTail). */
+  errorTail(how: StreamEnd): string | undefined
+  /** A stream is about to be relayed (the server's idle timeout must not cut it). */
+  onStream(): void
+  /** A relayed stream ended: exactly once, with the final status and error. */
+  streamEnded(status: number, error?: string): void
+  /** Lets hooks see a successful JSON answer (as parsed for usage). */
+  observeJson?(body: unknown): void
+  /** Lets hooks see a stream's events beside its usage reader. */
+  observeStream?<R extends StreamUsageReader>(reader: R): R
+}
+
+/** An upstream answer kept in full, to pass on as it was. */
+export interface UpstreamAnswer {
+  status: number
+  headers: Headers
+  body: Uint8Array
+}
+
+export type AttemptResult =
+  /** Goes to the client. `streamed`: the body is a live relay that reports through streamEnded. */
+  | { kind: 'committed'; status: number; headers: Headers; body: Uint8Array | ReadableStream<Uint8Array> | null; streamed: boolean; error?: string }
+  /** Nothing reached the client; another target may be tried. */
+  | { kind: 'failed'; status: number; error: string; timedOut: boolean; answer?: UpstreamAnswer }
+  | { kind: 'client_gone'; status: number }
+
+export function isRetryableStatus(status: number): boolean {
+  return status === 429 || status >= 500
+}
+
+export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
+  const { target, upstream, record } = spec
+  const timeouts = timeoutsFor(target.provider)
+  const dog = new AttemptWatchdog(timeouts, upstream.stream)
+  if (spec.clientSignal.aborted) {
+    dog.dispose()
+    return { kind: 'client_gone', status: 0 }
+  }
+  const onClientGone = () => dog.abort('client_disconnected')
+  spec.clientSignal.addEventListener('abort', onClientGone, { once: true })
+  const release = () => {
+    spec.clientSignal.removeEventListener('abort', onClientGone)
+    dog.dispose()
+  }
+  /** Nothing was sent to the client: fail over, unless the client itself left. */
+  const failed = (status: number, fallback: string, answer?: UpstreamAnswer): AttemptResult => {
+    release()
+    if (dog.cause === 'client_disconnected') return { kind: 'client_gone', status }
+    return { kind: 'failed', status, error: dog.cause ?? fallback, timedOut: dog.timedOut, answer }
+  }
+
+  const stopWatch = watchConnect(upstream.url, timeouts.connectMs, () => dog.abort('connect_timeout'))
+  let res: Response
+  try {
+    res = await fetch(upstream.url, {
+      method: upstream.method,
+      headers: spec.headers,
+      body: upstream.body,
+      signal: dog.signal,
+      redirect: 'manual',
+      // The watchdog enforces idle and total; Bun's own 5-minute socket idle timer would cut long silences.
+      timeout: false,
+    })
+  } catch {
+    stopWatch()
+    return failed(0, 'connect')
+  }
+  stopWatch()
+  markReachable(upstream.url)
+  const status = res.status
+
+  if (isRetryableStatus(status) && spec.canFailOver) {
+    const body = await readAll(res, dog, KEPT_ERROR_BODY_BYTES)
+    return failed(status, `upstream_${status}`, body ? { status, headers: res.headers, body } : undefined)
+  }
+
+  const headers = responseHeaders(res.headers, record.id)
+  const contentType = res.headers.get('content-type') ?? ''
+  const eventStream = contentType.includes('text/event-stream') || contentType.includes('vnd.amazon.eventstream')
+  const error = res.ok ? undefined : `upstream_${status}`
+
+  if (!res.body || !res.ok || (contentType.includes('json') && !eventStream)) {
+    // Whole bodies: JSON answers (usage is read from them) and error answers.
+    const bytes = res.body ? await readAll(res, dog) : new Uint8Array()
+    if (!bytes) return failed(status, 'upstream_body_error')
+    release()
+    record.ttfbMs = performance.now() - spec.start
+    if (res.ok && bytes.byteLength) {
+      try {
+        const parsed: unknown = JSON.parse(new TextDecoder().decode(bytes))
+        record.usage = target.api.jsonUsage(parsed, upstream.flavor)
+        spec.observeJson?.(parsed)
+      } catch {
+        // Not JSON after all; the client still gets the bytes as sent.
+      }
+    }
+    return { kind: 'committed', status, headers, body: res.body ? bytes : null, streamed: false, error }
+  }
+
+  // Streams and other bodies: wait for the first chunk, so a reset or a stall before it can still fail over.
+  const reader = res.body.getReader() as ReadableStreamDefaultReader<Uint8Array>
+  let first: Awaited<ReturnType<typeof reader.read>>
+  try {
+    first = await reader.read()
+  } catch {
+    return failed(status, 'upstream_reset')
+  }
+  dog.gotFirstByte()
+  record.ttfbMs = performance.now() - spec.start
+  spec.onStream()
+  if (eventStream) record.stream = true
+  const reading = target.api.streamUsage(upstream.flavor)
+  const usage = eventStream && spec.observeStream ? spec.observeStream(reading) : reading
+  const decoder: StreamDecoder = eventStream ? (target.api.streamDecoder?.(usage) ?? sseDecoder(usage)) : { push() {}, end() {} }
+  const conversion = upstream.convertStream
+  let body: ReadableStream<Uint8Array> = meteredStream(
+    reader,
+    decoder,
+    {
+      firstByte: () => {},
+      end: (how) => {
+        spec.clientSignal.removeEventListener('abort', onClientGone)
+        dog.dispose()
+        if (eventStream) record.usage = usage.result()
+        spec.streamEnded(how === 'client_disconnected' ? 499 : status, how === 'complete' ? undefined : how)
+      },
+      // A conversion writes the client's framing, and so its own error ending.
+      errorTail: (how) => (!eventStream ? undefined : conversion ? '' : spec.errorTail(how)),
+    },
+    dog,
+    first.done ? undefined : first.value,
+  )
+  if (conversion) {
+    body = conversion.convert(body)
+    headers.set('content-type', conversion.contentType)
+  }
+  return { kind: 'committed', status, headers, body, streamed: true }
+}
+
+/** The whole body under the attempt's idle and total timeouts, or undefined if it failed or exceeds `cap`. */
+async function readAll(res: Response, dog: AttemptWatchdog, cap = Infinity): Promise<Uint8Array | undefined> {
+  if (!res.body) return new Uint8Array()
+  const reader = res.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  try {
+    for (;;) {
+      dog.waiting(true)
+      const { done, value } = await reader.read()
+      dog.waiting(false)
+      if (done) break
+      size += value.byteLength
+      if (size > cap) {
+        void reader.cancel().catch(() => {})
+        return undefined
+      }
+      chunks.push(value)
+    }
+  } catch {
+    dog.waiting(false)
+    return undefined
+  }
+  if (chunks.length === 1) return chunks[0]!
+  return Buffer.concat(chunks)
+}
+
+/** The error a client gets when no target answered at all. */
+export function noAnswerError(allTimedOut: boolean, providers: string[]): GatewayError {
+  if (providers.length === 1) {
+    const p = providers[0]
+    return allTimedOut ? new UpstreamTimeoutError(`Provider "${p}" did not answer in time.`) : new UpstreamError(`Provider "${p}" could not be reached.`)
+  }
+  const list = providers.join(', ')
+  return allTimedOut ? new UpstreamTimeoutError(`No provider of this route (${list}) answered in time.`) : new UpstreamError(`No provider of this route (${list}) could be reached.`)
+}

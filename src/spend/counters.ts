@@ -1,0 +1,57 @@
+/**
+ * Rebuilds the in-memory budget from the ledger at start: for every key, user and project,
+ * what was spent in the current day, week and month (by each row's reservation instant) and
+ * in total; and every project's credit top-ups and usage.
+ */
+import { sql } from 'drizzle-orm'
+import type { Db } from '../db/client'
+import { creditLedger, spendLedger } from '../db/schema-spend'
+import { type Budget, scopeKey } from './budget'
+import { WINDOWS, type WindowKind } from './windows'
+
+export interface CreditTotals {
+  topups: number
+  used: number
+}
+
+export async function loadSpent(db: Db, budget: Budget): Promise<void> {
+  const now = budget.now()
+  const spans = budget.spansAt(now)
+  const rows = await db
+    .select({
+      keyId: spendLedger.keyId,
+      user: spendLedger.user,
+      project: spendLedger.project,
+      day: sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${spans.day.start} then ${spendLedger.costNanos} else 0 end), 0)`,
+      week: sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${spans.week.start} then ${spendLedger.costNanos} else 0 end), 0)`,
+      month: sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${spans.month.start} then ${spendLedger.costNanos} else 0 end), 0)`,
+      total: sql<number>`coalesce(sum(${spendLedger.costNanos}), 0)`,
+    })
+    .from(spendLedger)
+    .groupBy(spendLedger.keyId, spendLedger.user, spendLedger.project)
+  const sums = new Map<string, Record<WindowKind, number>>()
+  const add = (key: string, r: Record<WindowKind, number>) => {
+    const s = sums.get(key) ?? { day: 0, week: 0, month: 0, total: 0 }
+    for (const k of WINDOWS) s[k] += Number(r[k])
+    sums.set(key, s)
+  }
+  for (const r of rows) {
+    add(scopeKey('key', r.keyId), r)
+    add(scopeKey('project', r.project), r)
+    if (r.user) add(scopeKey('user', r.user), r)
+  }
+  for (const [key, s] of sums) for (const k of WINDOWS) budget.load(key, k, s[k])
+}
+
+/** Top-ups and usage per project, from the credit ledger. */
+export async function loadCredits(db: Db): Promise<Map<string, CreditTotals>> {
+  const rows = await db
+    .select({
+      project: creditLedger.project,
+      topups: sql<number>`coalesce(sum(case when ${creditLedger.kind} = 'topup' then ${creditLedger.amountNanos} else 0 end), 0)`,
+      used: sql<number>`coalesce(sum(case when ${creditLedger.kind} = 'usage' then -${creditLedger.amountNanos} else 0 end), 0)`,
+    })
+    .from(creditLedger)
+    .groupBy(creditLedger.project)
+  return new Map(rows.map((r) => [r.project, { topups: Number(r.topups), used: Number(r.used) }]))
+}

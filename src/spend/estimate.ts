@@ -1,0 +1,108 @@
+/**
+ * The upper-bound estimate reserved before a request goes upstream: input tokens estimated
+ * from the body, plus the most output tokens the request can produce, at the model's prices.
+ *
+ * - Input: one token per byte of the request body. A token always covers at least one byte
+ *   of the text it encodes, and JSON framing only adds bytes, so this never falls short for
+ *   text. (Media sent by URL, and context a provider keeps server-side, e.g. Responses'
+ *   previous_response_id, are not in the body and so not in the estimate.) Capped at the
+ *   model's context window when the price data knows it.
+ * - Output: the request's own limit (max_tokens, max_completion_tokens, max_output_tokens,
+ *   generationConfig.maxOutputTokens, inferenceConfig.maxTokens) times the number of choices;
+ *   otherwise the model's maximum ([[pricing.models]] max_output_tokens, then a table of
+ *   known families), otherwise pricing.default_max_output_tokens.
+ * - Where a cache write costs more than plain input (Anthropic), all input is priced as a
+ *   cache write, so the estimate stays an upper bound.
+ */
+import type { TokenUsage, UpstreamRequest } from '../providers/types'
+import type { ModelFacts } from './prices'
+
+export interface EstimateInput {
+  body: Uint8Array | null
+  json: Record<string, unknown> | undefined
+  upstream: Pick<UpstreamRequest, 'model' | 'operation' | 'flavor'>
+  facts: ModelFacts | null
+  defaultMaxOutput: number
+}
+
+export interface Estimate {
+  inputTokens: number
+  outputTokens: number
+  /** Usage in genai-prices' vocabulary, to be priced like a real response. */
+  usage: TokenUsage
+}
+
+/** Operations that cost nothing and reserve nothing. */
+export function isFreeOperation(u: Pick<UpstreamRequest, 'model' | 'operation'>, method: string): boolean {
+  return !u.model || method === 'GET' || method === 'HEAD' || u.operation === 'count_tokens'
+}
+
+export function estimate(i: EstimateInput): Estimate {
+  const cw = i.facts?.contextWindow
+  let inputTokens = i.body?.byteLength ?? 0
+  if (cw && inputTokens > cw) inputTokens = cw
+  let outputTokens = 0
+  if (i.upstream.operation !== 'embeddings') {
+    outputTokens = requestedMaxOutput(i.json) ?? i.facts?.maxOutputTokens ?? knownMaxOutput(i.upstream.model ?? '') ?? i.defaultMaxOutput
+    if (cw && outputTokens > cw) outputTokens = cw
+    outputTokens *= choices(i.json)
+  }
+  const usage: TokenUsage = { input_tokens: inputTokens, output_tokens: outputTokens }
+  const p = i.facts?.prices
+  if (p && inputTokens > 0 && highest(p.cache_write_mtok) > highest(p.input_mtok)) usage.cache_write_tokens = inputTokens
+  return { inputTokens, outputTokens, usage }
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.ceil(v) : undefined
+}
+
+function obj(v: unknown): Record<string, unknown> | undefined {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined
+}
+
+export function requestedMaxOutput(json: Record<string, unknown> | undefined): number | undefined {
+  if (!json) return undefined
+  return (
+    num(json.max_completion_tokens) ??
+    num(json.max_tokens) ??
+    num(json.max_output_tokens) ??
+    num(obj(json.generationConfig)?.maxOutputTokens) ??
+    num(obj(json.generation_config)?.max_output_tokens) ??
+    num(obj(json.inferenceConfig)?.maxTokens) ??
+    num(json.max_tokens_to_sample)
+  )
+}
+
+function choices(json: Record<string, unknown> | undefined): number {
+  const n = num(json?.n) ?? num(obj(json?.generationConfig)?.candidateCount) ?? 1
+  return Math.max(1, n)
+}
+
+function highest(p: unknown): number {
+  if (typeof p === 'number') return p
+  const t = p as { base?: number; tiers?: { price: number }[] } | undefined
+  if (!t || typeof t.base !== 'number') return 0
+  return Math.max(t.base, ...(t.tiers ?? []).map((x) => x.price))
+}
+
+/** Published output ceilings of model families (upper ends, so the estimate stays a bound). */
+const FAMILY_MAX_OUTPUT: [RegExp, number][] = [
+  [/gpt-5|codex/, 128_000],
+  [/(^|[^a-z])o[1-9](-|$)/, 100_000],
+  [/gpt-4\.1/, 32_768],
+  [/gpt-4o/, 16_384],
+  [/gpt-4|gpt-3\.5/, 8_192],
+  [/claude-(opus|sonnet|haiku)-4|claude-[a-z]+-4|claude-3-7/, 64_000],
+  [/claude-3-5/, 8_192],
+  [/claude/, 4_096],
+  [/gemini-(2\.5|3)/, 65_536],
+  [/gemini/, 8_192],
+  [/nova/, 10_000],
+]
+
+export function knownMaxOutput(model: string): number | undefined {
+  const m = model.toLowerCase()
+  for (const [re, n] of FAMILY_MAX_OUTPUT) if (re.test(m)) return n
+  return undefined
+}

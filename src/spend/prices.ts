@@ -1,0 +1,113 @@
+/**
+ * Prices every request with @pydantic/genai-prices (pinned), after the `[[pricing.models]]`
+ * overrides from config. Overrides are compiled into genai-prices' own Provider shape, so
+ * the same calculation (tiers, cache reads and writes) applies to both.
+ */
+import { calcPrice, type ModelInfo, type ModelPrice, type Provider } from '@pydantic/genai-prices'
+import type { PricedModelConfig, PricingConfig } from '../config/schema'
+import type { TokenUsage } from '../providers/types'
+import { usdToNanos } from './money'
+
+export interface Price {
+  /** Nano-dollars, rounded once (see money.ts). */
+  nanos: number
+  /** Where the price came from: `config` or genai-prices' provider id. */
+  source: string
+  model: string
+}
+
+export interface ModelFacts {
+  prices: ModelPrice
+  contextWindow?: number
+  maxOutputTokens?: number
+}
+
+interface Override {
+  provider?: string
+  match: (model: string) => boolean
+  info: ModelInfo
+  maxOutputTokens?: number
+}
+
+export class Pricer {
+  private overrides: Override[] = []
+  private factsCache = new Map<string, ModelFacts | null>()
+
+  constructor(config: PricingConfig) {
+    this.configure(config)
+  }
+
+  configure(config: PricingConfig): void {
+    this.overrides = config.models.map(compile)
+    this.factsCache.clear()
+  }
+
+  /**
+   * The price of `usage` for `model`, reached through gateway provider `providerId` whose
+   * genai-prices id is `pricingProvider`. Null when neither config nor the data knows it.
+   */
+  price(usage: TokenUsage, model: string, pricingProvider: string, providerId: string | undefined, at: Date): Price | null {
+    const o = this.override(model, providerId)
+    const opts = o ? { provider: overrideProvider(o) } : { providerId: pricingProvider }
+    let r
+    try {
+      r = calcPrice(usage, model, { ...opts, timestamp: at })
+    } catch {
+      // Usage the data cannot reconcile (e.g. cache counts above the total) is unpriceable, not a crash.
+      return null
+    }
+    if (!r) return null
+    return { nanos: usdToNanos(r.total_price), source: o ? 'config' : r.provider.id, model: r.model.id }
+  }
+
+  /** Price table and limits of a model, or null when it cannot be priced. */
+  facts(model: string, pricingProvider: string, providerId: string | undefined, at: Date): ModelFacts | null {
+    const cacheKey = `${providerId ?? ''}\0${pricingProvider}\0${model}`
+    // Dated prices (start_date, time of day) are rare; the cache keeps the table, pricing itself uses `at`.
+    if (this.factsCache.has(cacheKey)) return this.factsCache.get(cacheKey)!
+    const o = this.override(model, providerId)
+    let facts: ModelFacts | null = null
+    if (o) facts = { prices: o.info.prices as ModelPrice, contextWindow: o.info.context_window, maxOutputTokens: o.maxOutputTokens }
+    else {
+      try {
+        const r = calcPrice({ input_tokens: 0, output_tokens: 0 }, model, { providerId: pricingProvider, timestamp: at })
+        if (r) facts = { prices: r.model_price, contextWindow: r.model.context_window }
+      } catch {
+        facts = null
+      }
+    }
+    if (this.factsCache.size > 10_000) this.factsCache.clear()
+    this.factsCache.set(cacheKey, facts)
+    return facts
+  }
+
+  private override(model: string, providerId: string | undefined): Override | undefined {
+    for (const o of this.overrides) if ((!o.provider || o.provider === providerId) && o.match(model)) return o
+    return undefined
+  }
+}
+
+function compile(m: PricedModelConfig): Override {
+  const prices: ModelPrice = { input_mtok: m.input_mtok, output_mtok: m.output_mtok }
+  if (m.cache_read_mtok !== undefined) prices.cache_read_mtok = m.cache_read_mtok
+  if (m.cache_write_mtok !== undefined) prices.cache_write_mtok = m.cache_write_mtok
+  const re = new RegExp(`^${m.model.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i')
+  return {
+    provider: m.provider,
+    match: (s) => re.test(s),
+    info: { id: m.model, match: { regex: re.source }, prices, context_window: m.context_window },
+    maxOutputTokens: m.max_output_tokens,
+  }
+}
+
+const providerOf = new WeakMap<Override, Provider>()
+
+function overrideProvider(o: Override): Provider {
+  let p = providerOf.get(o)
+  if (!p) {
+    // genai-prices matches regexes case-sensitively; ours are compiled case-insensitive, so match all here.
+    p = { id: 'config', name: 'config.toml [[pricing.models]]', api_pattern: '.*', models: [{ ...o.info, match: { regex: '.*' } }] }
+    providerOf.set(o, p)
+  }
+  return p
+}

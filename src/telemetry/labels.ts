@@ -1,0 +1,34 @@
+/**
+ * Bounded label values. Some labels come from clients (the requested model, a route name in
+ * the URL), so each label keeps at most `max` distinct values and maps the rest to "other";
+ * values are redacted and cut short. Key ids and request ids are never labels.
+ */
+import type { Redactor } from './redact'
+
+const MAX_LENGTH = 96
+
+export class LabelGuard {
+  private readonly seen = new Map<string, Map<string, string>>()
+
+  constructor(
+    private readonly redactor: Redactor,
+    private readonly max = 200,
+  ) {}
+
+  value(label: string, v: string | undefined): string {
+    if (v === undefined || v === '') return 'none'
+    let values = this.seen.get(label)
+    if (!values) this.seen.set(label, (values = new Map()))
+    const known = values.get(v)
+    if (known !== undefined) return known
+    if (values.size >= this.max) return 'other'
+    const clean = this.redactor.text(v).slice(0, MAX_LENGTH)
+    values.set(v, clean)
+    return clean
+  }
+}
+
+/** `2xx`, `4xx`, `5xx`; `none` when no status was set. */
+export function statusClass(status: number): string {
+  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'none'
+}

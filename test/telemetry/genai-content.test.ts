@@ -1,0 +1,117 @@
+/**
+ * Message content in the conventions' shape, from recorded requests and answers of each
+ * provider format: inputs and system instructions, JSON outputs, and outputs reassembled from
+ * recorded streams (SSE and Bedrock's binary event-stream, decoded by the Bedrock plugin).
+ */
+import { expect, test } from 'bun:test'
+import { eventStreamDecoder } from '../../src/providers/bedrock/eventstream'
+import { responseFromJson, streamResponseObserver, type ResponseInfo } from '../../src/telemetry/genai-attributes'
+import { inputContent, outputContent, type Message } from '../../src/telemetry/genai-content'
+import { loadCassette } from '../support/recordings'
+import { sseEvents } from '../support/sse'
+
+type J = Record<string, any>
+
+function observeSse(body: Uint8Array): { info: ResponseInfo; output?: Message[] } {
+  const info: ResponseInfo = {}
+  const o = streamResponseObserver(info, true) as ReturnType<typeof streamResponseObserver> & { output?: Message[] }
+  for (const e of sseEvents(body)) o.event(e.event, e.data)
+  return { info, output: o.output }
+}
+
+test('Gemini: input with system instruction; a recorded stream reassembled', async () => {
+  const x = (await loadCassette('google', 'test_google_model_stream')).interactions[0]!
+  const req = x.requestBody as J
+  expect(inputContent(req)).toEqual({
+    messages: [{ role: 'user', parts: [{ type: 'text', content: req.contents[0].parts[0].text }] }],
+    system: [{ type: 'text', content: req.systemInstruction.parts[0].text }],
+  })
+  const chunks = sseEvents(x.responseBody).map((e) => JSON.parse(e.data) as J)
+  const text = chunks.map((c) => c.candidates?.[0]?.content?.parts?.map((p: J) => p.text ?? '').join('') ?? '').join('')
+  const { info, output } = observeSse(x.responseBody)
+  expect(info.id).toBe(chunks[0]!.responseId)
+  expect(info.model).toBe(chunks[0]!.modelVersion)
+  const finish = chunks.map((c) => c.candidates?.[0]?.finishReason).filter(Boolean)
+  expect(info.finishReasons).toEqual([finish.at(-1)])
+  expect(output).toEqual([{ role: 'assistant', parts: [{ type: 'text', content: text }], finish_reason: finish.at(-1) }])
+})
+
+test('Bedrock Converse: input with system; a recorded binary event-stream reassembled', async () => {
+  const x = (await loadCassette('bedrock', 'test_bedrock_model_stream')).interactions[0]!
+  const req = x.requestBody as J
+  expect(inputContent(req)).toEqual({
+    messages: [{ role: 'user', parts: [{ type: 'text', content: req.messages[0].content[0].text }] }],
+    system: [{ type: 'text', content: req.system[0].text }],
+  })
+  const info: ResponseInfo = {}
+  const o = streamResponseObserver(info, true) as ReturnType<typeof streamResponseObserver> & { output?: Message[] }
+  const seen: J[] = []
+  const decoder = eventStreamDecoder({
+    event: (name, data) => {
+      seen.push({ name, ...JSON.parse(data) })
+      o.event(name, data)
+    },
+    result: () => undefined,
+  })
+  // Odd-sized network chunks, as a real connection delivers them.
+  for (let i = 0; i < x.responseBody.length; i += 53) decoder.push(x.responseBody.subarray(i, i + 53))
+  decoder.end()
+  const text = seen.filter((e) => e.name === 'contentBlockDelta').map((e) => e.delta.text ?? '').join('')
+  const stop = seen.find((e) => e.name === 'messageStop')!.stopReason
+  expect(text.length).toBeGreaterThan(0)
+  expect(info.finishReasons).toEqual([stop])
+  expect(o.output).toEqual([{ role: 'assistant', parts: [{ type: 'text', content: text }], finish_reason: stop }])
+})
+
+test('Anthropic: a recorded stream with thinking and text blocks', async () => {
+  const x = (await loadCassette('anthropic', 'test_anthropic_model_thinking_part_redacted_stream')).interactions[0]!
+  const events = sseEvents(x.responseBody).map((e) => JSON.parse(e.data) as J)
+  const text = events.filter((e) => e.type === 'content_block_delta' && e.delta.type === 'text_delta').map((e) => e.delta.text).join('')
+  const { info, output } = observeSse(x.responseBody)
+  const start = events.find((e) => e.type === 'message_start')!.message
+  expect(info.id).toBe(start.id)
+  expect(info.model).toBe(start.model)
+  const stop = events.find((e) => e.type === 'message_delta')!.delta.stop_reason
+  expect(info.finishReasons).toEqual([stop])
+  expect(output![0]!.finish_reason).toBe(stop)
+  expect(output![0]!.parts.filter((p) => p.type === 'text').map((p) => p.content).join('')).toBe(text)
+})
+
+test('Anthropic JSON: input blocks, output message', async () => {
+  const x = (await loadCassette('anthropic', 'test_anthropic_sampling_settings_reach_the_wire')).interactions[0]!
+  const req = x.requestBody as J
+  const res = x.responseJson as J
+  expect(inputContent(req).messages).toEqual([{ role: 'user', parts: [{ type: 'text', content: req.messages[0].content[0].text }] }])
+  expect(outputContent(res)).toEqual([{ role: 'assistant', parts: [{ type: 'text', content: res.content[0].text }], finish_reason: res.stop_reason }])
+})
+
+test('OpenAI Responses JSON: function calls and text in the output, instructions as system', async () => {
+  const x = (await loadCassette('openai_responses', 'test_openai_responses_model_simple_response_with_tool_call')).interactions[0]!
+  const res = x.responseJson as J
+  const info = responseFromJson(res, {}, true)
+  expect(info.id).toBe(res.id)
+  expect(info.finishReasons).toEqual([res.status])
+  const calls = res.output.filter((o: J) => o.type === 'function_call')
+  const parts = info.output![0]!.parts
+  for (const c of calls) expect(parts).toContainEqual({ type: 'tool_call', id: c.call_id ?? c.id, name: c.name, arguments: c.arguments })
+  const req = x.requestBody as J
+  const input = inputContent(req)
+  if (req.instructions) expect(input.system).toEqual([{ type: 'text', content: req.instructions }])
+  expect(input.messages!.length).toBeGreaterThan(0)
+})
+
+test('OpenAI chat: a tool result message and image parts keep no bytes', () => {
+  const input = inputContent({
+    messages: [
+      { role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: 'call_1', content: 'result' },
+    ],
+  })
+  expect(input.messages).toEqual([
+    { role: 'user', parts: [{ type: 'text', content: 'what is this?' }, { type: 'blob', modality: 'image', original_type: 'image_url' }] },
+    { role: 'assistant', parts: [{ type: 'tool_call', id: 'call_1', name: 'f', arguments: '{}' }] },
+    { role: 'tool', parts: [{ type: 'tool_call_response', id: 'call_1', response: 'result' }] },
+  ])
+  expect(JSON.stringify(input)).not.toContain('base64')
+})
