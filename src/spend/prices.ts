@@ -32,6 +32,11 @@ interface Override {
 export class Pricer {
   private overrides: Override[] = []
   private factsCache = new Map<string, ModelFacts | null>()
+  /**
+   * The data's provider narrowed to the one model a name resolved to. Resolving a model name
+   * walks every model's match rules; done once per name, later prices skip the walk.
+   */
+  private narrowed = new Map<string, Provider>()
 
   constructor(config: PricingConfig) {
     this.configure(config)
@@ -40,6 +45,7 @@ export class Pricer {
   configure(config: PricingConfig): void {
     this.overrides = config.models.map(compile)
     this.factsCache.clear()
+    this.narrowed.clear()
   }
 
   /**
@@ -48,7 +54,9 @@ export class Pricer {
    */
   price(usage: TokenUsage, model: string, pricingProvider: string, providerId: string | undefined, at: Date): Price | null {
     const o = this.override(model, providerId)
-    const opts = o ? { provider: overrideProvider(o) } : { providerId: pricingProvider }
+    const key = `${pricingProvider}\0${model}`
+    const narrowed = o ? undefined : this.narrowed.get(key)
+    const opts = o ? { provider: overrideProvider(o) } : narrowed ? { provider: narrowed } : { providerId: pricingProvider }
     let r
     try {
       r = calcPrice(usage, model, { ...opts, timestamp: at })
@@ -57,6 +65,10 @@ export class Pricer {
       return null
     }
     if (!r) return null
+    if (!o && !narrowed) {
+      if (this.narrowed.size > 10_000) this.narrowed.clear()
+      this.narrowed.set(key, { ...r.provider, models: [r.model] })
+    }
     return { nanos: usdToNanos(r.total_price), source: o ? 'config' : r.provider.id, model: r.model.id }
   }
 
