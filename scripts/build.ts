@@ -4,6 +4,7 @@
  */
 import type { BunPlugin } from 'bun'
 import { familySync, GLIBC } from 'detect-libc'
+import { buildUi } from './build-ui'
 
 /** The @libsql/<target> package for this machine, as libsql's own loader would pick it. */
 function libsqlTarget(): string {
@@ -30,6 +31,8 @@ const libsqlNative: BunPlugin = {
 }
 
 const started = performance.now()
+// The admin UI is built first and embedded as files of the executable.
+await buildUi()
 const result = await Bun.build({
   // The writer worker is its own entrypoint so the executable embeds it.
   entrypoints: ['src/cli.ts', 'src/db/writer-worker.ts'],

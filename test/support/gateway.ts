@@ -5,12 +5,25 @@ import { join } from 'node:path'
 import { parseConfig } from '../../src/config/load'
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway'
 import { listen } from '../../src/server'
+import { createTestDatabase, dropTestDatabase } from './postgres'
 
 export interface TestGateway {
   url: string
   gw: Gateway
   dir: string
+  /** The gateway's `database.url` (a file in `dir`, or a PostgreSQL database of its own). */
+  databaseUrl: string
   stop(): Promise<void>
+}
+
+export interface TestGatewayOptions extends GatewayOptions {
+  env?: Record<string, string>
+  /**
+   * `libsql` (a file in the temp dir) or `postgres` (a new database on the test cluster,
+   * test/support/postgres.ts). Default: `$TOLLGATE_TEST_DB`, else libsql; so
+   * `TOLLGATE_TEST_DB=postgres bun test test/conformance` runs a suite on PostgreSQL.
+   */
+  database?: 'libsql' | 'postgres'
 }
 
 /** Canary secrets: fake-looking so scanners ignore them, distinctive so leak checks find them. */
@@ -21,11 +34,14 @@ export const CANARY = {
   groqKey: 'gsk_test_CANARY_groq_000000000000000000001',
 }
 
-export async function startGateway(toml: string, opts: GatewayOptions & { env?: Record<string, string> } = {}): Promise<TestGateway> {
+export async function startGateway(toml: string, opts: TestGatewayOptions = {}): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-test-'))
-  const full = `${toml}\n\n[database]\nurl = "file:${join(dir, 'test.db')}"\n\n[log]\nflush_interval_ms = 50\n`
+  const engine = opts.database ?? (process.env.TOLLGATE_TEST_DB === 'postgres' ? 'postgres' : 'libsql')
+  const databaseUrl = engine === 'postgres' ? await createTestDatabase() : `file:${join(dir, 'test.db')}`
+  const full = `${toml}\n\n[database]\nurl = "${databaseUrl}"\n\n[log]\nflush_interval_ms = 50\n`
   const loaded = await parseConfig(full, 'test.toml', { ...process.env, ...opts.env })
-  const gw = await createGateway(loaded, opts)
+  // Test databases are always empty; the admin setup-link line is noise here.
+  const gw = await createGateway(loaded, { announce: () => {}, ...opts })
   const quiet = console.log
   console.log = () => {}
   const server = listen(gw, '127.0.0.1:0', 'test.toml')
@@ -34,9 +50,11 @@ export async function startGateway(toml: string, opts: GatewayOptions & { env?: 
     url: server.url,
     gw,
     dir,
+    databaseUrl,
     async stop() {
       await server.stop()
       rmSync(dir, { recursive: true, force: true })
+      if (engine === 'postgres') await dropTestDatabase(databaseUrl)
     },
   }
 }
