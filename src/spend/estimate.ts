@@ -53,6 +53,33 @@ export function estimate(i: EstimateInput): Estimate {
   return { inputTokens, outputTokens, usage }
 }
 
+/**
+ * The estimate's price in USD, from the model's price table alone: the same arithmetic
+ * genai-prices does for an estimate's usage (input, output, and cache writes standing in for
+ * input), with the tier picked by the total input tokens, and every other input or output
+ * unit priced at the dearer rate, so it never falls below the real price. It runs on every
+ * admitted request, where a full genai-prices calculation would cost more than the rest of
+ * admission together.
+ */
+export function estimateUsd(facts: ModelFacts, e: Estimate): number {
+  const p = facts.prices as Record<string, unknown>
+  const inTok = e.inputTokens
+  const inRate = Math.max(tierRate(p.input_mtok, inTok), e.usage.cache_write_tokens ? tierRate(p.cache_write_mtok, inTok) : 0)
+  const outRate = tierRate(p.output_mtok, inTok)
+  const perRequest = typeof p.requests_kcount === 'number' ? p.requests_kcount / 1000 : 0
+  return (inTok * inRate + e.outputTokens * outRate) / 1e6 + perRequest
+}
+
+/** USD per million tokens at `inputTokens` total input (genai-prices' tier rule: the last tier whose start is below). */
+function tierRate(p: unknown, inputTokens: number): number {
+  if (typeof p === 'number') return p
+  const t = p as { base?: number; tiers?: { start: number; price: number }[] } | undefined
+  if (!t || typeof t.base !== 'number') return 0
+  let rate = t.base
+  for (const tier of t.tiers ?? []) if (inputTokens > tier.start) rate = tier.price
+  return rate
+}
+
 function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.ceil(v) : undefined
 }

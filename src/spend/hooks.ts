@@ -17,10 +17,10 @@ import { providerApi } from '../providers/registry'
 import { InvalidRequestError } from '../errors'
 import { type Reservation, isDenial, scopeKey } from './budget'
 import { limitError } from './errors'
-import { estimate, isFreeOperation } from './estimate'
+import { estimate, estimateUsd, isFreeOperation } from './estimate'
 import { injectCost } from './inject'
 import type { LedgerRow } from './ledger'
-import { nanosToUsdString, withMarkup } from './money'
+import { nanosToUsdString, usdToNanos, withMarkup } from './money'
 import type { Spend } from './service'
 import { OutputTap } from './tap'
 
@@ -90,8 +90,7 @@ export class SpendHooks implements RequestHooks {
     const managed = target.provider.managed === true
     let amount = 0
     if (facts) {
-      const p = spend.pricer.price(est.usage, model, target.api.pricingProvider, target.provider.id, at)
-      amount = withMarkup(p?.nanos ?? 0, managed ? target.provider.markup : undefined)
+      amount = withMarkup(usdToNanos(estimateUsd(facts, est)), managed ? target.provider.markup : undefined)
     }
     // Any managed target of the route needs the project's credits, whichever answers.
     const needsCredits = ctx.route.targets.some((t) => t.provider.managed === true)
