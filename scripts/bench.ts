@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { failoverRows } from './bench-failover'
+import { clusterRows } from './bench-cluster'
 import { telemetryRows } from './bench-telemetry'
 
 const ROOT = join(import.meta.dir, '..')
@@ -147,6 +148,9 @@ export const extraRows: { name: string; make: RowFactory }[] = []
 extraRows.push(...failoverRows(startTollgate, KEY))
 // Observability: every span exported to a local OTLP sink, /metrics scraped (scripts/bench-telemetry.ts).
 extraRows.push(...telemetryRows(startTollgate, startProcess, KEY))
+// Limits shared through Redis: one instance with limits and rate limits, in memory and with Redis (scripts/bench-cluster.ts).
+if (Bun.which('redis-server')) extraRows.push(...clusterRows(startTollgate, KEY))
+else console.error('bench: redis-server not installed; the Redis rows are skipped')
 
 async function main() {
   const stub = await startProcess([process.execPath, 'scripts/bench-servers.ts', 'stub'])

@@ -10,12 +10,19 @@ export function createApp(gw: Gateway) {
     .get('/', () => ({ name: NAME, version: VERSION }))
     .get('/health', () => ({ status: 'ok' }))
     .get('/ready', async ({ set }) => {
+      // The cluster's state is reported either way: a Redis outage hits every instance alike, so
+      // it does not make this one unready (on_redis_down decides what limited keys get).
+      const cluster = gw.cluster ? { cluster: gw.cluster.status() } : {}
+      if (gw.draining) {
+        set.status = 503
+        return { status: 'draining', ...cluster }
+      }
       try {
-        await gw.database.client.execute('SELECT 1')
-        return { status: 'ready', database: 'ok' }
+        await gw.database.ping()
+        return { status: 'ready', database: 'ok', ...cluster }
       } catch {
         set.status = 503
-        return { status: 'not_ready', database: 'unreachable' }
+        return { status: 'not_ready', database: 'unreachable', ...cluster }
       }
     })
     // Prometheus; with metrics off or on their own listener, the path is an ordinary (unknown) route.

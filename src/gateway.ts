@@ -1,5 +1,5 @@
 /** Builds a running gateway from a loaded config: database, keys, routes, proxy, request log. */
-import type { LoadedConfig } from './config/load'
+import { loadConfigFile, type LoadedConfig } from './config/load'
 import type { Config } from './config/schema'
 import { openDatabase, type Database } from './db/client'
 import { KeyStore } from './auth/keystore'
@@ -16,6 +16,10 @@ import type { Clock } from './spend/windows'
 import { createTelemetry, type Telemetry } from './telemetry'
 import type { LogOutput } from './telemetry/logger'
 import { startAdmin, type AdminState } from './admin'
+import { RateLimitHooks } from './ratelimit/hooks'
+import { MemoryLimiter } from './ratelimit/memory'
+import { tokenEstimator } from './ratelimit/tokens'
+import { createCluster, type Cluster } from './cluster'
 
 export interface Gateway {
   config: Config
@@ -41,6 +45,28 @@ export interface Gateway {
   applyConfig(next: Config): void
   /** Drains pending writes and closes the database. */
   close(): Promise<void>
+  /** Rate limits of keys, users and projects (src/ratelimit/): in memory, or Redis in a cluster. */
+  rateLimits: RateLimitHooks
+  /** Shared limits and change notices through Redis (src/cluster/); absent without `[cluster] redis_url`. */
+  cluster?: Cluster
+  /** Set while shutting down: /ready answers 503 so a load balancer sends new traffic elsewhere. */
+  draining?: boolean
+  /** The config the proxy runs now (config.toml merged with admin-created entities). */
+  proxyConfig(): Config
+  /**
+   * Puts a reloaded config.toml live between requests (SIGHUP): config keys, routes, proxy,
+   * spend, the admin directory's merge, then the reload listeners (cluster notice, …).
+   * Requests in flight keep the config they started with. Throws ConfigError when the new
+   * file clashes with the database (the old config stays); returns notes on settings that
+   * only a restart applies.
+   */
+  reload(loaded: LoadedConfig): Promise<string[]>
+  /** Reads config.toml again from the path it was loaded from, and reloads it. */
+  reloadFromFile(): Promise<string[]>
+  /** Called after every reload(), with the new config.toml. */
+  onReload(f: (config: Config) => void): void
+  /** Called after every applyConfig() (a reload, or a change through the admin API). */
+  onConfigApplied(f: (config: Config) => void): void
 }
 
 export interface GatewayOptions {
@@ -54,6 +80,8 @@ export interface GatewayOptions {
   spendClock?: Clock
   /** Where request log lines go instead of `[logging]`'s stdout or file (tests). */
   logOutput?: LogOutput
+  /** Where the first-start admin setup link is printed (default: the console; tests silence it). */
+  announce?: (line: string) => void
 }
 
 export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions = {}): Promise<Gateway> {
@@ -68,11 +96,19 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
   // Sweeps what a crash left open and rebuilds the budget before any request is admitted.
   const spend = await Spend.open(database.db, writer, config, { clock: opts.spendClock })
   const spendHooks = new SpendHooks(spend)
+  // Rate limits go before spend (a request over its rpm reserves no budget); in a cluster the
+  // shared budget goes right after spend, whose estimate it reserves across instances.
+  const rateLimits = new RateLimitHooks(new MemoryLimiter(), tokenEstimator(spend))
+  const cluster = createCluster(config, spend)
   // Telemetry hooks go first (they never throw, so a refused request still has its span);
   // its redacting sink runs before the request log stores paths and models, its other sinks after settle.
   const telemetry = createTelemetry(config, { inflight: () => proxy.inflight, logOutput: opts.logOutput })
-  const proxy = new Proxy({ config, keys, routes, sinks: [telemetry.redactSink, requestLog, ...telemetry.sinks, ...(opts.sinks ?? [])], hooks: [...telemetry.hooks, spendHooks, ...(opts.hooks ?? [])], now: opts.now, random: opts.random })
+  const proxy = new Proxy({ config, keys, routes, sinks: [telemetry.redactSink, requestLog, ...telemetry.sinks, ...(opts.sinks ?? [])], hooks: [...telemetry.hooks, rateLimits, spendHooks, ...(cluster ? [cluster.budget] : []), ...(opts.hooks ?? [])], now: opts.now, random: opts.random })
   telemetry.setBreakerSource(() => proxy.breakers.snapshot())
+  let running = config
+  let configPath = loaded.path
+  const reloadListeners: ((c: Config) => void)[] = []
+  const appliedListeners: ((c: Config) => void)[] = []
   const gw: Gateway = {
     config,
     database,
@@ -90,19 +126,66 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
       gw.routes = table
       proxy.setConfig(next, table)
       spend.configure(next)
+      running = next
+      for (const f of appliedListeners) f(next)
     },
     async close() {
       gw.admin?.stop()
       keys.stop()
       await spend.stop()
+      // After spend: the last settlements are sent and this instance leaves the heartbeat set.
+      await gw.cluster?.stop()
       await writer.close()
       database.close()
       // Sends the last spans and log lines (bounded by [otel] timeout_ms when a backend is down).
       await telemetry.close()
     },
+    rateLimits,
+    cluster,
+    proxyConfig: () => running,
+    async reload(next: LoadedConfig) {
+      const notes = restartOnlyChanges(gw.config, next.config)
+      if (gw.admin) {
+        // The directory merges config.toml with the database; it takes the new file (and refuses a clash).
+        const dir = gw.admin.ctx.dir as unknown as { file: Config }
+        const before = dir.file
+        dir.file = next.config
+        try {
+          await gw.admin.ctx.dir.reload(true)
+        } catch (e) {
+          dir.file = before
+          throw e
+        }
+        gw.admin.ctx.config = next.config
+      } else gw.applyConfig(next.config)
+      keys.setConfig(next.config)
+      gw.config = next.config
+      configPath = next.path
+      for (const f of reloadListeners) f(next.config)
+      return notes
+    },
+    async reloadFromFile() {
+      return gw.reload(await loadConfigFile(configPath))
+    },
+    onReload(f) {
+      reloadListeners.push(f)
+    },
+    onConfigApplied(f) {
+      appliedListeners.push(f)
+    },
   }
   // Loads admin-created entities (an id also in config.toml stops the start) and applies the merge.
-  if (config.admin.enabled) gw.admin = await startAdmin(gw, { configPath: loaded.path })
+  if (config.admin.enabled) gw.admin = await startAdmin(gw, { configPath: loaded.path, announce: opts.announce })
+  // Connects to Redis and waits until the shared counters are usable (or Redis is known down).
+  await cluster?.start(gw)
   gw.app = createApp(gw)
   return gw
+}
+
+/** Settings a running process cannot change: a reload keeps them until the next restart, and says so. */
+const RESTART_ONLY = ['server.listen', 'database', 'cluster', 'metrics.listen', 'metrics.enabled', 'admin.enabled', 'secrets', 'log', 'otel', 'logging'] as const
+
+function restartOnlyChanges(prev: Config, next: Config): string[] {
+  const at = (c: Config, path: string) => path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], c)
+  return RESTART_ONLY.filter((p) => JSON.stringify(at(prev, p)) !== JSON.stringify(at(next, p))).map((p) => `${p} changed; it applies after a restart`)
 }

@@ -3,6 +3,7 @@
  * (stop accepting, let requests and streams finish within the grace period, flush, exit 0).
  */
 import type { Gateway } from './gateway'
+import { ConfigError, loadConfigFile } from './config/load'
 import { describeDatabaseUrl } from './db/client'
 import { VERSION } from './version'
 
@@ -53,6 +54,8 @@ export function listen(gw: Gateway, address: string, configPath: string): Listen
 
 async function shutdown(gw: Gateway, graceMs: number): Promise<void> {
   const server = gw.app.server
+  // /ready turns 503 for connections a load balancer keeps open.
+  gw.draining = true
   // Stop accepting; connections already open keep going.
   await server?.stop(false)
   const deadline = Date.now() + graceMs
@@ -81,4 +84,38 @@ export function handleSignals(stop: () => Promise<void>): void {
   }
   process.on('SIGTERM', () => onSignal('SIGTERM'))
   process.on('SIGINT', () => onSignal('SIGINT'))
+}
+
+/**
+ * SIGHUP reloads config.toml without dropping a request: the new file is loaded and validated
+ * first; if it is invalid, its problems are printed and the running config stays in force.
+ * Reloads never overlap (a SIGHUP during one runs once it ends).
+ */
+export function handleReload(gw: Gateway, path: string): void {
+  let running: Promise<void> | undefined
+  let again = false
+  const reload = async () => {
+    try {
+      const loaded = await loadConfigFile(path)
+      for (const w of loaded.warnings) console.error(`warning: ${w}`)
+      for (const note of await gw.reload(loaded)) console.error(`SIGHUP: note: ${note}`)
+      console.log(`SIGHUP: reloaded ${path}`)
+    } catch (e) {
+      const why = e instanceof ConfigError ? e.message : `reload failed: ${(e as Error).message}`
+      console.error(`SIGHUP: ${path} refused; the running config stays in force.\n${why}`)
+    }
+  }
+  process.on('SIGHUP', () => {
+    if (running) {
+      again = true
+      return
+    }
+    running = (async () => {
+      do {
+        again = false
+        await reload()
+      } while (again)
+      running = undefined
+    })()
+  })
 }

@@ -59,6 +59,7 @@ export interface ProviderView {
 export class Directory {
   private db: DbEntities = { projects: [], users: [], memberships: [], providers: [] }
   private timer: ReturnType<typeof setInterval> | undefined
+  private fingerprint = ''
   merged: Config
 
   constructor(
@@ -99,6 +100,10 @@ export class Directory {
       })
       if (clashes.length) throw new ConfigError(this.configPath, clashes.map((message) => ({ path: '', message })))
     }
+    // The periodic reload finds nothing new most of the time: then nothing is rebuilt.
+    const fingerprint = JSON.stringify([projects, users, memberships, providers])
+    if (fingerprint === this.fingerprint) return
+    this.fingerprint = fingerprint
     const decrypted = await Promise.all(
       providers.map(async (row) => {
         if (!row.keyCiphertext || !this.box) return { row, apiKey: undefined }

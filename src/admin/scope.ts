@@ -36,7 +36,7 @@ export async function logScope(ctx: AdminContext, p: Principal, f: ScopeFilter):
     const parts: SQL[] = []
     if (own.length) parts.push(inArray(requestLog.project, own))
     if (p.userId) parts.push(eq(requestLog.user, p.userId))
-    where.push(parts.length ? or(...parts)! : sql`0`)
+    where.push(parts.length ? or(...parts)! : sql`false`)
   }
   return where
 }

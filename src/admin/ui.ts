@@ -10,9 +10,14 @@ type Assets = Record<string, string>
 let loaded: Promise<Assets | undefined> | undefined
 
 function assets(): Promise<Assets | undefined> {
-  loaded ??= import('./ui-assets.generated')
-    .then((m: { UI_ASSETS?: Assets }) => m.UI_ASSETS)
-    .catch(() => undefined)
+  loaded ??= import('./ui-assets.generated').then(
+    (m: { UI_ASSETS?: Assets }) => m.UI_ASSETS,
+    () => {
+      // Not built (yet): look again next time rather than remember the miss.
+      loaded = undefined
+      return undefined
+    },
+  )
   return loaded
 }
 

@@ -122,7 +122,9 @@ export function usageRoutes(r: ApiRouter): void {
       if (from >= to) throw badRequest('query.from: must be before query.to')
       if ((to - from) / bucketMs > 2000) throw badRequest('query: too many buckets (at most 2000); widen the bucket or narrow the range')
       const start = Math.floor(from / bucketMs) * bucketMs
-      const bucket = sql<number>`(${requestLog.ts} - ${start}) / ${bucketMs} * ${bucketMs} + ${start}`
+      // Inlined integers: bound JS numbers arrive as REAL, and REAL division would not bucket.
+      const [startSql, bucketSql] = [sql.raw(String(Math.trunc(start))), sql.raw(String(Math.trunc(bucketMs)))]
+      const bucket = sql<number>`((${requestLog.ts} - ${startSql}) / ${bucketSql}) * ${bucketSql} + ${startSql}`
       const groupCol = query.group && query.group !== 'none' ? GROUPS[query.group] : sql<string | null>`null`
       const rows = await ctx.db
         .select({

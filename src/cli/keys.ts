@@ -4,6 +4,15 @@ import { desc, eq } from 'drizzle-orm'
 import { apiKeys } from '../db/schema'
 import { generateKey } from '../auth/key-format'
 import { configArg, fail, loadOrExit, table, usdFlag, withDatabase } from './shared'
+import { notifyCluster } from '../cluster/notify'
+
+/** A positive whole number from a flag (rate limits). */
+function countFlag(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 1) fail(`--${name} must be a whole number ≥ 1, got "${v}"`)
+  return n
+}
 
 const create = defineCommand({
   meta: { name: 'create', description: 'Create a gateway key; prints the secret once' },
@@ -19,6 +28,9 @@ const create = defineCommand({
     weekly: { type: 'string', description: 'Weekly spend limit, USD' },
     monthly: { type: 'string', description: 'Monthly spend limit, USD' },
     total: { type: 'string', description: 'Total spend limit, USD' },
+    rpm: { type: 'string', description: 'Rate limit: requests per minute' },
+    tpm: { type: 'string', description: 'Rate limit: tokens per minute (input + output)' },
+    concurrency: { type: 'string', description: 'Rate limit: requests in flight' },
   },
   async run({ args }) {
     const loaded = await loadOrExit(args.config)
@@ -48,6 +60,9 @@ const create = defineCommand({
         limitWeeklyNanos: usdFlag('weekly', args.weekly),
         limitMonthlyNanos: usdFlag('monthly', args.monthly),
         limitTotalNanos: usdFlag('total', args.total),
+        rateRpm: countFlag('rpm', args.rpm),
+        rateTpm: countFlag('tpm', args.tpm),
+        rateConcurrency: countFlag('concurrency', args.concurrency),
         expiresAt,
         createdAt: Date.now(),
       }),
@@ -94,7 +109,9 @@ const revoke = defineCommand({
       db.db.update(apiKeys).set({ revokedAt: Date.now() }).where(eq(apiKeys.id, args.id)).returning({ id: apiKeys.id }),
     )
     if (!done.length) fail(`no key with id "${args.id}"`)
-    console.log(`revoked ${args.id}; running gateways refuse it within 5 seconds`)
+    // In a cluster every instance applies it at once; otherwise at its next refresh.
+    const announced = await notifyCluster(loaded.config, 'key', args.id)
+    console.log(`revoked ${args.id}; running gateways refuse it ${announced ? 'now (announced to the cluster)' : 'within 5 seconds'}`)
   },
 })
 

@@ -1,7 +1,7 @@
 /** `tollgate serve`: run the gateway. */
 import { defineCommand } from 'citty'
 import { createGateway } from '../gateway'
-import { handleSignals, listen } from '../server'
+import { handleReload, handleSignals, listen } from '../server'
 import { configArg, configPath, loadOrExit } from './shared'
 
 /** Bun's fetch runs at most this many upstream requests at once unless told otherwise at process start. */
@@ -19,6 +19,7 @@ export const serveCommand = defineCommand({
     const gw = await createGateway(loaded)
     const server = listen(gw, args.listen ?? loaded.config.server.listen, configPath(args.config))
     handleSignals(server.stop)
+    handleReload(gw, configPath(args.config))
   },
 })
 

@@ -33,7 +33,8 @@ export async function withDatabase<T>(loaded: LoadedConfig, f: (db: Database) =>
   try {
     return await f(db)
   } finally {
-    db.close()
+    // PostgreSQL's pool must be ended before the command can exit.
+    await db.close()
   }
 }
 

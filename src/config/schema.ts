@@ -190,7 +190,15 @@ export const ServerConfig = Type.Object(
 
 export const DatabaseConfig = Type.Object(
   {
+    /**
+     * libSQL (single node, the default): `file:path`, or a libSQL server / Turso at
+     * `libsql://`, `https://`, `wss://`. PostgreSQL (several instances sharing state):
+     * `postgres://user:password@host:5432/db`, optionally `?sslmode=require` (other query
+     * parameters go to the server as connection parameters, e.g. `application_name`).
+     * Printed without credentials. Engine choice: src/db/client.ts.
+     */
     url: Type.String({ default: 'file:data/tollgate.db' }),
+    /** libSQL server / Turso token; PostgreSQL takes its password in the URL (or PGPASSWORD). */
     auth_token: Type.Optional(Type.String()),
   },
   { additionalProperties: false, default: {} },

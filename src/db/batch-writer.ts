@@ -9,10 +9,16 @@ import type { WriteBatch, WriterMessage, WriterReply } from './writer-worker'
 const MAX_QUEUE = 200_000
 
 export interface TableSpec {
-  /** e.g. `INSERT OR IGNORE INTO request_log` */
+  /**
+   * `INSERT INTO`, `INSERT OR IGNORE INTO` (a row whose key exists is skipped) or
+   * `INSERT OR REPLACE INTO` (the latest row for a key wins). On PostgreSQL the worker
+   * writes them as `ON CONFLICT DO NOTHING` and `ON CONFLICT (key) DO UPDATE` (src/db/pg/batch-sql.ts).
+   */
   verb: string
   table: string
   columns: readonly string[]
+  /** The key a replacing insert conflicts on (PostgreSQL needs it named); default: the first column. */
+  conflict?: readonly string[]
 }
 
 /**
@@ -65,7 +71,7 @@ export class BatchWriter {
       if (!this.queued) return
       const batches: WriteBatch[] = []
       for (const [spec, rows] of this.queues) {
-        if (rows.length) batches.push({ head: `${spec.verb} ${spec.table} (${spec.columns.join(', ')})`, width: spec.columns.length, rows })
+        if (rows.length) batches.push({ verb: spec.verb, table: spec.table, columns: spec.columns, conflict: spec.conflict, rows })
       }
       this.queues = new Map()
       this.queued = 0

@@ -1,26 +1,72 @@
-/** Opens the libSQL database (embedded file or remote), applies pragmas and migrations. */
+/**
+ * Opens the database `database.url` names and migrates it:
+ * - libSQL (the default): `file:` (embedded), `libsql://`, `http(s)://`, `ws(s)://`;
+ * - PostgreSQL: `postgres://` or `postgresql://` (src/db/pg/).
+ *
+ * Why every caller keeps using the libSQL table objects (src/db/schema*.ts) on both engines:
+ * drizzle's query builders render tables and columns generically (quoted names, bound
+ * parameters), so `select/insert/update/delete`, `returning`, `onConflictDoNothing/DoUpdate`,
+ * `sql` fragments, `count/max` and joins built from libSQL tables run unchanged on a drizzle
+ * pg database (test/pg/engine.test.ts proves each on both engines). What differs is
+ * made equal underneath, not in the callers:
+ * - values: the libSQL column codecs do JSON and 1/0 booleans themselves; the pg client
+ *   (src/db/pg/connect.ts) returns int8/numeric as numbers, json as text, and accepts 1/0
+ *   booleans, so money (bigint there, mode number) and flags round-trip identically;
+ * - `db.batch([...])`, which pg lacks, runs the same builders in one transaction; `run`,
+ *   `all`, `get`, `values` take raw SQL as on libSQL (src/db/pg/database.ts);
+ * - schema: src/db/pg/ mirrors every table with native types, generating drizzle-pg/
+ *   (test/pg/schema-parity.test.ts fails when a column exists on one side only).
+ * The alternative, a table accessor chosen per engine (`tables(db).apiKeys`), would have
+ * changed every query in src/auth, src/spend, src/cli and src/admin, and lost the types.
+ * Limits of this choice: SQL inside `sql` fragments must be valid on both (e.g. `false`,
+ * not `0`, as a condition); drizzle's relational `db.query` API is not wired for pg.
+ */
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { createClient, type Client } from '@libsql/client'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
 import * as schema from './schema'
 import { migrate } from './migrations'
+import { isPostgresUrl } from './pg/connect'
 
 export type Db = LibSQLDatabase<typeof schema>
 
+export type Engine = 'libsql' | 'postgres'
+
 export interface Database {
+  engine: Engine
   db: Db
+  /**
+   * libSQL's client. On PostgreSQL, an adapter with only `execute()` (libSQL's `?`
+   * placeholders, `{ rows }` back) and `close()`, for raw SQL in tests and tools.
+   */
   client: Client
   url: string
-  close(): void
+  /** One round trip (`/ready`). */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+export function engineOf(url: string): Engine {
+  return isPostgresUrl(url) ? 'postgres' : 'libsql'
 }
 
 export async function openDatabase(url: string, authToken?: string): Promise<Database> {
+  if (engineOf(url) === 'postgres') {
+    // Imported on use: pg/database.ts imports this module in turn.
+    const { openPostgres } = await import('./pg/database')
+    return openPostgres(url)
+  }
+  return openLibsql(url, authToken)
+}
+
+async function openLibsql(url: string, authToken?: string): Promise<Database> {
   if (url.startsWith('file:')) {
     const path = url.slice(5).split('?')[0]!
     if (path && path !== ':memory:') await mkdir(dirname(path), { recursive: true })
   }
-  const client = createClient({ url, authToken })
+  // The busy timeout must reach every pooled connection, not only the one a PRAGMA runs on.
+  const client = createClient({ url, authToken, timeout: 5000 })
   if (url.startsWith('file:')) {
     // WAL lets readers (CLI, /ready) run beside the batched writer; it persists in the file.
     await client.execute('PRAGMA journal_mode=WAL')
@@ -28,7 +74,18 @@ export async function openDatabase(url: string, authToken?: string): Promise<Dat
   }
   const db = drizzle(client, { schema })
   await migrate(db as unknown as LibSQLDatabase<Record<string, unknown>>)
-  return { db, client, url, close: () => client.close() }
+  return {
+    engine: 'libsql',
+    db,
+    client,
+    url,
+    async ping() {
+      await client.execute('SELECT 1')
+    },
+    async close() {
+      client.close()
+    },
+  }
 }
 
 /** A URL safe to print: no credentials or tokens. */
@@ -38,6 +95,7 @@ export function describeDatabaseUrl(url: string): string {
     const u = new URL(url)
     return `${u.protocol}//${u.host}${u.pathname}`
   } catch {
-    return url.split('?')[0]!
+    // Unparsable: drop the query and anything up to the last `@` (user and password).
+    return url.split('?')[0]!.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/i, '$1')
   }
 }

@@ -29,9 +29,14 @@ export interface Migration {
 }
 
 export function embeddedMigrations(): Migration[] {
-  return journal.entries.map((e) => {
-    const text = EMBEDDED_SQL[e.tag]
-    if (text === undefined) throw new Error(`migration ${e.tag} is in the journal but not embedded in src/db/migrations.ts`)
+  return migrationsFrom(journal.entries, EMBEDDED_SQL, 'src/db/migrations.ts')
+}
+
+/** A drizzle-kit journal's entries with their embedded SQL (also PostgreSQL's, src/db/pg/migrations.ts). */
+export function migrationsFrom(entries: readonly { tag: string; when: number }[], texts: Record<string, string>, embeddedIn: string): Migration[] {
+  return entries.map((e) => {
+    const text = texts[e.tag]
+    if (text === undefined) throw new Error(`migration ${e.tag} is in the journal but not embedded in ${embeddedIn}`)
     return {
       tag: e.tag,
       statements: text.split('--> statement-breakpoint').filter((s) => s.trim()),

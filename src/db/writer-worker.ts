@@ -1,17 +1,22 @@
 /**
- * The batch writer's thread. It owns its own libSQL connection, so the statements (which
- * libSQL runs synchronously for local files) never block the request-serving event loop.
+ * The batch writer's thread. It owns its own connection (libSQL, or PostgreSQL for a
+ * `postgres://` URL), so the statements (which libSQL runs synchronously for local files)
+ * never block the request-serving event loop.
  * Messages: `open` once, then `write` batches; every `write` is answered after its rows
  * are durable, or with the error (the rows are kept and retried with the next write).
  */
-import { createClient, type Client, type InStatement } from '@libsql/client'
+import { createClient, type InStatement } from '@libsql/client'
+import { pgStatements } from './pg/batch-sql'
+import { isPostgresUrl, pgClient } from './pg/connect'
 
 declare const self: Worker
 
+/** One table's queued rows; the fields are a TableSpec's (src/db/batch-writer.ts). */
 export interface WriteBatch {
-  /** e.g. `INSERT OR IGNORE INTO request_log (a, b)`; the VALUES part is added per batch. */
-  head: string
-  width: number
+  verb: string
+  table: string
+  columns: readonly string[]
+  conflict?: readonly string[]
   rows: unknown[][]
 }
 
@@ -25,31 +30,69 @@ export type WriterReply = { id: number; ok: true; written: number } | { id: numb
 /** SQLite accepts up to 32766 bound values per statement; stay well below. */
 const MAX_VALUES = 8000
 
-let client: Client | undefined
+/** Where batches go: both engines write every batch of one message in one transaction. */
+interface Sink {
+  write(batches: WriteBatch[]): Promise<void>
+  close(): Promise<void>
+}
+
+let sink: Sink | undefined
 let pending: WriteBatch[] = []
 
 function statements(batches: WriteBatch[]): InStatement[] {
   const out: InStatement[] = []
   for (const b of batches) {
-    const per = Math.max(1, Math.floor(MAX_VALUES / b.width))
-    const tuple = `(${Array(b.width).fill('?').join(',')})`
+    const width = b.columns.length
+    const head = `${b.verb} ${b.table} (${b.columns.join(', ')})`
+    const per = Math.max(1, Math.floor(MAX_VALUES / width))
+    const tuple = `(${Array(width).fill('?').join(',')})`
     for (let i = 0; i < b.rows.length; i += per) {
       const slice = b.rows.slice(i, i + per)
-      out.push({ sql: `${b.head} VALUES ${Array(slice.length).fill(tuple).join(',')}`, args: slice.flat() as never[] })
+      out.push({ sql: `${head} VALUES ${Array(slice.length).fill(tuple).join(',')}`, args: slice.flat() as never[] })
     }
   }
   return out
 }
 
+function libsqlSink(url: string, authToken?: string): Sink {
+  // `timeout` is the busy timeout on every pooled connection (a PRAGMA reaches only one).
+  const client = createClient({ url, authToken, timeout: 5000 })
+  return {
+    async write(batches) {
+      const stmts = statements(batches)
+      if (stmts.length) await client.batch(stmts, 'write')
+    },
+    async close() {
+      client.close()
+    },
+  }
+}
+
+function postgresSink(url: string): Sink {
+  const sql = pgClient(url, { max: 1 })
+  return {
+    async write(batches) {
+      const stmts = pgStatements(batches)
+      if (!stmts.length) return
+      // Unnamed statements: the text varies with the row count, so preparing each would only fill a cache.
+      await sql.begin(async (tx) => {
+        for (const s of stmts) await tx.unsafe(s.text, s.args as never[], { prepare: false })
+      })
+    },
+    async close() {
+      await sql.end({ timeout: 5 })
+    },
+  }
+}
+
 self.onmessage = async (e: MessageEvent<WriterMessage>) => {
   const msg = e.data
   if (msg.kind === 'open') {
-    client = createClient({ url: msg.url, authToken: msg.authToken })
-    if (msg.url.startsWith('file:')) await client.execute('PRAGMA busy_timeout=5000')
+    sink = isPostgresUrl(msg.url) ? postgresSink(msg.url) : libsqlSink(msg.url, msg.authToken)
     return
   }
   if (msg.kind === 'close') {
-    client?.close()
+    await sink?.close().catch(() => {})
     self.postMessage({ id: msg.id, ok: true, written: 0 } satisfies WriterReply)
     return
   }
@@ -57,8 +100,7 @@ self.onmessage = async (e: MessageEvent<WriterMessage>) => {
   const todo = pending
   const rows = todo.reduce((n, b) => n + b.rows.length, 0)
   try {
-    const stmts = statements(todo)
-    if (stmts.length) await client!.batch(stmts, 'write')
+    await sink!.write(todo)
     pending = []
     self.postMessage({ id: msg.id, ok: true, written: rows } satisfies WriterReply)
   } catch (err) {

@@ -69,6 +69,35 @@ export interface RequestHooks {
   configure?(config: Config): void
 }
 
+/**
+ * Runs the `admit` hooks in order. When one refuses, the hooks that had already admitted the
+ * request get their `settle` with the refusal on the record, so what they reserved (a rate
+ * limit slot, a budget) is released, then the refusal goes on. Sync hooks are not awaited.
+ */
+export async function runAdmitHooks(hooks: RequestHooks[], ctx: ProxyContext): Promise<void> {
+  let i = 0
+  try {
+    for (; i < hooks.length; i++) {
+      const r = hooks[i]!.admit?.(ctx)
+      if (r) await r
+    }
+  } catch (e) {
+    const err = e as { status?: number; code?: string }
+    ctx.record.status = typeof err.status === 'number' ? err.status : 500
+    ctx.record.error ??= err.code
+    for (let j = 0; j < i; j++) {
+      const h = hooks[j]!
+      if (!h.admit || !h.settle) continue
+      try {
+        h.settle(ctx, ctx.record)
+      } catch (s) {
+        console.error(`settle hook failed: ${(s as Error).message}`)
+      }
+    }
+    throw e
+  }
+}
+
 export interface ResponseChange {
   headers?: Record<string, string>
   body?: Uint8Array

@@ -6,7 +6,7 @@
  * every verdict. When no target commits, the client gets the last upstream error as it was,
  * or a gateway error in its own shape when none answered.
  */
-import { GatewayError } from '../errors'
+import { GatewayError, UpstreamError } from '../errors'
 import type { UpstreamRequest } from '../providers/types'
 import { isRetryableStatus, noAnswerError, runAttempt, type AttemptResult, type UpstreamAnswer } from './attempt'
 import type { BreakerRegistry } from './breaker'
@@ -140,8 +140,11 @@ export async function forwardWithFailover(ctx: ProxyContext, targets: RouteTarge
     const { status, headers, body } = lastAnswer
     return { kind: 'committed', status, headers: responseHeaders(headers, record.id), body, streamed: false, error: `upstream_${status}` }
   }
-  // Breakers that opened while this request waited its turn.
-  if (!tried.length && skippedByBreaker) return { kind: 'error', error: circuitOpen(targets.map((t) => t.provider.id), deps.breakers) }
+  if (!tried.length) {
+    // Breakers that opened while this request waited its turn, or no target could take the request.
+    if (skippedByBreaker) return { kind: 'error', error: circuitOpen(targets.map((t) => t.provider.id), deps.breakers) }
+    return { kind: 'error', error: new UpstreamError(`No provider of route "${ctx.route.name}" can take this request.`, 'no_target') }
+  }
   return { kind: 'error', error: noAnswerError(allTimedOut, tried) }
 }
 

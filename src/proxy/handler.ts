@@ -11,7 +11,7 @@ import { GatewayError, NotFoundError, PermissionError, type ErrorShape } from '.
 import { shapeFor } from '../providers/registry'
 import type { InboundRequest } from '../providers/types'
 import { inspectJson, readBody } from './body'
-import { applyRespondHooks, type ProxyContext, type RequestHooks } from './context'
+import { applyRespondHooks, runAdmitHooks, type ProxyContext, type RequestHooks } from './context'
 import type { RequestRecord, RequestSink } from './record'
 import type { RouteTable, RouteTarget } from './routes'
 import { BreakerRegistry } from './breaker'
@@ -111,7 +111,7 @@ export class Proxy {
       if (upstream.model && key.models) this.checkModelAllowed(upstream.model, key.models)
 
       const ctx: ProxyContext = { id: record.id, request, key, project, user, route, target, inbound, upstream, record }
-      for (const h of this.deps.hooks) await h.admit?.(ctx)
+      await runAdmitHooks(this.deps.hooks, ctx)
       this.inflight++
       forwarded = true
       return await this.forward(ctx, targets, server, start)

@@ -95,7 +95,11 @@ export class SpendHooks implements RequestHooks {
     // Any managed target of the route needs the project's credits, whichever answers.
     const needsCredits = ctx.route.targets.some((t) => t.provider.managed === true)
     const r = spend.budget.tryReserve(spend.scopesFor(key, ctx.user, ctx.project, needsCredits), amount)
-    if (isDenial(r)) throw limitError(r, now, spend.config.limits.timezone, target.provider.id)
+    if (isDenial(r)) {
+      // Telemetry counts rejections by the scope that bound.
+      ctx.record.limit = { decision: 'rejected', scope: r.scope.kind, window: r.window }
+      throw limitError(r, now, spend.config.limits.timezone, target.provider.id)
+    }
     row.reservedNanos = amount
     row.managed = managed
     spend.ledger.put(row)

@@ -62,7 +62,8 @@ export function createTelemetry(config: Config, opts: TelemetryOptions): Telemet
       : new RequestLogger(log, redactor, opts.logOutput ?? (log.file ? fileOutput(log.file) : stdoutOutput()), (n) => metrics.logLinesDropped.inc(n))
 
   const enabled = config.metrics.enabled
-  const serveMetrics = enabled ? metricsHandler(metrics, config.metrics.token) : undefined
+  let token = config.metrics.token
+  const serveMetrics = enabled ? metricsHandler(metrics, () => token) : undefined
   let listener: MetricsListener | undefined
 
   const redactSink: RequestSink = {
@@ -78,9 +79,21 @@ export function createTelemetry(config: Config, opts: TelemetryOptions): Telemet
     metrics,
     tracing,
     logger,
-    hooks: [observer.hooks, ...(spans ? [spans.hooks] : []), metrics.hooks],
+    hooks: [
+      observer.hooks,
+      ...(spans ? [spans.hooks] : []),
+      ...(enabled ? [metrics.hooks] : []),
+      {
+        // A reload or an admin change may add secrets (keys, provider credentials) and switch content capture.
+        configure(next: Config) {
+          redactor.setSecrets(configSecrets(next))
+          tracing?.configure(next)
+          token = next.metrics.token
+        },
+      },
+    ],
     redactSink,
-    sinks: [...(spans ? [spans] : []), metrics, ...(logger ? [logger] : [])],
+    sinks: [...(spans ? [spans] : []), ...(enabled ? [metrics] : []), ...(logger ? [logger] : [])],
     serveMetrics,
     metricsOnMain: enabled && !config.metrics.listen,
     setBreakerSource: (s) => metrics.setBreakerSource(s),

@@ -6,9 +6,11 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Server } from 'bun'
 import type { GatewayMetrics } from './metrics'
 
-export function metricsHandler(metrics: GatewayMetrics, token: string | undefined): (request: Request) => Promise<Response> {
-  const want = token ? digest(token) : undefined
+/** `token()` is read per scrape, so a changed config applies at once. */
+export function metricsHandler(metrics: GatewayMetrics, token: () => string | undefined): (request: Request) => Promise<Response> {
   return async function serveMetrics(request: Request): Promise<Response> {
+    const t = token()
+    const want = t ? digest(t) : undefined
     if (want) {
       const m = /^Bearer\s+(.+)$/i.exec(request.headers.get('authorization') ?? '')
       if (!m || !timingSafeEqual(digest(m[1]!.trim()), want)) {

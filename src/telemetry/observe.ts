@@ -5,7 +5,8 @@
  */
 import type { Attempt, AttemptOutcome, ProxyContext, RequestHooks, StreamObserver } from '../proxy/context'
 import type { RequestRecord } from '../proxy/record'
-import { responseFromJson, streamResponseObserver, type ResponseInfo } from './genai-attributes'
+import { responseFromJson, type ResponseInfo } from './genai-attributes'
+import { streamResponseObserver } from './genai-stream'
 import type { Message } from './genai-content'
 
 export interface AttemptObservation {

@@ -41,15 +41,18 @@ const SECRET_KEY = /(^|_)(key|token|secret|password|credentials?)$/i
 const NOT_SECRET = new Set(['key_sha256', 'id'])
 
 export class Redactor {
-  private readonly re: RegExp
-  private readonly secrets: string[]
+  private re!: RegExp
 
   constructor(secrets: Iterable<string> = []) {
+    this.setSecrets(secrets)
+  }
+
+  /** Replaces the configured secrets (on start, and when the config changes). */
+  setSecrets(secrets: Iterable<string>): void {
     const unique = new Set<string>()
     for (const s of secrets) if (typeof s === 'string' && s.length >= MIN_SECRET_LENGTH) unique.add(s)
     // Longest first, so a secret that contains another is removed whole.
-    this.secrets = [...unique].sort((a, b) => b.length - a.length)
-    const literal = this.secrets.map(escapeRegExp)
+    const literal = [...unique].sort((a, b) => b.length - a.length).map(escapeRegExp)
     this.re = new RegExp([...literal, ...SHAPES].join('|'), 'g')
   }
 

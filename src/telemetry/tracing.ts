@@ -27,6 +27,8 @@ export interface Tracing {
   inject(span: Span, headers: Headers): void
   /** Whether spans of this project carry message content. */
   captureContent(project: string | undefined): boolean
+  /** Applies a changed config's content switches (backends apply after a restart). */
+  configure(config: Config): void
   flush(): Promise<void>
   shutdown(): Promise<void>
 }
@@ -72,13 +74,16 @@ export function createTracing(config: Config, redactor: Redactor, stats: ExportS
     spanProcessors: [router],
   })
   const propagator = new W3CTraceContextPropagator()
-  const capture = new Map(config.projects.map((p) => [p.id, p.otel?.capture_content ?? otel.capture_content]))
+  let capture = new Map<string, boolean>()
+  const configure = (c: Config) => (capture = new Map(c.projects.map((p) => [p.id, p.otel?.capture_content ?? otel.capture_content])))
+  configure(config)
 
   return {
     tracer: provider.getTracer('tollgate', VERSION),
     parentFrom: (headers) => propagator.extract(ROOT_CONTEXT, headers, getter),
     inject: (span, headers) => propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, setter),
     captureContent: (project) => (project === undefined ? otel.capture_content : (capture.get(project) ?? otel.capture_content)),
+    configure,
     flush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   }

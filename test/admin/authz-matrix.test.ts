@@ -276,3 +276,34 @@ test('secret canaries: nothing secret in logs, the audit log or any admin table'
   expect(audit.json.entries.length).toBeGreaterThan(10)
   for (const s of secrets) expect(audit.text.includes(s)).toBe(false)
 })
+
+test('entities from config.toml are listed as "from config" and are read-only; their ids cannot be taken', async () => {
+  const projects = (await fx.api('org', 'GET', `${V}/projects`)).json.projects as { id: string; source: string }[]
+  expect(projects.find((p) => p.id === 'default')?.source).toBe('config')
+  for (const [method, path, body] of [
+    ['PATCH', `${V}/projects/default`, { name: 'x' }],
+    ['PUT', `${V}/limits/project/default`, { daily_nanos: 1 }],
+    ['PATCH', `${V}/providers/cfg-openai`, { enabled: false }],
+    ['POST', `${V}/keys/cfg-key/revoke`, undefined],
+    ['PATCH', `${V}/users/cfguser`, { name: 'x' }],
+  ] as const) {
+    const r = await fx.api('org', method, path, body)
+    expect(`${method} ${path} → ${r.status} ${r.json.error.code}`).toBe(`${method} ${path} → 409 from_config`)
+  }
+  expect((await fx.api('org', 'POST', `${V}/projects`, { id: 'default' })).status).toBe(409)
+  expect((await fx.api('org', 'POST', `${V}/providers`, { id: 'cfg-openai', api: 'openai', api_key: 'sk-test-000000000000000000' })).status).toBe(409)
+  expect((await fx.api('org', 'POST', `${V}/users`, { id: 'cfguser' })).status).toBe(409)
+})
+
+test('validation: unknown fields and wrong types are 400 with the field named, never a 5xx', async () => {
+  const r = await fx.api('org', 'POST', `${V}/projects`, { id: 'ok-id', colour: 'red' })
+  expect(r.status).toBe(400)
+  expect(r.json.error.message).toContain('body.colour')
+  const t = await fx.api('org', 'PUT', `${V}/limits/project/alpha`, { daily_nanos: -5 })
+  expect(t.status).toBe(400)
+  expect(t.json.error.message).toContain('daily_nanos')
+  const bad = await fx.api('org', 'GET', `${V}/request-log?limit=abc`)
+  expect(bad.status).toBe(400)
+  const raw = await fx.gw.app.handle(new Request(`http://127.0.0.1${V}/projects`, { method: 'POST', headers: { authorization: `Bearer ${fx.orgToken}`, 'content-type': 'application/json' }, body: '{not json' }))
+  expect(raw.status).toBe(400)
+})

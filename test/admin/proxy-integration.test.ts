@@ -127,3 +127,31 @@ test('without [secrets] key, credentials are refused with the reason', async () 
     rmSync(other.dir, { recursive: true, force: true })
   }
 })
+
+test("test connection calls the models endpoint with the stored credential and never echoes the provider's answer", async () => {
+  // No recording of GET /v1/models exists, so a loopback endpoint plays the provider: 200 for
+  // the right key, and a 401 that echoes part of the key, as OpenAI's does.
+  const seen: string[] = []
+  const models = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    fetch(req) {
+      const auth = req.headers.get('authorization') ?? ''
+      seen.push(`${req.method} ${new URL(req.url).pathname}`)
+      if (auth === `Bearer ${PROVIDER_KEY}`) return Response.json({ object: 'list', data: [] })
+      return Response.json({ error: { message: `Incorrect API key provided: ${auth.slice(7, 14)}***` } }, { status: 401 })
+    },
+  })
+  try {
+    expect((await api('POST', `${V}/providers`, { id: 'models-ok', api: 'openai', api_key: PROVIDER_KEY, base_url: `http://127.0.0.1:${models.port}/v1` })).status).toBe(201)
+    const ok = await api('POST', `${V}/providers/models-ok/test`)
+    expect(ok.json).toMatchObject({ ok: true, status: 200 })
+    expect(seen).toEqual(['GET /v1/models'])
+    expect((await api('PATCH', `${V}/providers/models-ok`, { api_key: 'sk-wrong-key-0000000000000000' })).json.key_last4).toBe('0000')
+    const bad = await api('POST', `${V}/providers/models-ok/test`)
+    expect(bad.json).toMatchObject({ ok: false, status: 401 })
+    expect(bad.text).not.toContain('sk-wron')
+  } finally {
+    models.stop(true)
+  }
+})

@@ -39,6 +39,11 @@ export interface FaultUpstream {
   stop(): Promise<void>
 }
 
+/**
+ * Every answer closes its connection: a pooled keep-alive socket that this server later times out
+ * would otherwise meet the next request with a reset, and a test would see a failure it did not script.
+ */
+const CLOSE = { connection: 'close' }
 const HOP = new Set(['content-length', 'transfer-encoding', 'connection', 'content-encoding', 'keep-alive'])
 
 export async function startFaultUpstream(otherwise: Fault = { status: 500, body: { error: 'unscripted' } }): Promise<FaultUpstream> {
@@ -88,13 +93,13 @@ export async function startFaultUpstream(otherwise: Fault = { status: 500, body:
 function serve(fault: Fault, res: ServerResponse): void {
   if ('status' in fault) {
     const text = typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body ?? {})
-    res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers })
+    res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers, ...CLOSE })
     res.end(text)
     return
   }
   if ('stall' in fault) {
     if (fault.stall === 'body') {
-      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.writeHead(200, { 'content-type': 'text/event-stream', ...CLOSE })
       res.flushHeaders()
     }
     return
@@ -102,7 +107,7 @@ function serve(fault: Fault, res: ServerResponse): void {
   const x = fault.replay
   const headers: Record<string, string[]> = {}
   for (const [k, v] of Object.entries(x.responseHeaders)) if (!HOP.has(k)) headers[k] = v
-  res.writeHead(x.status, headers)
+  res.writeHead(x.status, { ...headers, ...CLOSE })
   const streamed = x.contentType.includes('event-stream')
   if (!streamed || (fault.stallAfter === undefined && fault.resetAfter === undefined && fault.everyMs === undefined)) {
     res.end(Buffer.from(x.responseBody))

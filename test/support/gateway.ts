@@ -38,7 +38,9 @@ export async function startGateway(toml: string, opts: TestGatewayOptions = {}):
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-test-'))
   const engine = opts.database ?? (process.env.TOLLGATE_TEST_DB === 'postgres' ? 'postgres' : 'libsql')
   const databaseUrl = engine === 'postgres' ? await createTestDatabase() : `file:${join(dir, 'test.db')}`
-  const full = `${toml}\n\n[database]\nurl = "${databaseUrl}"\n\n[log]\nflush_interval_ms = 50\n`
+  // Per-request log lines are noise in test output unless a test asks for them.
+  const logging = /^\[logging\]/m.test(toml) ? '' : '\n[logging]\nlevel = "off"\n'
+  const full = `${toml}${logging}\n\n[database]\nurl = "${databaseUrl}"\n\n[log]\nflush_interval_ms = 50\n`
   const loaded = await parseConfig(full, 'test.toml', { ...process.env, ...opts.env })
   // Test databases are always empty; the admin setup-link line is noise here.
   const gw = await createGateway(loaded, { announce: () => {}, ...opts })

@@ -5,7 +5,8 @@
  */
 import { expect, test } from 'bun:test'
 import { eventStreamDecoder } from '../../src/providers/bedrock/eventstream'
-import { responseFromJson, streamResponseObserver, type ResponseInfo } from '../../src/telemetry/genai-attributes'
+import { responseFromJson, type ResponseInfo } from '../../src/telemetry/genai-attributes'
+import { streamResponseObserver } from '../../src/telemetry/genai-stream'
 import { inputContent, outputContent, type Message } from '../../src/telemetry/genai-content'
 import { loadCassette } from '../support/recordings'
 import { sseEvents } from '../support/sse'

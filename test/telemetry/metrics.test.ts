@@ -148,6 +148,32 @@ describe('metrics on the main listener', () => {
   })
 })
 
+test('in-flight requests and open streams while a stream is being relayed', async () => {
+  const slow = startReplayUpstream([chatStream], { chunkDelayMs: 20, chunkSize: 512 })
+  const gateway = await startGateway(config('').replace(upstream.url, slow.url))
+  try {
+    const res = await fetch(`${gateway.url}/openai/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${CANARY.gatewayKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(chatStream.requestBody),
+    })
+    const reader = res.body!.getReader()
+    expect((await reader.read()).done).toBe(false)
+    const during = await (await fetch(`${gateway.url}/metrics`)).text()
+    expect(sample(during, 'tollgate_open_streams')).toBe(1)
+    expect(sample(during, 'tollgate_inflight_requests')).toBe(1)
+    while (!(await reader.read()).done);
+    // The stream's end is recorded as the relay closes.
+    let after = ''
+    for (let i = 0; i < 100 && sample(after, 'tollgate_requests_total') === 0; i++) after = await (await fetch(`${gateway.url}/metrics`)).text()
+    expect(sample(after, 'tollgate_open_streams')).toBe(0)
+    expect(sample(after, 'tollgate_inflight_requests')).toBe(0)
+  } finally {
+    await gateway.stop()
+    slow.stop()
+  }
+})
+
 describe('metrics on their own listener, behind a token', () => {
   let gateway: TestGateway
   const TOKEN = 'metrics-CANARY-token-000000000001'

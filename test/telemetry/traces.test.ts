@@ -10,6 +10,7 @@ import { CANARY, basicConfig, startGateway, type TestGateway } from '../support/
 import { loadCassette, type Interaction } from '../support/recordings'
 import { startReplayUpstream, type ReplayUpstream } from '../support/replay-upstream'
 import { startFaultUpstream, type FaultUpstream } from '../support/fault-upstream'
+import { sample } from './prom-text'
 import { SPAN_KIND, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver'
 
 const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736'
@@ -185,5 +186,10 @@ describe('failover', () => {
     expect(flakySaw?.spanId).toBe(attempts[0]!.spanId)
     expect(goodSaw?.spanId).toBe(attempts[1]!.spanId)
     expect(flakySaw?.traceId).toBe(server.traceId)
+
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text()
+    expect(sample(metrics, 'tollgate_failovers_total', { provider: 'openai-flaky' })).toBe(1)
+    expect(sample(metrics, 'tollgate_upstream_errors_total', { provider: 'openai-flaky', type: 'upstream_503' })).toBe(1)
+    expect(sample(metrics, 'tollgate_requests_total', { provider: 'openai-good', route: 'gpt', status_class: '2xx' })).toBe(1)
   })
 })

@@ -23,17 +23,21 @@ export class StackedBars {
 
   constructor(
     private readonly el: HTMLElement,
-    private readonly yLabel: string,
     private readonly fmt: (v: number) => string,
+    /** The top of the axis while there is no data. */
+    private readonly emptyMax = 1,
   ) {}
 
   update(points: Point[], from: number, to: number, bucketMs: number, value: (p: Point) => number): void {
     const xs: number[] = []
     for (let t = Math.floor(from / bucketMs) * bucketMs; t < to; t += bucketMs) xs.push(t / 1000)
-    const groups = [...new Set(points.map((p) => p.group ?? 'all'))].sort()
-    const raw = groups.map((g) => xs.map((x) => points.filter((p) => (p.group ?? 'all') === g && p.t / 1000 === x).reduce((s, p) => s + value(p), 0)))
+    // Groups with nothing to show (e.g. refused requests, which belong to no project) stay out of the legend.
+    const groups = [...new Set(points.filter((p) => value(p) > 0).map((p) => p.group ?? 'other'))].sort()
+    const raw = groups.map((g) => xs.map((x) => points.filter((p) => (p.group ?? 'other') === g && p.t / 1000 === x).reduce((s, p) => s + value(p), 0)))
     const stacked = raw.map((_, i) => xs.map((_, j) => raw.slice(0, i + 1).reduce((s, r) => s + r[j]!, 0)))
-    const data = [xs, ...stacked.reverse()] as uPlot.AlignedData
+    // Empty buckets draw nothing (a zero-height bar would draw a line along the axis).
+    const data = [xs, ...stacked.reverse().map((ys) => ys.map((y) => (y === 0 ? null : y)))] as uPlot.AlignedData
+    const pad = bucketMs / 2000
     if (!this.plot || groups.join('\0') !== this.groups.join('\0')) {
       this.groups = groups
       this.plot?.destroy()
@@ -42,8 +46,8 @@ export class StackedBars {
         {
           width: width(this.el),
           height: 220,
-          scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] } },
-          axes: [{}, { label: this.yLabel, values: (_u, vals) => vals.map(this.fmt), size: 70 }],
+          scales: { x: { time: true, range: (_u, min, max) => [min - pad, max + pad] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : this.emptyMax] } },
+          axes: [{}, { values: (_u, vals) => vals.map(this.fmt), size: 86 }],
           legend: { live: false },
           series: [
             {},
@@ -74,13 +78,14 @@ export class RequestsLatency {
     const xs: number[] = []
     for (let t = Math.floor(from / bucketMs) * bucketMs; t < to; t += bucketMs) xs.push(t / 1000)
     const at = new Map(points.map((p) => [p.t / 1000, p]))
-    const data: uPlot.AlignedData = [xs, xs.map((x) => at.get(x)?.requests ?? 0), xs.map((x) => at.get(x)?.errors ?? 0), xs.map((x) => at.get(x)?.avg_ms ?? null)]
+    const pad = bucketMs / 2000
+    const data: uPlot.AlignedData = [xs, xs.map((x) => at.get(x)?.requests || null), xs.map((x) => at.get(x)?.errors || null), xs.map((x) => at.get(x)?.avg_ms ?? null)]
     if (!this.plot) {
       this.plot = new uPlot(
         {
           width: width(this.el),
           height: 220,
-          scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.2)] }, ms: { range: (_u, _min, max) => [0, Math.max(10, (max ?? 0) * 1.2)] } },
+          scales: { x: { time: true, range: (_u, min, max) => [min - pad, max + pad] }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.2)] }, ms: { range: (_u, _min, max) => [0, Math.max(10, (max ?? 0) * 1.2)] } },
           axes: [{}, { label: 'requests', size: 50 }, { scale: 'ms', side: 1, label: 'ms', grid: { show: false }, size: 60 }],
           legend: { live: false },
           series: [

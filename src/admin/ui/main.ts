@@ -104,7 +104,8 @@ function signInPage(): void {
 async function route(): Promise<void> {
   cleanup?.()
   cleanup = undefined
-  if (!state.session) {
+  // Roles and projects can change while the app is open: re-read them on every page.
+  {
     try {
       state.session = await get<Session>('/session')
       setCsrf(state.session.csrf_token)

@@ -136,8 +136,17 @@ test.skipIf(!available)('admin and invited member through the UI: providers, key
   await admin.getByText('No requests yet').waitFor()
   await shot(admin, '02-overview-empty')
 
-  // 2. A project and a provider.
-  await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Projects' }).click()
+  // Keyboard: Tab reaches the skip link, then the brand and the menu; Enter follows a link.
+  const focused = () => admin.evaluate('document.activeElement && document.activeElement.textContent')
+  await admin.keyboard.press('Tab')
+  expect(await focused()).toBe('Skip to content')
+  for (const want of ['Tollgate', 'Overview', 'Projects']) {
+    await admin.keyboard.press('Tab')
+    expect(await focused()).toBe(want)
+  }
+
+  // 2. A project and a provider (reached from the keyboard).
+  await admin.keyboard.press('Enter')
   await admin.getByText('No projects yet').waitFor()
   const newProject = admin.locator('section', { hasText: 'New project' })
   await newProject.getByRole('button', { name: 'Create project' }).click()
@@ -199,7 +208,7 @@ test.skipIf(!available)('admin and invited member through the UI: providers, key
   await dev.waitForTimeout(300)
   await shot(dev, '09-overview-live')
   await dev.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Request log' }).click()
-  await dev.waitForFunction(() => document.querySelectorAll('tbody tr').length === 3)
+  await dev.waitForFunction("document.querySelectorAll('tbody tr').length === 3")
   await shot(dev, '10-request-log')
   await dev.getByRole('link', { name: /Details of request/ }).first().click()
   await dev.getByRole('heading', { name: 'Usage as the provider reported it' }).waitFor()
@@ -220,7 +229,7 @@ test.skipIf(!available)('admin and invited member through the UI: providers, key
 
   // 6. The key is revoked; the next request is refused as unknown.
   await row.getByRole('button', { name: 'Revoke' }).click()
-  await admin.getByText('No keys yet').waitFor()
+  await row.waitFor({ state: 'detached' })
   await admin.getByLabel('Show revoked and expired').check()
   await admin.locator('tr', { hasText: 'laptop' }).getByText('revoked').waitFor()
   await shot(admin, '13-keys-revoked')

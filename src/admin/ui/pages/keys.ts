@@ -73,7 +73,14 @@ export async function keysPage(root: HTMLElement) {
               field('Name', input('name', { maxlength: 200, placeholder: 'laptop', required: true })),
               field('Expires (optional)', input('expires', { type: 'date' })),
             ),
-            h('div', { class: 'grid3' }, field('Daily limit, USD (optional)', input('daily', { type: 'number', min: '0', step: 'any', placeholder: 'none' }), 'At most your own and your project’s caps.')),
+            h(
+              'div',
+              { class: 'grid3' },
+              field('Daily limit, USD (optional)', input('daily', { type: 'number', min: '0', step: 'any', placeholder: 'none' }), 'At most your own and your project’s caps.'),
+              projects.some((p) => adminOf(p.id))
+                ? field('Holder', select('holder', [['me', 'Me (a personal key)'], ['project', 'The project (a service key)']]), 'Project admins can make keys that belong to no person.')
+                : null,
+            ),
           ],
           'Create key',
           async (d) => {
@@ -81,6 +88,7 @@ export async function keysPage(root: HTMLElement) {
             const daily = usdToNanos(String(d.get('daily') ?? ''))
             const r = await api<{ secret: string }>('POST', '/keys', {
               project: d.get('project'),
+              user: d.get('holder') === 'project' ? null : undefined,
               name: d.get('name'),
               expires_at: expires ? Date.parse(`${expires}T23:59:59Z`) : undefined,
               limits: daily === null ? undefined : { daily_nanos: daily },

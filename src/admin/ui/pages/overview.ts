@@ -39,7 +39,8 @@ export async function overviewPage(root: HTMLElement) {
     h('section', { class: 'card' }, h('div', { class: 'section-head' }, h('h2', {}, 'Spend per day, last 14 days'), groupBy), spendChart),
     h('section', { class: 'card' }, h('h2', {}, 'Requests and latency, last hour'), reqChart),
   )
-  const spend = new StackedBars(spendChart, 'USD', (v) => usd(v))
+  // An empty chart still reads in dollars: its axis tops out at one cent.
+  const spend = new StackedBars(spendChart, (v) => usd(v), 10_000_000)
   const reqs = new RequestsLatency(reqChart)
 
   const refresh = async () => {

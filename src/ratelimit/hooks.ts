@@ -1,0 +1,77 @@
+/**
+ * Rate limits on the proxy pipeline (src/proxy/context.ts): `admit` counts the request on its
+ * key, user and project at once, or refuses it with a native 429; `settle` frees its
+ * concurrency slot and settles its tokens to the usage the provider reported. A request held
+ * by no rate limit costs nothing here (no limiter call at all).
+ */
+import type { RateLimits } from '../config/schema'
+import type { ProxyContext, RequestHooks } from '../proxy/context'
+import type { RequestRecord } from '../proxy/record'
+import { RateLimitError } from './errors'
+import { isRateDenial, type RateDenial, type RateGrant, type RateLimiter, type RateScope } from './types'
+
+/** Tokens to reserve against tpm: the request's input estimate plus its most output. */
+export type TokenEstimator = (ctx: ProxyContext) => number
+
+export class RateLimitHooks implements RequestHooks {
+  private grants = new WeakMap<ProxyContext, RateGrant>()
+
+  constructor(
+    private limiter: RateLimiter,
+    private readonly tokensFor: TokenEstimator,
+  ) {}
+
+  /** Swaps the limiter (tests; a cluster installs its own before serving). */
+  use(limiter: RateLimiter): void {
+    this.limiter = limiter
+  }
+
+  admit(ctx: ProxyContext): void | Promise<void> {
+    const scopes = rateScopes(ctx)
+    if (!scopes.length) return
+    const tokens = scopes.some((s) => s.limits.tpm !== undefined) ? this.tokensFor(ctx) : 0
+    const r = this.limiter.acquire(ctx.id, scopes, tokens)
+    if (!(r instanceof Promise)) return this.admitted(ctx, r)
+    return r.then((g) => this.admitted(ctx, g))
+  }
+
+  settle(ctx: ProxyContext, record: RequestRecord): void {
+    const g = this.grants.get(ctx)
+    if (!g) return
+    this.grants.delete(ctx)
+    this.limiter.release(g, usedTokens(record))
+  }
+
+  private admitted(ctx: ProxyContext, g: RateGrant | RateDenial): void {
+    if (isRateDenial(g)) throw new RateLimitError(g)
+    this.grants.set(ctx, g)
+  }
+}
+
+function held(l: RateLimits | undefined): l is RateLimits {
+  return !!l && (l.rpm !== undefined || l.tpm !== undefined || l.concurrency !== undefined)
+}
+
+/** The scopes holding a request: its key, its user (personal keys) and its project, where a rate limit is set. */
+export function rateScopes(ctx: Pick<ProxyContext, 'key' | 'user' | 'project'>): RateScope[] {
+  const out: RateScope[] = []
+  const { key, user, project } = ctx
+  if (held(key.rateLimits)) out.push({ kind: 'key', id: key.id, limits: key.rateLimits })
+  if (key.user && held(user?.rate_limits)) out.push({ kind: 'user', id: key.user, limits: user.rate_limits })
+  if (held(project?.rate_limits)) out.push({ kind: 'project', id: key.project, limits: project.rate_limits })
+  return out
+}
+
+/**
+ * What a finished request used against tpm: the provider's input plus output tokens; nothing
+ * for a request that failed without an answer; undefined (keep the reservation) for one cut
+ * short without usage, whose tokens are unknown.
+ */
+export function usedTokens(record: RequestRecord): number | undefined {
+  const t = record.usage?.tokens
+  if (t) return (t.input_tokens ?? 0) + (t.output_tokens ?? 0)
+  return record.status >= 400 && !CUT.has(record.error ?? '') ? 0 : undefined
+}
+
+/** Ends of a response cut short (the upstream may have produced tokens the gateway never saw counted). */
+const CUT = new Set(['client_disconnected', 'upstream_error', 'upstream_stream_error', 'idle_timeout', 'total_timeout', 'upstream_body_error'])

@@ -1,0 +1,19 @@
+/**
+ * The tokens a request reserves against tpm: the same upper bound the spend reservation
+ * prices (src/spend/estimate.ts): input estimated from the body, plus the request's own
+ * output limit (else the model's maximum, else pricing.default_max_output_tokens).
+ */
+import type { ProxyContext } from '../proxy/context'
+import { estimate, isFreeOperation } from '../spend/estimate'
+import type { Spend } from '../spend/service'
+import type { TokenEstimator } from './hooks'
+
+export function tokenEstimator(spend: Spend): TokenEstimator {
+  return function tpmReservation(ctx: ProxyContext): number {
+    const { upstream, target, inbound, request } = ctx
+    if (isFreeOperation(upstream, request.method)) return 0
+    const facts = spend.pricer.facts(upstream.model!, target.api.pricingProvider, target.provider.id, new Date(spend.clock()))
+    const e = estimate({ body: inbound.body, json: inbound.json, upstream, facts, defaultMaxOutput: spend.config.pricing.default_max_output_tokens })
+    return e.inputTokens + e.outputTokens
+  }
+}
