@@ -208,7 +208,10 @@ test.skipIf(!available)('admin and invited member through the UI: providers, key
   await dev.waitForTimeout(300)
   await shot(dev, '09-overview-live')
   await dev.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Request log' }).click()
-  await dev.waitForFunction("document.querySelectorAll('tbody tr').length === 3")
+  // A locator wait, not waitForFunction: the UI's CSP forbids evaluating strings.
+  let rows = 0
+  for (const until = Date.now() + 15_000; rows !== 3 && Date.now() < until; await dev.waitForTimeout(100)) rows = await dev.locator('tbody tr').count()
+  expect(rows).toBe(3)
   await shot(dev, '10-request-log')
   await dev.getByRole('link', { name: /Details of request/ }).first().click()
   await dev.getByRole('heading', { name: 'Usage as the provider reported it' }).waitFor()
