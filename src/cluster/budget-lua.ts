@@ -20,7 +20,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
 
 /**
  * KEYS: ready, leases, reservation, then one hash per scope.
- * ARGV: id, amount, lease ms, day/week/month starts, scope ttl ms, scope names (newline-joined),
+ * ARGV: id, amount, lease ms, day/week/month starts, scope ttl ms (refreshed by SETTLE), scope names (newline-joined),
  * free index (0 = none), then per scope the day, week, month and total limits ('' = none).
  * → {1, ds, ws, ms} (the window starts used) | {0, scope, window (1 day … 4 total), limit, spent, reserved}
  *   | {-1} not ready | {-2, scopes…} scopes to load from the ledger first
@@ -29,31 +29,32 @@ export const RESERVE = new Script(
   'budget_reserve',
   `if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
 local n = #KEYS - 3
-local missing = {-2}
-for i = 1, n do
-  if redis.call('HEXISTS', KEYS[3 + i], 'init') == 0 then missing[#missing + 1] = i end
-end
-if #missing > 1 then return missing end
 local amount = tonumber(ARGV[2])
 local W = {'d', 'w', 'm'}
 -- Where each window's spent sits in the HMGET below (reserved follows it).
 local SP = {2, 5, 8, 10}
 local starts = {tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])}
--- The newest window any scope moved to wins: an instance whose clock lags joins it.
+local vals = {}
+local missing = {-2}
 for i = 1, n do
-  local cur = redis.call('HMGET', KEYS[3 + i], 'ds', 'ws', 'ms')
+  local v = redis.call('HMGET', KEYS[3 + i], 'ds', 'dp', 'dr', 'ws', 'wp', 'wr', 'ms', 'mp', 'mr', 'tp', 'tr', 'n', 'init')
+  if not v[13] then missing[#missing + 1] = i end
+  -- The newest window any scope moved to wins: an instance whose clock lags joins it.
   for j = 1, 3 do
-    local c = tonumber(cur[j])
+    local c = tonumber(v[j * 3 - 2])
     if c and c > starts[j] then starts[j] = c end
   end
+  vals[i] = v
 end
+if #missing > 1 then return missing end
+local rolled = {}
 for i = 1, n do
-  local k = KEYS[3 + i]
-  local v = redis.call('HMGET', k, 'ds', 'dp', 'dr', 'ws', 'wp', 'wr', 'ms', 'mp', 'mr', 'tp', 'tr', 'n')
+  local v = vals[i]
+  rolled[i] = {}
   for j = 1, 3 do
     if tonumber(v[j * 3 - 2]) ~= starts[j] then
       -- A new window starts empty; open reservations settle into the one they came from.
-      redis.call('HSET', k, W[j] .. 's', string.format('%d', starts[j]), W[j] .. 'p', 0, W[j] .. 'r', 0)
+      rolled[i][j] = true
       v[j * 3 - 1] = 0
       v[j * 3] = 0
     end
@@ -71,12 +72,15 @@ for i = 1, n do
 end
 for i = 1, n do
   local k = KEYS[3 + i]
-  redis.call('HINCRBY', k, 'dr', ARGV[2])
-  redis.call('HINCRBY', k, 'wr', ARGV[2])
-  redis.call('HINCRBY', k, 'mr', ARGV[2])
+  for j = 1, 3 do
+    if rolled[i][j] then
+      redis.call('HSET', k, W[j] .. 's', string.format('%d', starts[j]), W[j] .. 'p', 0, W[j] .. 'r', ARGV[2])
+    else
+      redis.call('HINCRBY', k, W[j] .. 'r', ARGV[2])
+    end
+  end
   redis.call('HINCRBY', k, 'tr', ARGV[2])
   redis.call('HINCRBY', k, 'n', 1)
-  redis.call('PEXPIRE', k, ARGV[7])
 end
 ${NOW}
 local ds, ws, ms = string.format('%d', starts[1]), string.format('%d', starts[2]), string.format('%d', starts[3])

@@ -21,8 +21,8 @@ import type { RequestRecord } from '../proxy/record'
 import { LimitsUnavailableError } from '../ratelimit/errors'
 import { Budget, isDenial, scopeKey, type LimitNanos, type Reservation, type ScopeLimit } from '../spend/budget'
 import { limitError } from '../spend/errors'
-import { estimate, isFreeOperation } from '../spend/estimate'
-import { withMarkup } from '../spend/money'
+import { estimate, estimateUsd, isFreeOperation } from '../spend/estimate'
+import { usdToNanos, withMarkup } from '../spend/money'
 import type { Spend } from '../spend/service'
 import { WINDOWS, type WindowKind } from '../spend/windows'
 import { CONFIRM, INIT, RENEW, RESERVE, SETTLE, SWEEP } from './budget-lua'
@@ -118,9 +118,10 @@ export class SharedBudget implements RequestHooks, Participant {
     return this.open.size
   }
 
-  /** Waits for settlements already sent (graceful shutdown). */
+  /** Graceful shutdown: waits for the settlements already sent, then releases them in Redis (the ledger has them). */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.inflightCalls])
+    if (this.link.state === 'up') await this.confirmSettled().catch(() => {})
   }
 
   // --- admission
@@ -141,8 +142,7 @@ export class SharedBudget implements RequestHooks, Participant {
     const managed = target.provider.managed === true
     if (facts) {
       const est = estimate({ body: ctx.inbound.body, json: ctx.inbound.json, upstream, facts, defaultMaxOutput: spend.config.pricing.default_max_output_tokens })
-      const p = spend.pricer.price(est.usage, model, target.api.pricingProvider, target.provider.id, at)
-      amount = withMarkup(p?.nanos ?? 0, managed ? target.provider.markup : undefined)
+      amount = withMarkup(usdToNanos(estimateUsd(facts, est)), managed ? target.provider.markup : undefined)
     }
     const credits = scopes.findIndex((s) => s.kind === 'credits')
     return { scopes, amount, now, free: credits >= 0 && !managed ? credits + 1 : 0 }
@@ -178,6 +178,8 @@ export class SharedBudget implements RequestHooks, Participant {
     if (r[0] === 0) {
       const w = WINDOWS[r[2]! - 1]!
       const d = { scope: plan.scopes[r[1]! - 1]!, window: w, limit: r[3]!, spent: r[4]!, reserved: r[5]!, resetsAt: spans[w].end }
+      // Telemetry counts rejections by the scope that bound (as the spend hook does).
+      ctx.record.limit = { decision: 'rejected', scope: d.scope.kind, window: w }
       throw limitError(d, plan.now, this.spend.config.limits.timezone, ctx.target.provider.id)
     }
     this.track(ctx, { id: ctx.id, amount: plan.amount, names, starts: { day: r[1]!, week: r[2]!, month: r[3]! }, free: plan.free })
@@ -200,7 +202,10 @@ export class SharedBudget implements RequestHooks, Participant {
     const n = this.link.instances
     const scopes = plan.scopes.map((s) => ({ ...s, limits: this.shareOf(share, scopeKey(s.kind, s.id), s.limits, n) }))
     const r = share.budget.tryReserve(scopes, plan.amount)
-    if (isDenial(r)) throw limitError(r, plan.now, this.spend.config.limits.timezone, ctx.target.provider.id)
+    if (isDenial(r)) {
+      ctx.record.limit = { decision: 'rejected', scope: r.scope.kind, window: r.window }
+      throw limitError(r, plan.now, this.spend.config.limits.timezone, ctx.target.provider.id)
+    }
     this.diverged = true
     this.track(ctx, { id: ctx.id, amount: plan.amount, names: r.scopes, starts: { day: r.starts.day, week: r.starts.week, month: r.starts.month }, free: plan.free, local: r })
   }
@@ -347,14 +352,7 @@ export class SharedBudget implements RequestHooks, Participant {
    * every second settles the reservations of instances that died.
    */
   async tick(): Promise<void> {
-    const settled = [...this.open.values()].filter((o) => o.settled)
-    if (settled.length) {
-      await this.spend.ledger.flush()
-      for (let i = 0; i < settled.length; i += RENEW_BATCH) {
-        await this.link.run(CONFIRM, [this.leases], [this.link.prefix, ...settled.slice(i, i + RENEW_BATCH).map((o) => o.id)])
-      }
-      for (const o of settled) if (o.settled) this.open.delete(o.id)
-    }
+    await this.confirmSettled()
     let ids: string[] = []
     for (const o of this.open.values()) {
       if (o.local) continue
@@ -367,6 +365,17 @@ export class SharedBudget implements RequestHooks, Participant {
     }
     if (ids.length) await this.link.run(RENEW, [this.leases], [this.link.leaseMs, ...ids])
     if (++this.ticks % 4 === 0) await this.sweep()
+  }
+
+  /** Settlements this instance's ledger now holds durably leave Redis. */
+  private async confirmSettled(): Promise<void> {
+    const settled = [...this.open.values()].filter((o) => o.settled)
+    if (!settled.length) return
+    await this.spend.ledger.flush()
+    for (let i = 0; i < settled.length; i += RENEW_BATCH) {
+      await this.link.run(CONFIRM, [this.leases], [this.link.prefix, ...settled.slice(i, i + RENEW_BATCH).map((o) => o.id)])
+    }
+    for (const o of settled) if (o.settled) this.open.delete(o.id)
   }
 
   private async sweep(): Promise<void> {

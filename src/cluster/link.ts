@@ -93,7 +93,8 @@ export class ClusterLink {
     readonly config: ClusterConfig & { redis_url: string },
     private readonly log: (line: string) => void = console.log,
   ) {
-    this.instance = config.instance_id ?? `${hostname()}:${process.pid}`
+    // Unique per process start (several gateways may share a process in tests).
+    this.instance = config.instance_id ?? `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 6)}`
     this.prefix = config.key_prefix
     this.channel = `${this.prefix}events`
     this.cmd = connectRedis(config.redis_url, `tollgate ${this.instance}`)
@@ -136,7 +137,7 @@ export class ClusterLink {
     try {
       await Promise.all([this.cmd.connect(), this.sub.connect()])
     } catch (e) {
-      this.lost(`Redis at ${describeRedisUrl(this.config.redis_url)} is unreachable (${(e as Error).message})`)
+      this.lost('Redis is unreachable', `${describeRedisUrl(this.config.redis_url)}: ${(e as Error).message}`)
     }
     await this.beat()
     this.timer = setInterval(() => void this.tick(), TICK_MS)
@@ -168,7 +169,7 @@ export class ClusterLink {
       r = await s.run(this.cmd, keys, args)
     } catch (e) {
       if (!isConnectionError(e)) throw e
-      this.lost(`Redis did not answer (${(e as Error).message})`)
+      this.lost('Redis did not answer', (e as Error).message)
       throw new RedisDownError(this.cause)
     }
     if (r === -1 || (Array.isArray(r) && r[0] === -1)) {
@@ -198,13 +199,16 @@ export class ClusterLink {
     }
   }
 
-  /** Marks Redis unusable (idempotent). */
-  lost(cause: string): void {
+  /**
+   * Marks Redis unusable (idempotent). `cause` is shown to clients (503 bodies) and on /ready,
+   * so it names no host or address; `detail` (the client library's message) goes to the log only.
+   */
+  lost(cause: string, detail?: string): void {
     if (this.stopped) return
     if (this.state !== 'down') {
       this.counts.outages++
       this.downSince = Date.now()
-      this.log(`cluster: Redis is down (${cause}); limited keys: ${this.config.on_redis_down === 'local' ? `local 1/${this.instances} share` : 'refused'}`)
+      this.log(`cluster: Redis is down (${cause}${detail ? `: ${detail}` : ''}); limited keys: ${this.config.on_redis_down === 'local' ? `local 1/${this.instances} share` : 'refused'}`)
     }
     this.state = 'down'
     this.cause = cause
@@ -234,7 +238,7 @@ export class ClusterLink {
     try {
       r = (await HEARTBEAT.run(this.cmd, [this.key('instances'), this.readyKey], [this.instance, STALE_MS])) as number[]
     } catch (e) {
-      if (isConnectionError(e)) this.lost(`Redis is unreachable (${(e as Error).message})`)
+      if (isConnectionError(e)) this.lost('Redis is unreachable', (e as Error).message)
       return
     }
     this.instances = Math.max(1, Number(r[0]))
@@ -292,7 +296,7 @@ export class ClusterLink {
       }
       this.setUp()
     } catch (e) {
-      if (isConnectionError(e)) this.lost(`Redis failed during a rebuild (${(e as Error).message})`)
+      if (isConnectionError(e)) this.lost('Redis failed during a rebuild', (e as Error).message)
       else {
         this.log(`cluster: ${(e as Error).message}`)
         this.state = 'down'

@@ -355,7 +355,7 @@ export const ClusterConfig = Type.Object(
     lease_seconds: Type.Number({ minimum: 1, default: 30 }),
     /** Prefix of every Redis key and channel, so deployments can share one Redis. */
     key_prefix: Type.String({ minLength: 1, default: 'tollgate:' }),
-    /** This instance's name in the heartbeat set and logs (default: hostname:pid). */
+    /** This instance's name in the heartbeat set and logs (default: hostname:pid:random). */
     instance_id: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false, default: {} },

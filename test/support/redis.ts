@@ -1,7 +1,7 @@
 /**
  * A private redis-server for a test: a free loopback port, a temp directory, no persistence.
  * Tests that need one skip, printing why, when `redis-server` is not installed (Debian:
- * `apt-get install redis-server`).
+ * `apt-get install redis-server`); `TOLLGATE_REQUIRE_REDIS=1` (CI) turns that into a failure.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -14,6 +14,7 @@ export const REDIS_BIN = Bun.which('redis-server')
 /** True when tests needing Redis can run; prints the reason once otherwise. */
 export function redisAvailable(suite: string): boolean {
   if (REDIS_BIN) return true
+  if (process.env.TOLLGATE_REQUIRE_REDIS === '1') throw new Error(`${suite}: redis-server required (TOLLGATE_REQUIRE_REDIS=1) but not installed`)
   console.warn(`SKIPPED ${suite}: redis-server is not installed (apt-get install redis-server)`)
   return false
 }
