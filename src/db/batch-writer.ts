@@ -76,7 +76,13 @@ export class BatchWriter {
       this.queues = new Map()
       this.queued = 0
       const reply = await this.call({ kind: 'write', id: 0, batches })
-      if (reply.ok) this.written += reply.written
+      if (reply.ok) {
+        this.written += reply.written
+        if (reply.rejected?.rows) {
+          this.dropped += reply.rejected.rows
+          console.error(`database writer: ${reply.rejected.rows} row(s) refused by the database and dropped (${reply.rejected.error})`)
+        }
+      }
       else {
         this.failures++
         console.error(`database writer: batch failed (${reply.error}); it will be retried`)

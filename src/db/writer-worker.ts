@@ -25,7 +25,9 @@ export type WriterMessage =
   | { kind: 'write'; id: number; batches: WriteBatch[] }
   | { kind: 'close'; id: number }
 
-export type WriterReply = { id: number; ok: true; written: number } | { id: number; ok: false; error: string }
+export type WriterReply =
+  | { id: number; ok: true; written: number; rejected?: { rows: number; error: string } }
+  | { id: number; ok: false; error: string }
 
 /** SQLite accepts up to 32766 bound values per statement; stay well below. */
 const MAX_VALUES = 8000
@@ -38,6 +40,8 @@ interface Sink {
 
 let sink: Sink | undefined
 let pending: WriteBatch[] = []
+/** The last write failed; a second failure in a row looks for a row the database refuses. */
+let failedBefore = false
 
 function statements(batches: WriteBatch[]): InStatement[] {
   const out: InStatement[] = []
@@ -102,8 +106,42 @@ self.onmessage = async (e: MessageEvent<WriterMessage>) => {
   try {
     await sink!.write(todo)
     pending = []
+    failedBefore = false
     self.postMessage({ id: msg.id, ok: true, written: rows } satisfies WriterReply)
   } catch (err) {
+    if (failedBefore) {
+      const isolated = await isolate(todo)
+      if (isolated) {
+        pending = []
+        failedBefore = false
+        self.postMessage({ id: msg.id, ok: true, written: isolated.written, rejected: isolated.rejected } satisfies WriterReply)
+        return
+      }
+    }
+    failedBefore = true
     self.postMessage({ id: msg.id, ok: false, error: (err as Error).message } satisfies WriterReply)
   }
+}
+
+/**
+ * Writes rows one at a time after a batch failed twice, so one row the database refuses
+ * (a poison row) cannot hold every later row back. When no row at all goes in, the database
+ * itself is the problem: nothing is dropped and the batch stays queued.
+ */
+async function isolate(batches: WriteBatch[]): Promise<{ written: number; rejected: { rows: number; error: string } } | undefined> {
+  let written = 0
+  let rejected = 0
+  let error = ''
+  for (const b of batches) {
+    for (const row of b.rows) {
+      try {
+        await sink!.write([{ ...b, rows: [row] }])
+        written++
+      } catch (e) {
+        rejected++
+        error = (e as Error).message
+      }
+    }
+  }
+  return written > 0 ? { written, rejected: { rows: rejected, error } } : undefined
 }
