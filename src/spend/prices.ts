@@ -7,6 +7,7 @@ import { calcPrice, type ModelInfo, type ModelPrice, type Provider } from '@pyda
 import type { PricedModelConfig, PricingConfig } from '../config/schema'
 import type { TokenUsage } from '../providers/types'
 import { usdToNanos } from './money'
+import { deriveLinear, evaluate, nanosIfUnambiguous, shapeOf, type LinearPrice } from './linear-price'
 
 export interface Price {
   /** Nano-dollars, rounded once (see money.ts). */
@@ -37,6 +38,10 @@ export class Pricer {
    * walks every model's match rules; done once per name, later prices skip the walk.
    */
   private narrowed = new Map<string, Provider>()
+  /** Checked linear forms by model and usage shape (null: this one always goes to genai-prices). */
+  private linear = new Map<string, LinearPrice | null>()
+  /** Prices answered by the linear fast path (tests check it is really taken). */
+  fastHits = 0
 
   constructor(config: PricingConfig) {
     this.configure(config)
@@ -46,6 +51,7 @@ export class Pricer {
     this.overrides = config.models.map(compile)
     this.factsCache.clear()
     this.narrowed.clear()
+    this.linear.clear()
   }
 
   /**
@@ -56,6 +62,13 @@ export class Pricer {
     const o = this.override(model, providerId)
     const key = `${pricingProvider}\0${model}`
     const narrowed = o ? undefined : this.narrowed.get(key)
+    if (narrowed) {
+      const fast = this.fastPrice(narrowed, usage, model, key, at)
+      if (fast !== undefined) {
+        this.fastHits++
+        return { nanos: fast, source: narrowed.id, model: narrowed.models[0]!.id }
+      }
+    }
     const opts = o ? { provider: overrideProvider(o) } : narrowed ? { provider: narrowed } : { providerId: pricingProvider }
     let r
     try {
@@ -70,6 +83,21 @@ export class Pricer {
       this.narrowed.set(key, { ...r.provider, models: [r.model] })
     }
     return { nanos: usdToNanos(r.total_price), source: o ? 'config' : r.provider.id, model: r.model.id }
+  }
+
+  /** The linear fast path (linear-price.ts), or undefined to let genai-prices price it. */
+  private fastPrice(narrowed: Provider, usage: TokenUsage, model: string, key: string, at: Date): number | undefined {
+    const shape = shapeOf(usage)
+    if (shape === undefined) return undefined
+    // Only models without dated or time-of-day prices get a linear form, so it holds at any time.
+    const k = `${key}\0${shape}`
+    let l = this.linear.get(k)
+    if (l === undefined) {
+      l = deriveLinear(narrowed, model, shape, at) ?? null
+      if (this.linear.size > 10_000) this.linear.clear()
+      this.linear.set(k, l)
+    }
+    return l ? nanosIfUnambiguous(evaluate(l, usage)) : undefined
   }
 
   /** Price table and limits of a model, or null when it cannot be priced. */
