@@ -58,13 +58,35 @@ export function watchConnect(url: string, ms: number, onTimeout: () => void, con
   }
 }
 
-function originOf(url: string): { key: string; hostname: string; port: number; protocol: string } | undefined {
+interface Origin {
+  key: string
+  hostname: string
+  port: number
+  protocol: string
+}
+
+/** Parsed origins by their URL prefix: two lookups per request, never a URL parse. */
+const origins = new Map<string, Origin | null>()
+
+function originOf(url: string): Origin | undefined {
+  const end = url.indexOf('/', url.indexOf('//') + 2)
+  const head = end < 0 ? url : url.slice(0, end)
+  let o = origins.get(head)
+  if (o === undefined) {
+    o = parseOrigin(head)
+    if (origins.size > 1000) origins.clear()
+    origins.set(head, o)
+  }
+  return o ?? undefined
+}
+
+function parseOrigin(head: string): Origin | null {
   try {
-    const u = new URL(url)
+    const u = new URL(head)
     const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80
     return { key: `${u.hostname}:${port}`, hostname: u.hostname.replace(/^\[|\]$/g, ''), port, protocol: u.protocol }
   } catch {
-    return undefined
+    return null
   }
 }
 
