@@ -10,6 +10,7 @@ import { RedisLimiter } from '../ratelimit/redis'
 import type { Spend } from '../spend/service'
 import { SharedBudget } from './budget'
 import { ClusterLink } from './link'
+import { sweepAtStart } from './startup-sweep'
 
 export interface Cluster {
   link: ClusterLink
@@ -28,6 +29,8 @@ export function createCluster(config: Config, spend: Spend, log: (line: string) 
   const link = new ClusterLink({ ...config.cluster, redis_url: url }, log)
   const limiter = new RedisLimiter(link)
   const budget = new SharedBudget(link, spend, log)
+  // Every ledger row this instance writes names it, so the others' start-up sweeps leave it alone.
+  spend.ledger.instance = link.instance
   link.add(limiter)
   link.add(budget)
   return {
@@ -40,6 +43,8 @@ export function createCluster(config: Config, spend: Spend, log: (line: string) 
       await link.start()
       // Serve only once the counters are usable, or Redis is known to be down (on_redis_down then applies).
       await link.admission()
+      // What a crash left open, except live instances' requests in flight (before any request is admitted).
+      spend.lastSweep = await sweepAtStart(link, spend, log)
     },
     async stop() {
       await budget.drain()

@@ -59,7 +59,7 @@ export interface ClusterMessage {
 const TICK_MS = 250
 const HEARTBEAT_EVERY = 4
 /** An instance that missed this many ms of heartbeats no longer counts. */
-const STALE_MS = 3500
+export const STALE_MS = 3500
 const ACK_WAIT_MS = 2000
 export const READY_WAIT_MS = 5000
 

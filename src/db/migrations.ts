@@ -12,6 +12,7 @@ import m0001 from '../../drizzle/0001_admin.sql' with { type: 'text' }
 import m0002 from '../../drizzle/0002_request_attempts.sql' with { type: 'text' }
 import m0003 from '../../drizzle/0003_spend.sql' with { type: 'text' }
 import m0004 from '../../drizzle/0004_key_rate_limits.sql' with { type: 'text' }
+import m0005 from '../../drizzle/0005_ledger_instance.sql' with { type: 'text' }
 
 export const EMBEDDED_SQL: Record<string, string> = {
   '0000_init': m0000,
@@ -19,6 +20,7 @@ export const EMBEDDED_SQL: Record<string, string> = {
   '0002_request_attempts': m0002,
   '0003_spend': m0003,
   '0004_key_rate_limits': m0004,
+  '0005_ledger_instance': m0005,
 }
 
 export interface Migration {

@@ -37,6 +37,8 @@ export const spendLedger = sqliteTable(
     settledAt: integer('settled_at'),
     /** Why it ended as it did: client_disconnected, upstream_error, attempt, crash, … */
     note: text('note'),
+    /** The cluster instance that wrote the reservation (null: one process); the start-up sweep leaves live instances' rows alone. */
+    instance: text('instance'),
   },
   (t) => [
     index('spend_ledger_ts').on(t.ts),

@@ -35,6 +35,7 @@ const LEDGER_COLUMNS = [
   ['unpriced', 'unpriced'],
   ['settled_at', 'settledAt'],
   ['note', 'note'],
+  ['instance', 'instance'],
 ] as const satisfies readonly (readonly [string, keyof LedgerRow])[]
 
 const CREDIT_COLUMNS = [
@@ -62,6 +63,8 @@ export class LedgerWriter {
   private pending = new Map<string, LedgerRow>()
   private credits: CreditRow[] = []
   private timer: ReturnType<typeof setInterval> | undefined
+  /** In a cluster, this instance's id, stamped on every row it writes (the start-up sweep of another instance leaves them alone while it lives). */
+  instance: string | null = null
 
   constructor(
     private readonly writer: BatchWriter,
@@ -82,6 +85,7 @@ export class LedgerWriter {
 
   /** Queues a row's latest state (a new reservation, or its settlement). */
   put(row: LedgerRow): void {
+    if (this.instance && row.instance === undefined) row.instance = this.instance
     this.pending.set(row.id, row)
   }
 

@@ -7,8 +7,11 @@
  * - "release": settle it at zero.
  * Either way the row becomes `recovered` with note `crash`, and the start-up log says how
  * many rows were swept and what they were charged. Managed rows draw their charge from credits.
+ *
+ * In a cluster (several instances on one database) a `reserved` row may be another live
+ * instance's request in flight: `keep` names the rows to leave alone (src/cluster/startup-sweep.ts).
  */
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { creditLedger, spendLedger } from '../db/schema-spend'
 import { formatUsd } from './money'
@@ -18,8 +21,20 @@ export interface SweepResult {
   chargedNanos: number
 }
 
-export async function sweepOpenReservations(db: Db, rule: 'charge' | 'release', now: number, log = console.log): Promise<SweepResult> {
-  const open = await db.select().from(spendLedger).where(eq(spendLedger.state, 'reserved'))
+export type OpenRow = typeof spendLedger.$inferSelect
+
+export async function sweepOpenReservations(
+  db: Db,
+  rule: 'charge' | 'release',
+  now: number,
+  log = console.log,
+  keep?: (open: OpenRow[]) => Promise<Set<string>>,
+): Promise<SweepResult> {
+  let open = await db.select().from(spendLedger).where(eq(spendLedger.state, 'reserved'))
+  if (keep && open.length) {
+    const kept = await keep(open)
+    open = open.filter((r) => !kept.has(r.id))
+  }
   if (!open.length) return { rows: 0, chargedNanos: 0 }
   let charged = 0
   const stmts = []
@@ -30,7 +45,8 @@ export async function sweepOpenReservations(db: Db, rule: 'charge' | 'release', 
       db
         .update(spendLedger)
         .set({ state: 'recovered', costNanos: cost, providerCostNanos: cost, estimated: true, settledAt: now, note: 'crash' })
-        .where(eq(spendLedger.id, r.id)),
+        // Still reserved: a survivor's lease sweep may have settled it meanwhile.
+        .where(and(eq(spendLedger.id, r.id), eq(spendLedger.state, 'reserved'))),
     )
     if (r.managed && cost > 0) stmts.push(db.insert(creditLedger).values({ project: r.project, ts: r.ts, kind: 'usage', amountNanos: -cost, ledgerId: r.id, note: 'crash' }))
   }

@@ -48,7 +48,8 @@ export class Spend {
 
   static async open(db: Db, writer: BatchWriter, config: Config, opts: SpendOptions = {}): Promise<Spend> {
     const s = new Spend(db, writer, config, opts.clock ?? Date.now, opts.log ?? console.log)
-    s.lastSweep = await sweepOpenReservations(db, config.limits.crash_recovery, s.clock(), s.log)
+    // In a cluster, rows may be other live instances' requests: the cluster sweeps once Redis says who lives (src/cluster/startup-sweep.ts).
+    if (!config.cluster.redis_url) s.lastSweep = await sweepOpenReservations(db, config.limits.crash_recovery, s.clock(), s.log)
     await s.rebuild()
     s.ledger.start()
     const every = opts.creditRefreshMs ?? 2000

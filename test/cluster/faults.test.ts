@@ -5,9 +5,7 @@
  * `on_redis_down` modes.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { Database } from 'bun:sqlite'
-import { redisAvailable } from '../support/redis'
-import { ready, startCluster, until, type TestCluster } from './harness'
+import { clusterAvailable, ready, startCluster, until, type TestCluster } from './harness'
 import { rawPost, type RawResponse } from './raw-http'
 import { GPT4O, startStubUpstream, type StubUpstream } from './upstream'
 
@@ -37,7 +35,7 @@ ${keys.map((k) => `[[projects]]\nid = "${k}"\n[[keys]]\nid = "${k}"\nproject = "
 `
 }
 
-const run = redisAvailable('test/cluster/faults.test.ts')
+const run = clusterAvailable('test/cluster/faults.test.ts')
 let stub: StubUpstream
 
 beforeAll(() => {
@@ -82,18 +80,16 @@ describe.skipIf(!run)('on_redis_down = "closed"', () => {
     await until(async () => (await redis.zcard('tollgate:bleases')) === 0 && Number(await redis.hget('tollgate:b:key:wide', 'n')) === 0, 6000, 'every lease settled')
     expect(Number(await redis.hget('tollgate:b:key:wide', 'tr'))).toBe(0)
     expect((await redis.keys('tollgate:br:*')).length).toBe(0)
-    const db = new Database(cluster.dbPath, { readonly: true })
-    try {
-      await until(() => (db.query("SELECT count(*) AS n FROM spend_ledger WHERE state = 'reserved'").get() as { n: number }).n === 0, 5000, 'no reserved row in the ledger')
-      const swept = db.query("SELECT count(*) AS n FROM spend_ledger WHERE note = 'lease_expired' AND state = 'recovered'").get() as { n: number }
-      expect(swept.n).toBeGreaterThan(0)
+    const sql = cluster.sql
+    {
+      await until(async () => Number((await sql`SELECT count(*) AS n FROM spend_ledger WHERE state = 'reserved'`)[0]!.n) === 0, 5000, 'no reserved row in the ledger')
+      const swept = Number((await sql`SELECT count(*) AS n FROM spend_ledger WHERE note = 'lease_expired' AND state = 'recovered'`)[0]!.n)
+      expect(swept).toBeGreaterThan(0)
       // Everything a client saw completed is in the counters (swept reservations count at their estimate, here the cost).
       const oks = 60 + 20 + completed
       expect(await spentInRedis(cluster, 'wide')).toBeGreaterThanOrEqual(oks * C)
-      const ledger = (db.query("SELECT sum(cost_nanos) AS s FROM spend_ledger WHERE key_id = 'wide'").get() as { s: number }).s
+      const ledger = Number((await sql`SELECT sum(cost_nanos) AS s FROM spend_ledger WHERE key_id = 'wide'`)[0]!.s)
       expect(ledger).toBeGreaterThanOrEqual((60 + 20) * C)
-    } finally {
-      db.close()
     }
     // Replace the victim for the tests below.
     await cluster.add()
@@ -132,15 +128,13 @@ describe.skipIf(!run)('on_redis_down = "closed"', () => {
     // The bound over the whole outage: at most one request over the limit (worth exactly 10).
     expect(admitted).toBeGreaterThanOrEqual(10)
     expect(admitted).toBeLessThanOrEqual(11)
-    const db = new Database(cluster.dbPath, { readonly: true })
-    try {
-      await until(() => (db.query("SELECT count(*) AS n FROM spend_ledger WHERE key_id = 'ten' AND state = 'reserved'").get() as { n: number }).n === 0, 5000, 'ledger settled')
-      const ledger = (db.query("SELECT sum(cost_nanos) AS s FROM spend_ledger WHERE key_id = 'ten'").get() as { s: number }).s
+    const sql = cluster.sql
+    {
+      await until(async () => Number((await sql`SELECT count(*) AS n FROM spend_ledger WHERE key_id = 'ten' AND state = 'reserved'`)[0]!.n) === 0, 5000, 'ledger settled')
+      const ledger = Number((await sql`SELECT sum(cost_nanos) AS s FROM spend_ledger WHERE key_id = 'ten'`)[0]!.s)
       expect(ledger).toBe(admitted * C)
       // Redis agrees with the ledger it was rebuilt from.
       expect(await spentInRedis(cluster, 'ten')).toBe(ledger)
-    } finally {
-      db.close()
     }
     // Unlimited traffic never stopped.
     expect(results.filter((x, i) => i % 3 === 1).every((x) => x.status === 200)).toBe(true)

@@ -1,14 +1,16 @@
 /**
- * Three `tollgate serve` processes on their own ports, sharing one database file and one
- * private redis-server. The command is `bun src/cli.ts` unless TOLLGATE_BIN names the built
+ * Three `tollgate serve` processes on their own ports, sharing one PostgreSQL database (a fresh
+ * one per cluster, dropped at stop) and one private redis-server. The command is `bun src/cli.ts` unless TOLLGATE_BIN names the built
  * binary (CI: dist/tollgate).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
+import postgres from 'postgres'
 import { ROOT } from '../support/cli'
-import { startRedis, type TestRedis } from '../support/redis'
+import { createTestDatabase, dropTestDatabase, skipWithoutPostgres } from '../support/postgres'
+import { redisAvailable, startRedis, type TestRedis } from '../support/redis'
 
 export const COMMAND = process.env.TOLLGATE_BIN ? [process.env.TOLLGATE_BIN] : [process.execPath, join(ROOT, 'src/cli.ts')]
 
@@ -24,7 +26,10 @@ export interface Instance {
 export interface TestCluster {
   dir: string
   configPath: string
-  dbPath: string
+  /** The shared PostgreSQL database's URL. */
+  dbUrl: string
+  /** A client on it, for assertions (closed by stop()). */
+  sql: postgres.Sql
   redis: TestRedis
   instances: Instance[]
   /** Starts one more instance (e.g. to replace a killed one). */
@@ -43,25 +48,40 @@ export interface ClusterOptions {
   reexec?: number[]
 }
 
+/** True when a cluster suite can run (redis-server and PostgreSQL present); prints why not otherwise. */
+export function clusterAvailable(suite: string): boolean {
+  return redisAvailable(suite) && skipWithoutPostgres(suite) === undefined
+}
+
 export async function startCluster(opts: ClusterOptions): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-cluster-'))
   const redis = await startRedis()
-  const dbPath = join(dir, 'cluster.db')
+  const dbUrl = await createTestDatabase('tg_cluster')
+  const sql = postgres(dbUrl, { max: 2, onnotice: () => {} })
   const configPath = join(dir, 'config.toml')
-  writeFileSync(configPath, clusterToml(opts, redis.url, dbPath))
+  writeFileSync(configPath, clusterToml(opts, redis.url, dbUrl))
   const instances: Instance[] = []
   const add = async (o: { reexec?: boolean } = {}) => {
     const i = await launch(configPath, o.reexec === true)
     instances.push(i)
     return i
   }
-  // The first one creates the database (migrations); the others start together.
-  await add({ reexec: opts.reexec?.includes(0) })
-  await Promise.all(Array.from({ length: (opts.instances ?? 3) - 1 }, (_, i) => add({ reexec: opts.reexec?.includes(i + 1) })))
+  // All start together: the PostgreSQL migration runs once (advisory lock).
+  const started = await Promise.allSettled(Array.from({ length: opts.instances ?? 3 }, (_, i) => launch(configPath, opts.reexec?.includes(i) === true)))
+  for (const s of started) if (s.status === 'fulfilled') instances.push(s.value)
+  const failed = started.find((s) => s.status === 'rejected')
+  if (failed) {
+    for (const i of instances) i.proc.kill('SIGKILL')
+    await redis.close()
+    await sql.end({ timeout: 1 })
+    await dropTestDatabase(dbUrl).catch(() => {})
+    throw (failed as PromiseRejectedResult).reason
+  }
   return {
     dir,
     configPath,
-    dbPath,
+    dbUrl,
+    sql,
     redis,
     instances,
     add,
@@ -70,16 +90,18 @@ export async function startCluster(opts: ClusterOptions): Promise<TestCluster> {
       await Promise.all(instances.map((i) => Promise.race([i.exited, Bun.sleep(10_000)])))
       for (const i of instances) i.proc.kill('SIGKILL')
       await redis.close()
+      await sql.end({ timeout: 1 })
+      await dropTestDatabase(dbUrl)
       rmSync(dir, { recursive: true, force: true })
     },
   }
 }
 
-export function clusterToml(opts: ClusterOptions, redisUrl: string, dbPath: string): string {
+export function clusterToml(opts: ClusterOptions, redisUrl: string, dbUrl: string): string {
   return `${opts.toml}
 
 [database]
-url = "file:${dbPath}"
+url = "${dbUrl}"
 
 [log]
 flush_interval_ms = 50

@@ -21,6 +21,8 @@ export const spendLedger = pgTable(
     unpriced: boolean('unpriced').notNull().default(false),
     settledAt: bigint('settled_at', { mode: 'number' }),
     note: text('note'),
+    /** The cluster instance that wrote the reservation (null: one process); the start-up sweep leaves live instances' rows alone. */
+    instance: text('instance'),
   },
   (t) => [
     index('spend_ledger_ts').on(t.ts),
