@@ -97,7 +97,7 @@ export interface ProviderApi {
   /** Builds the upstream request, or throws a GatewayError for a request this api cannot serve. */
   prepare(req: InboundRequest, provider: ProviderConfig): Promise<UpstreamRequest> | UpstreamRequest
   /** One well-formed error event that ends a stream the gateway must cut (stall, upstream failure). */
-  streamErrorEvent?(error: import('../errors').GatewayError): string
+  streamErrorEvent?(error: import('../errors').GatewayError): string | Uint8Array
   /** Whether a request's headers mark it as this api's SDK (to pick an error shape for an unknown route). */
   matchesHeaders?(headers: Headers): boolean
   /** Usage from a complete JSON response body. */

@@ -31,7 +31,7 @@ export interface AttemptSpec {
   /** performance.now() when the client request arrived. */
   start: number
   /** The end of a stream cut short, in the client's format (see StreamEvents.errorTail). */
-  errorTail(how: StreamEnd): string | undefined
+  errorTail(how: StreamEnd): string | Uint8Array | undefined
   /** A stream is about to be relayed (the server's idle timeout must not cut it). */
   onStream(): void
   /** A relayed stream ended: exactly once, with the final status and error. */

@@ -25,7 +25,7 @@ export interface FailoverDeps {
 
 export interface FailoverIo {
   start: number
-  errorTail(how: StreamEnd): string | undefined
+  errorTail(how: StreamEnd): string | Uint8Array | undefined
   onStream(): void
   streamEnded(status: number, error?: string): void
 }

@@ -19,7 +19,7 @@ export interface StreamEvents {
    * errors the stream, so the client sees a broken transfer, not a clean end; `''` closes it
    * cleanly for a response conversion that writes its own error at the end.
    */
-  errorTail?(how: StreamEnd, error: unknown): string | undefined
+  errorTail?(how: StreamEnd, error: unknown): string | Uint8Array | undefined
 }
 
 /** How the relay learns why a read failed, and tells the idle watchdog when it waits. */
@@ -95,7 +95,7 @@ export function meteredStream(
           end(how, e)
           const tail = events.errorTail?.(how, e)
           if (tail === undefined) return controller.error(e)
-          if (tail) controller.enqueue(encoder.encode(tail))
+          if (tail.length) controller.enqueue(typeof tail === 'string' ? encoder.encode(tail) : tail)
           return controller.close()
         }
         ctl.waiting?.(false)

@@ -7,7 +7,7 @@
 import { anthropicErrorShape } from '../anthropic/errors'
 import type { ProviderApi } from '../types'
 import { isAnthropicPath } from './anthropic'
-import { bedrockErrorShape } from './errors'
+import { bedrockErrorFrame, bedrockErrorShape } from './errors'
 import { eventStreamDecoder } from './eventstream'
 import { BEDROCK_BASE_URL_TEMPLATE } from './model-path'
 import { prepareBedrock } from './upstream'
@@ -27,6 +27,7 @@ export const bedrockApi: ProviderApi = {
   errors: bedrockErrorShape,
   errorsFor: (path) => (isAnthropicPath(path) ? anthropicErrorShape : bedrockErrorShape),
   streamDecoder: eventStreamDecoder,
+  streamErrorEvent: bedrockErrorFrame,
   prepare: prepareBedrock,
   matchesHeaders: isAwsClient,
   jsonUsage: (body) => bedrockJsonUsage(body),
