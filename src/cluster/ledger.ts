@@ -11,6 +11,7 @@ import { and, eq, inArray, lt, ne, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { creditLedger, spendLedger } from '../db/schema-spend'
 import { formatUsd } from '../spend/money'
+import { addSums, spentSums } from '../spend/counters'
 import { scopeKey, type Budget } from '../spend/budget'
 import { WINDOWS, type WindowKind } from '../spend/windows'
 
@@ -53,37 +54,13 @@ export async function scopeSums(db: Db, scope: string, starts: Starts): Promise<
  * the base of each instance's local share, the same on every instance however late it looks.
  */
 export async function loadSpentBefore(db: Db, budget: Budget, before: number): Promise<void> {
-  const spans = budget.spansAt(budget.now())
-  const rows = await db
-    .select({
-      keyId: spendLedger.keyId,
-      user: spendLedger.user,
-      project: spendLedger.project,
-      day: sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${spans.day.start} then ${spendLedger.costNanos} else 0 end), 0)`,
-      week: sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${spans.week.start} then ${spendLedger.costNanos} else 0 end), 0)`,
-      month: sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${spans.month.start} then ${spendLedger.costNanos} else 0 end), 0)`,
-      total: sql<number>`coalesce(sum(${spendLedger.costNanos}), 0)`,
-    })
-    .from(spendLedger)
-    .where(lt(spendLedger.ts, before))
-    .groupBy(spendLedger.keyId, spendLedger.user, spendLedger.project)
-  const sums = new Map<string, Sums>()
-  const add = (key: string, r: Sums) => {
-    const s = sums.get(key) ?? { day: 0, week: 0, month: 0, total: 0 }
-    for (const k of WINDOWS) s[k] += Number(r[k])
-    sums.set(key, s)
-  }
-  for (const r of rows) {
-    add(scopeKey('key', r.keyId), r)
-    add(scopeKey('project', r.project), r)
-    if (r.user) add(scopeKey('user', r.user), r)
-  }
+  const sums = await spentSums(db, budget, before)
   const credits = await db
     .select({ project: creditLedger.project, used: sql<number>`coalesce(sum(-${creditLedger.amountNanos}), 0)` })
     .from(creditLedger)
     .where(and(eq(creditLedger.kind, 'usage'), lt(creditLedger.ts, before)))
     .groupBy(creditLedger.project)
-  for (const c of credits) add(scopeKey('credits', c.project), { day: 0, week: 0, month: 0, total: Number(c.used) })
+  for (const c of credits) addSums(sums, scopeKey('credits', c.project), { day: 0, week: 0, month: 0, total: Number(c.used) })
   for (const [key, s] of sums) for (const k of WINDOWS) budget.load(key, k, s[k])
 }
 

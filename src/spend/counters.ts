@@ -3,7 +3,7 @@
  * what was spent in the current day, week and month (by each row's reservation instant) and
  * in total; and every project's credit top-ups and usage.
  */
-import { sql } from 'drizzle-orm'
+import { lt, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { creditLedger, spendLedger } from '../db/schema-spend'
 import { type Budget, scopeKey } from './budget'
@@ -14,9 +14,14 @@ export interface CreditTotals {
   used: number
 }
 
-export async function loadSpent(db: Db, budget: Budget): Promise<void> {
-  const now = budget.now()
-  const spans = budget.spansAt(now)
+export type WindowSums = Record<WindowKind, number>
+
+/**
+ * Spend per scope (key, user, project) and window, summed from the ledger as of `budget`'s
+ * clock; with `before`, only rows reserved before that time.
+ */
+export async function spentSums(db: Db, budget: Budget, before?: number): Promise<Map<string, WindowSums>> {
+  const spans = budget.spansAt(budget.now())
   const rows = await db
     .select({
       keyId: spendLedger.keyId,
@@ -28,19 +33,26 @@ export async function loadSpent(db: Db, budget: Budget): Promise<void> {
       total: sql<number>`coalesce(sum(${spendLedger.costNanos}), 0)`,
     })
     .from(spendLedger)
+    .where(before === undefined ? undefined : lt(spendLedger.ts, before))
     .groupBy(spendLedger.keyId, spendLedger.user, spendLedger.project)
-  const sums = new Map<string, Record<WindowKind, number>>()
-  const add = (key: string, r: Record<WindowKind, number>) => {
-    const s = sums.get(key) ?? { day: 0, week: 0, month: 0, total: 0 }
-    for (const k of WINDOWS) s[k] += Number(r[k])
-    sums.set(key, s)
-  }
+  const sums = new Map<string, WindowSums>()
   for (const r of rows) {
-    add(scopeKey('key', r.keyId), r)
-    add(scopeKey('project', r.project), r)
-    if (r.user) add(scopeKey('user', r.user), r)
+    addSums(sums, scopeKey('key', r.keyId), r)
+    addSums(sums, scopeKey('project', r.project), r)
+    if (r.user) addSums(sums, scopeKey('user', r.user), r)
   }
-  for (const [key, s] of sums) for (const k of WINDOWS) budget.load(key, k, s[k])
+  return sums
+}
+
+/** Adds one row's window sums into `sums` under `key`. */
+export function addSums(sums: Map<string, WindowSums>, key: string, r: WindowSums): void {
+  const s = sums.get(key) ?? { day: 0, week: 0, month: 0, total: 0 }
+  for (const k of WINDOWS) s[k] += Number(r[k])
+  sums.set(key, s)
+}
+
+export async function loadSpent(db: Db, budget: Budget): Promise<void> {
+  for (const [key, s] of await spentSums(db, budget)) for (const k of WINDOWS) budget.load(key, k, s[k])
 }
 
 /** Top-ups and usage per project, from the credit ledger. */
