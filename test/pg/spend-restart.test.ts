@@ -10,6 +10,8 @@ import { join } from 'node:path'
 import OpenAI from 'openai'
 import postgres from 'postgres'
 import { startFixedUpstream } from '../spend/upstream'
+import { spawnServe } from '../support/cli'
+import { freePort } from '../support/ports'
 import { createTestDatabase, dropTestDatabase, skipWithoutPostgres } from '../support/postgres'
 
 const noPg = skipWithoutPostgres('PostgreSQL restart test')
@@ -27,32 +29,7 @@ describe.skipIf(!!noPg)('spend after kill -9 on PostgreSQL', () => {
     if (url) await dropTestDatabase(url)
   })
 
-  function freePort(): number {
-    const s = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
-    const port = s.port!
-    s.stop(true)
-    return port
-  }
 
-  async function serve(port: number): Promise<{ proc: ReturnType<typeof Bun.spawn>; output: () => string }> {
-    const proc = Bun.spawn(['./node_modules/.bin/bun', 'src/cli.ts', 'serve', '--config', join(dir, 'config.toml'), '--listen', `127.0.0.1:${port}`], {
-      // Set, so serve does not re-execute itself (a kill must reach the gateway process itself).
-      env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: '1024', TOLLGATE_OTEL: '' },
-      stdout: 'pipe',
-      stderr: 'pipe',
-    })
-    procs.push(proc)
-    let out = ''
-    void (async () => {
-      for await (const c of proc.stdout as ReadableStream<Uint8Array>) out += new TextDecoder().decode(c)
-    })()
-    for (let i = 0; ; i++) {
-      if (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)) break
-      if (i > 400) throw new Error(`gateway did not start: ${out}`)
-      await Bun.sleep(25)
-    }
-    return { proc, output: () => out }
-  }
 
   test('no open reservation after the next start, and counters equal the ledger', async () => {
     url = await createTestDatabase('restart')
@@ -64,7 +41,7 @@ describe.skipIf(!!noPg)('spend after kill -9 on PostgreSQL', () => {
         `[[keys]]\nid = "k"\nproject = "p"\nuser = "root"\nkey = "${KEY}"\nlimits = { total = 50.0 }\n`,
     )
     const port = freePort()
-    const first = await serve(port)
+    const first = await spawnServe(join(dir, 'config.toml'), port, procs)
     const client = new OpenAI({ apiKey: KEY, baseURL: `http://127.0.0.1:${port}/openai`, maxRetries: 0 })
     for (let i = 0; i < 5; i++) await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: `q${i}` }] })
     const streams = Array.from({ length: 20 }, (_, i) =>
@@ -90,7 +67,7 @@ describe.skipIf(!!noPg)('spend after kill -9 on PostgreSQL', () => {
       const open = await openRows()
       expect(open).toBeGreaterThanOrEqual(20)
 
-      const second = await serve(port)
+      const second = await spawnServe(join(dir, 'config.toml'), port, procs)
       expect(second.output()).toContain(`spend: swept ${open} reservation(s) left open by a crash`)
       const states = Object.fromEntries((await sql`SELECT state, count(*)::int AS n FROM spend_ledger GROUP BY state`).map((r) => [r.state as string, r.n as number]))
       expect(states).toEqual({ recovered: open, settled: 5 })

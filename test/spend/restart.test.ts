@@ -10,6 +10,8 @@ import { join } from 'node:path'
 import { createClient } from '@libsql/client'
 import OpenAI from 'openai'
 import { startFixedUpstream } from './upstream'
+import { spawnServe } from '../support/cli'
+import { freePort } from '../support/ports'
 
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-restart-'))
 const upstream = startFixedUpstream({ usage: { prompt: 20, completion: 100 }, chunks: 40, delayMs: 50 })
@@ -20,33 +22,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
-  const port = s.port!
-  s.stop(true)
-  return port
-}
 
-async function serve(port: number): Promise<{ proc: ReturnType<typeof Bun.spawn>; output: () => string }> {
-  const proc = Bun.spawn(['./node_modules/.bin/bun', 'src/cli.ts', 'serve', '--config', join(dir, 'config.toml'), '--listen', `127.0.0.1:${port}`], {
-    // Set, so serve does not re-execute itself (a kill must reach the gateway process itself).
-    env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: '1024', TOLLGATE_OTEL: '' },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  procs.push(proc)
-  let out = ''
-  void (async () => {
-    for await (const c of proc.stdout as ReadableStream<Uint8Array>) out += new TextDecoder().decode(c)
-  })()
-  for (let i = 0; ; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)
-    if (ok) break
-    if (i > 400) throw new Error(`gateway did not start: ${out}`)
-    await Bun.sleep(25)
-  }
-  return { proc, output: () => out }
-}
 
 test('a kill -9 leaves no open reservation after the next start, and counters equal the ledger', async () => {
   const db = join(dir, 'test.db')
@@ -58,7 +34,7 @@ test('a kill -9 leaves no open reservation after the next start, and counters eq
       `[[keys]]\nid = "k"\nproject = "p"\nuser = "root"\nkey = "tg-restart-key-00000000000000001"\nlimits = { total = 50.0 }\n`,
   )
   const port = freePort()
-  const first = await serve(port)
+  const first = await spawnServe(join(dir, 'config.toml'), port, procs)
   const client = new OpenAI({ apiKey: 'tg-restart-key-00000000000000001', baseURL: `http://127.0.0.1:${port}/openai`, maxRetries: 0 })
   // Finished requests first, then streams still running when the process dies.
   for (let i = 0; i < 5; i++) await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: `q${i}` }] })
@@ -85,7 +61,7 @@ test('a kill -9 leaves no open reservation after the next start, and counters eq
   const open = Number((await sql.execute("SELECT count(*) AS n FROM spend_ledger WHERE state = 'reserved'")).rows[0]!.n)
   expect(open).toBeGreaterThanOrEqual(20)
 
-  const second = await serve(port)
+  const second = await spawnServe(join(dir, 'config.toml'), port, procs)
   expect(second.output()).toContain(`spend: swept ${open} reservation(s) left open by a crash`)
   const after = await sql.execute("SELECT state, count(*) AS n, sum(cost_nanos) AS c FROM spend_ledger GROUP BY state ORDER BY state")
   const states = Object.fromEntries(after.rows.map((r) => [r.state as string, Number(r.n)]))

@@ -42,3 +42,27 @@ export async function serve(args: string[], opts: { cwd?: string; env?: Record<s
   })()
   return { proc: p, url, firstLine: out, output: () => rest }
 }
+
+/**
+ * Starts `serve` as its own process on `port` (BUN_CONFIG_MAX_HTTP_REQUESTS set, so it does not
+ * re-execute itself and a kill reaches the gateway itself), and waits for /health.
+ */
+export async function spawnServe(configPath: string, port: number, procs: ReturnType<typeof Bun.spawn>[]): Promise<{ proc: ReturnType<typeof Bun.spawn>; output: () => string }> {
+  const proc = Bun.spawn([BUN, join(ROOT, 'src/cli.ts'), 'serve', '--config', configPath, '--listen', `127.0.0.1:${port}`], {
+    cwd: ROOT,
+    env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: '1024', TOLLGATE_OTEL: '' },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  procs.push(proc)
+  let out = ''
+  void (async () => {
+    for await (const c of proc.stdout as ReadableStream<Uint8Array>) out += new TextDecoder().decode(c)
+  })()
+  for (let i = 0; ; i++) {
+    if (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)) break
+    if (i > 400) throw new Error(`gateway did not start: ${out}`)
+    await Bun.sleep(25)
+  }
+  return { proc, output: () => out }
+}

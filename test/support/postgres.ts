@@ -15,6 +15,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
+import { freePort } from './ports'
 
 export interface PgServer {
   /** An admin URL on the server (the `postgres` database). */
@@ -118,12 +119,6 @@ function serverAt(adminUrl: string): PgServer {
   }
 }
 
-function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
-  const port = s.port!
-  s.stop(true)
-  return port
-}
 
 async function run(cmd: string[], what: string): Promise<void> {
   const p = Bun.spawn(cmd, { stdout: 'pipe', stderr: 'pipe' })

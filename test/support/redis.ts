@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import Redis from 'ioredis'
+import { freePort } from './ports'
 
 export const REDIS_BIN = Bun.which('redis-server')
 
@@ -32,13 +33,6 @@ export interface TestRedis {
   close(): Promise<void>
 }
 
-/** A port nobody listens on now (the OS picks it). */
-export function freePort(): number {
-  const s = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
-  const port = s.port
-  s.stop(true)
-  return port
-}
 
 export async function startRedis(): Promise<TestRedis> {
   if (!REDIS_BIN) throw new Error('redis-server is not installed')

@@ -14,6 +14,7 @@ import type { RequestRecord } from '../../src/proxy/record'
 import { CANARY, basicConfig, startGateway, type TestGateway } from '../support/gateway'
 import { loadCassette, type Interaction } from '../support/recordings'
 import { startReplayUpstream, type ReplayUpstream } from '../support/replay-upstream'
+import { freePort } from '../support/ports'
 
 const PROMETHEUS = Bun.which('prometheus')
 if (!PROMETHEUS) console.warn('SKIPPED prometheus.test.ts: no `prometheus` binary on PATH (install it with `apt-get install -y prometheus`).')
@@ -24,12 +25,6 @@ test.skipIf(!!PROMETHEUS || !process.env.CI)('the prometheus binary is installed
 
 const TOKEN = 'prometheus-scrape-token-0000000001'
 
-function freePort(): number {
-  const l = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
-  const port = l.port
-  l.stop(true)
-  return port
-}
 
 describe.skipIf(!PROMETHEUS)('Prometheus scrapes /metrics', () => {
   let upstream: ReplayUpstream
