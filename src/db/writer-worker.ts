@@ -1,11 +1,13 @@
 /**
- * The batch writer's thread. It owns its own connection (libSQL, or PostgreSQL for a
+ * The batch writer's thread. It owns its own connection (a local libSQL file through the
+ * `libsql` binding, a remote libSQL server through @libsql/client, or PostgreSQL for a
  * `postgres://` URL), so the statements (which libSQL runs synchronously for local files)
  * never block the request-serving event loop.
  * Messages: `open` once, then `write` batches; every `write` is answered after its rows
  * are durable, or with the error (the rows are kept and retried with the next write).
  */
 import { createClient, type InStatement } from '@libsql/client'
+import { libsqlFileSink, localFilePath } from './libsql-file-sink'
 import { pgStatements } from './pg/batch-sql'
 import { isPostgresUrl, pgClient } from './pg/connect'
 
@@ -22,7 +24,8 @@ export interface WriteBatch {
 
 export type WriterMessage =
   | { kind: 'open'; url: string; authToken?: string }
-  | { kind: 'write'; id: number; batches: WriteBatch[] }
+  /** `batches` as JSON text when every value is a JSON scalar (src/db/batch-writer.ts encode). */
+  | { kind: 'write'; id: number; batches: WriteBatch[] | string }
   | { kind: 'close'; id: number }
 
 export type WriterReply =
@@ -33,7 +36,7 @@ export type WriterReply =
 const MAX_VALUES = 8000
 
 /** Where batches go: both engines write every batch of one message in one transaction. */
-interface Sink {
+export interface Sink {
   write(batches: WriteBatch[]): Promise<void>
   close(): Promise<void>
 }
@@ -58,6 +61,7 @@ function statements(batches: WriteBatch[]): InStatement[] {
   return out
 }
 
+/** Remote libSQL (sqld, Turso) and in-memory URLs; local files use libsqlFileSink. */
 function libsqlSink(url: string, authToken?: string): Sink {
   // `timeout` is the busy timeout on every pooled connection (a PRAGMA reaches only one).
   const client = createClient({ url, authToken, timeout: 5000 })
@@ -92,7 +96,8 @@ function postgresSink(url: string): Sink {
 self.onmessage = async (e: MessageEvent<WriterMessage>) => {
   const msg = e.data
   if (msg.kind === 'open') {
-    sink = isPostgresUrl(msg.url) ? postgresSink(msg.url) : libsqlSink(msg.url, msg.authToken)
+    const file = localFilePath(msg.url)
+    sink = isPostgresUrl(msg.url) ? postgresSink(msg.url) : file ? libsqlFileSink(file) : libsqlSink(msg.url, msg.authToken)
     return
   }
   if (msg.kind === 'close') {
@@ -100,7 +105,7 @@ self.onmessage = async (e: MessageEvent<WriterMessage>) => {
     self.postMessage({ id: msg.id, ok: true, written: 0 } satisfies WriterReply)
     return
   }
-  pending = pending.concat(msg.batches)
+  pending = pending.concat(typeof msg.batches === 'string' ? (JSON.parse(msg.batches) as WriteBatch[]) : msg.batches)
   const todo = pending
   const rows = todo.reduce((n, b) => n + b.rows.length, 0)
   try {

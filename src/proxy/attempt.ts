@@ -17,6 +17,9 @@ import { sseDecoder } from './sse'
 import { meteredStream, type StreamEnd } from './stream'
 import { AttemptWatchdog, timeoutsFor } from './timeouts'
 
+/** Stateless without `stream: true`, so one serves every request. */
+const utf8 = new TextDecoder()
+
 /** A retryable error answer is kept (to hand back if every target fails) up to this size. */
 const KEPT_ERROR_BODY_BYTES = 1024 * 1024
 
@@ -119,7 +122,7 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
     record.ttfbMs = performance.now() - spec.start
     if (res.ok && bytes.byteLength) {
       try {
-        const parsed: unknown = JSON.parse(new TextDecoder().decode(bytes))
+        const parsed: unknown = JSON.parse(utf8.decode(bytes))
         record.usage = target.api.jsonUsage(parsed, upstream.flavor)
         spec.observeJson?.(parsed)
       } catch {

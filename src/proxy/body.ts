@@ -1,6 +1,9 @@
 /** Reads a request body with a hard size cap, before anything goes upstream. */
 import { InvalidRequestError, PayloadTooLargeError } from '../errors'
 
+/** Stateless without `stream: true`, so one serves every request. */
+const utf8 = new TextDecoder()
+
 export async function readBody(request: Request, limit: number): Promise<Uint8Array | null> {
   if (request.method === 'GET' || request.method === 'HEAD' || !request.body) return null
   const declared = Number(request.headers.get('content-length') ?? NaN)
@@ -41,7 +44,7 @@ export function inspectJson(body: Uint8Array | null, contentType: string | null)
   if (!isJson) return undefined
   let v: unknown
   try {
-    v = JSON.parse(new TextDecoder().decode(body))
+    v = JSON.parse(utf8.decode(body))
   } catch {
     throw new InvalidRequestError('Request body is not valid JSON.', 'invalid_json')
   }

@@ -6,6 +6,8 @@
  * recently is known to be reachable and is not probed, so a warm gateway sends no extra SYNs.
  */
 
+const NOOP = () => {}
+
 /** How long an answer from an origin counts as proof that it is reachable. */
 const WARM_MS = 30_000
 const warm = new Map<string, number>()
@@ -29,9 +31,11 @@ export function markReachable(url: string): void {
  */
 export function watchConnect(url: string, ms: number, onTimeout: () => void, connect: Connector = tcpConnect): () => void {
   const origin = originOf(url)
-  if (ms <= 0 || !origin || viaProxy(origin.protocol)) return () => {}
+  if (ms <= 0 || !origin) return NOOP
+  // Warm first: the environment lookups of viaProxy cost more than the rest of this path.
   const seen = warm.get(origin.key)
-  if (seen !== undefined && performance.now() - seen < WARM_MS) return () => {}
+  if (seen !== undefined && performance.now() - seen < WARM_MS) return NOOP
+  if (viaProxy(origin.protocol)) return NOOP
   let settled = false
   const timer = setTimeout(() => {
     settled = true

@@ -61,58 +61,76 @@ export function meteredStream(
     }
     events.end(how, error)
   }
-  const relay = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: Uint8Array) => {
+  // Bun's direct stream: chunks go straight to the response sink, with no queue between (a
+  // queued stream cost ~8 µs more CPU per proxied SSE response). The sink calls pull once.
+  let cancelled = false
+  /** Relays one chunk; awaiting the sink when it pushes back (a slow client). */
+  const relay = async (c: DirectController, chunk: Uint8Array) => {
     if (!started) {
       started = true
       events.firstByte()
     }
-    controller.enqueue(chunk)
+    const written = c.write(chunk)
+    if (typeof written !== 'number') await written
+    const flushed = c.flush()
+    if (typeof flushed !== 'number') await flushed
     try {
       decoder.push(chunk)
     } catch {
       // Usage reading is best effort; the bytes already went to the client.
     }
   }
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        if (pending) {
-          const chunk = pending
-          pending = undefined
-          return relay(controller, chunk)
-        }
+  const source = {
+    type: 'direct' as const,
+    async pull(c: DirectController) {
+      if (pending) {
+        const chunk = pending
+        pending = undefined
+        await relay(c, chunk)
+      }
+      while (!cancelled) {
         let chunk: Awaited<ReturnType<typeof reader.read>>
         ctl.waiting?.(true)
         try {
           chunk = await reader.read()
         } catch (e) {
           ctl.waiting?.(false)
+          if (cancelled) return
           if (ctl.cause === 'client_disconnected') {
             end('client_disconnected', e)
-            return controller.error(e)
+            return c.close(e as Error)
           }
           const how: StreamEnd = ctl.cause === 'idle_timeout' || ctl.cause === 'total_timeout' ? ctl.cause : 'upstream_error'
           end(how, e)
           const tail = events.errorTail?.(how, e)
-          if (tail === undefined) return controller.error(e)
-          if (tail.length) controller.enqueue(typeof tail === 'string' ? encoder.encode(tail) : tail)
-          return controller.close()
+          if (tail === undefined) return c.close(e instanceof Error ? e : new Error(String(e)))
+          if (tail.length) c.write(tail)
+          return c.close()
         }
         ctl.waiting?.(false)
+        if (cancelled) return
         if (chunk.done) {
           end('complete')
-          return controller.close()
+          return c.close()
         }
-        relay(controller, chunk.value)
-      },
-      cancel(reason) {
-        end('client_disconnected', reason)
-        ctl.abort('client_disconnected')
-        void reader.cancel(reason).catch(() => {})
-      },
+        await relay(c, chunk.value)
+      }
     },
-    { highWaterMark: 0 },
-  )
+    cancel(reason: unknown) {
+      cancelled = true
+      end('client_disconnected', reason)
+      ctl.abort('client_disconnected')
+      void reader.cancel(reason).catch(() => {})
+    },
+  }
+  return new ReadableStream(source as never) as ReadableStream<Uint8Array>
+}
+
+/** The controller of Bun's `type: 'direct'` ReadableStream. */
+interface DirectController {
+  write(data: string | Uint8Array): number | Promise<number>
+  flush(): number | Promise<number>
+  close(error?: Error): void
 }
 
 /** A plain AbortController as relay control (no timeouts): every abort is the client's. */

@@ -112,7 +112,8 @@ export class Budget {
    */
   tryReserve(scopes: ScopeLimit[], amount: number): Reservation | Denial {
     const now = this.clock()
-    const states = scopes.map((s) => this.state(scopeKey(s.kind, s.id), now))
+    const keys = scopes.map((s) => scopeKey(s.kind, s.id))
+    const states = keys.map((k) => this.state(k, now))
     for (let i = 0; i < scopes.length; i++) {
       const s = scopes[i]!
       const st = states[i]!
@@ -131,7 +132,7 @@ export class Budget {
       st.inflight++
       for (const k of WINDOWS) st.windows[k].reserved += amount
     }
-    return { scopes: scopes.map((s) => scopeKey(s.kind, s.id)), amount, starts }
+    return { scopes: keys, amount, starts }
   }
 
   /** Ends a reservation: its amount leaves `reserved`, the cost joins `spent`, in the windows it reserved in. */

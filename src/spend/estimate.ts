@@ -128,8 +128,20 @@ const FAMILY_MAX_OUTPUT: [RegExp, number][] = [
   [/nova/, 10_000],
 ]
 
+/** Answers by model name: ten regexes per request otherwise. Bounded, since names come from clients. */
+const maxOutputByModel = new Map<string, number | undefined>()
+
 export function knownMaxOutput(model: string): number | undefined {
+  if (maxOutputByModel.has(model)) return maxOutputByModel.get(model)
   const m = model.toLowerCase()
-  for (const [re, n] of FAMILY_MAX_OUTPUT) if (re.test(m)) return n
-  return undefined
+  let found: number | undefined
+  for (const [re, n] of FAMILY_MAX_OUTPUT) {
+    if (re.test(m)) {
+      found = n
+      break
+    }
+  }
+  if (maxOutputByModel.size >= 1000) maxOutputByModel.clear()
+  maxOutputByModel.set(model, found)
+  return found
 }

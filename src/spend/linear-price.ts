@@ -10,7 +10,7 @@
  */
 import { calcPrice, type Provider } from '@pydantic/genai-prices'
 import type { TokenUsage } from '../providers/types'
-import { NANOS_PER_USD } from './money'
+import { NANOS_PER_USD, roundHalfUp15 } from './money'
 
 /** Usage keys the fast path takes; anything else goes to genai-prices. */
 const INPUT_PARTS = ['cache_read_tokens', 'cache_write_tokens', 'input_audio_tokens'] as const
@@ -92,7 +92,10 @@ export function evaluate(l: LinearPrice, usage: TokenUsage): number {
  */
 export function nanosIfUnambiguous(usd: number): number | undefined {
   if (!Number.isFinite(usd) || usd <= 0) return usd === 0 ? 0 : undefined
-  const raw = Number((usd * NANOS_PER_USD).toPrecision(15))
+  const x = usd * NANOS_PER_USD
+  // Far from a half, the 15-digit cut cannot change the answer (see roundHalfUp15).
+  if (x < 1e12 && Math.abs(x - Math.floor(x) - 0.5) > 0.001) return roundHalfUp15(x)
+  const raw = Number(x.toPrecision(15))
   const frac = raw - Math.floor(raw)
   const margin = 1e-6 + Math.abs(raw) * 1e-12
   if (Math.abs(frac - 0.5) < margin) return undefined

@@ -50,7 +50,10 @@ export function createTelemetry(config: Config, opts: TelemetryOptions): Telemet
   // Gateway error messages can echo client input (a model or route name); scrub those too.
   setErrorScrubber(redactor.text)
   let tracing: Tracing | undefined
-  const observer = new Observer((project) => tracing?.captureContent(project) ?? false)
+  const observer = new Observer(
+    (project) => tracing?.captureContent(project) ?? false,
+    () => tracing !== undefined,
+  )
   const metrics = new GatewayMetrics(redactor, observer, opts.inflight)
   tracing = createTracing(config, redactor, metrics)
   const spans = tracing ? new SpanRecorder(tracing, observer) : undefined

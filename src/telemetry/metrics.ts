@@ -1,9 +1,10 @@
 /**
  * Prometheus metrics (prom-client): one registry per gateway, filled by a request sink and
  * two hooks, rendered at `/metrics`. Labels are bounded (LabelGuard): provider, route, model,
- * status class, project, scope; never key ids or request ids.
+ * status class, project, scope; never key ids or request ids. What is updated per request
+ * uses the cheaper FastCounter/FastHistogram (series.ts), rendered by the same registry.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { RequestHooks } from '../proxy/context'
 import type { RequestRecord, RequestSink } from '../proxy/record'
 import { VERSION } from '../version'
@@ -12,6 +13,7 @@ import { LabelGuard, statusClass } from './labels'
 import { limitDecision } from './limits'
 import type { Observer } from './observe'
 import type { Redactor } from './redact'
+import { FastCounter, FastHistogram } from './series'
 
 /** What the failover engineer's breakers report: `state` is closed, half_open or open. */
 export interface BreakerView {
@@ -26,6 +28,9 @@ const TOKEN_TYPES = [
   ['cache_read', 'cache_read_tokens'],
   ['cache_write', 'cache_write_tokens'],
 ] as const
+
+/** statusClass() per status, so the hot path does not build a new string per request. */
+const STATUS_CLASSES = Array.from({ length: 600 }, (_, s) => statusClass(s))
 
 let processRegistry: Registry | undefined
 /** Process metrics are per process, not per gateway: one registry, created once. */
@@ -42,17 +47,19 @@ export class GatewayMetrics implements RequestSink, ExportStats {
   private readonly labels: LabelGuard
   private breakers: () => Iterable<BreakerView> = () => []
 
-  private readonly requests: Counter
-  private readonly duration: Histogram
-  private readonly ttfb: Histogram
-  private readonly overhead: Histogram
-  private readonly tokens: Counter
-  private readonly cost: Counter
-  private readonly unpriced: Counter
-  private readonly limitRejections: Counter
-  private readonly failovers: Counter
-  private readonly upstreamErrors: Counter
-  private readonly openStreams: Gauge
+  // Per request (and per failed attempt): the fast series, label values in labelNames order.
+  private readonly requests: FastCounter
+  private readonly duration: FastHistogram
+  private readonly ttfb: FastHistogram
+  private readonly overhead: FastHistogram
+  private readonly tokens: FastCounter
+  private readonly cost: FastCounter
+  private readonly unpriced: FastCounter
+  private readonly limitRejections: FastCounter
+  private readonly failovers: FastCounter
+  private readonly upstreamErrors: FastCounter
+  /** Streams being relayed; a plain number the gauge reads at scrape time (no prom-client call per stream). */
+  private openStreams = 0
   private readonly spansExported: Counter
   private readonly spansDropped: Counter
   readonly logLinesDropped: Counter
@@ -66,19 +73,23 @@ export class GatewayMetrics implements RequestSink, ExportStats {
     processMetrics()
     const registers = [this.registry]
     const counter = (name: string, help: string, labelNames: string[] = []) => new Counter({ name, help, labelNames, registers })
-    const histogram = (name: string, help: string, labelNames: string[], buckets: number[]) => new Histogram({ name, help, labelNames, buckets, registers })
+    const fastCounter = (name: string, help: string, labelNames: string[]) => new FastCounter({ name, help, labelNames, registers })
+    const fastHistogram = (name: string, help: string, labelNames: string[], buckets: number[]) => new FastHistogram({ name, help, labelNames, buckets, registers })
 
-    this.requests = counter('tollgate_requests_total', 'Client requests by provider, route, model, status class and project.', ['provider', 'route', 'model', 'status_class', 'project'])
-    this.duration = histogram('tollgate_request_duration_seconds', 'Whole request, to the last byte of the response.', ['provider', 'route', 'status_class'], [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300])
-    this.ttfb = histogram('tollgate_time_to_first_byte_seconds', 'Request start to the first response byte from upstream.', ['provider', 'route', 'stream'], [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30])
-    this.overhead = histogram('tollgate_gateway_overhead_seconds', "The gateway's own time: total minus time spent on upstream attempts.", ['provider'], [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1])
-    this.tokens = counter('tollgate_tokens_total', 'Tokens reported by providers, by type (input includes cached input).', ['project', 'provider', 'model', 'type'])
-    this.cost = counter('tollgate_cost_usd_total', 'Cost of requests in USD.', ['project', 'provider', 'model'])
-    this.unpriced = counter('tollgate_unpriced_requests_total', 'Requests with usage but no price (unknown model, allowed by pricing.unknown_model).', ['project', 'provider', 'model'])
-    this.limitRejections = counter('tollgate_limit_rejections_total', 'Requests refused by a spend limit, by the scope that bound.', ['scope'])
-    this.failovers = counter('tollgate_failovers_total', 'Attempts after which the gateway moved on to the next target, by the provider that failed.', ['provider'])
-    this.upstreamErrors = counter('tollgate_upstream_errors_total', 'Failed upstream attempts by provider and type (connect, timeouts, upstream_<status>, …).', ['provider', 'type'])
-    this.openStreams = new Gauge({ name: 'tollgate_open_streams', help: 'Streamed responses being relayed now.', registers })
+    this.requests = fastCounter('tollgate_requests_total', 'Client requests by provider, route, model, status class and project.', ['provider', 'route', 'model', 'status_class', 'project'])
+    this.duration = fastHistogram('tollgate_request_duration_seconds', 'Whole request, to the last byte of the response.', ['provider', 'route', 'status_class'], [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300])
+    this.ttfb = fastHistogram('tollgate_time_to_first_byte_seconds', 'Request start to the first response byte from upstream.', ['provider', 'route', 'stream'], [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30])
+    this.overhead = fastHistogram('tollgate_gateway_overhead_seconds', "The gateway's own time: total minus time spent on upstream attempts.", ['provider'], [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1])
+    this.tokens = fastCounter('tollgate_tokens_total', 'Tokens reported by providers, by type (input includes cached input).', ['project', 'provider', 'model', 'type'])
+    this.cost = fastCounter('tollgate_cost_usd_total', 'Cost of requests in USD.', ['project', 'provider', 'model'])
+    this.unpriced = fastCounter('tollgate_unpriced_requests_total', 'Requests with usage but no price (unknown model, allowed by pricing.unknown_model).', ['project', 'provider', 'model'])
+    this.limitRejections = fastCounter('tollgate_limit_rejections_total', 'Requests refused by a spend limit, by the scope that bound.', ['scope'])
+    this.failovers = fastCounter('tollgate_failovers_total', 'Attempts after which the gateway moved on to the next target, by the provider that failed.', ['provider'])
+    this.upstreamErrors = fastCounter('tollgate_upstream_errors_total', 'Failed upstream attempts by provider and type (connect, timeouts, upstream_<status>, …).', ['provider', 'type'])
+    const openStreams = () => this.openStreams
+    new Gauge({ name: 'tollgate_open_streams', help: 'Streamed responses being relayed now.', registers, collect() {
+      this.set(openStreams())
+    } })
     this.spansExported = counter('tollgate_otel_spans_exported_total', 'Spans accepted by an OTLP backend.', ['destination'])
     this.spansDropped = counter('tollgate_otel_spans_dropped_total', 'Spans lost: export queue full, or the backend failed or timed out.', ['destination', 'reason'])
     this.logLinesDropped = counter('tollgate_log_lines_dropped_total', 'Request log lines dropped because the log output could not keep up.')
@@ -107,11 +118,11 @@ export class GatewayMetrics implements RequestSink, ExportStats {
   readonly hooks: RequestHooks = {
     attempt: (_ctx, attempt) => (outcome) => {
       const provider = this.labels.value('provider', attempt.provider.id)
-      if (outcome.failedOver) this.failovers.inc({ provider })
-      if (outcome.error && outcome.error !== 'client_disconnected') this.upstreamErrors.inc({ provider, type: this.labels.value('error_type', outcome.error) })
+      if (outcome.failedOver) this.failovers.inc([provider])
+      if (outcome.error && outcome.error !== 'client_disconnected') this.upstreamErrors.inc([provider, this.labels.value('error_type', outcome.error)])
     },
     stream: () => {
-      this.openStreams.inc()
+      this.openStreams++
     },
   }
 
@@ -124,25 +135,25 @@ export class GatewayMetrics implements RequestSink, ExportStats {
     const route = this.labels.value('route', r.error === 'unknown_route' ? 'unknown' : r.route)
     const model = this.labels.value('model', r.usage?.model ?? r.model)
     const project = this.labels.value('project', r.project)
-    const status = statusClass(r.status)
+    const status = STATUS_CLASSES[r.status] ?? statusClass(r.status)
 
-    this.requests.inc({ provider, route, model, status_class: status, project })
-    this.duration.observe({ provider, route, status_class: status }, r.durationMs / 1000)
-    if (r.ttfbMs !== undefined) this.ttfb.observe({ provider, route, stream: String(r.stream) }, r.ttfbMs / 1000)
-    if (obs?.attempts.length) this.overhead.observe({ provider }, Math.max(0, r.durationMs - this.observer.upstreamMs(obs, endAt)) / 1000)
-    if (obs?.streamed) this.openStreams.dec()
+    this.requests.inc([provider, route, model, status, project])
+    this.duration.observe([provider, route, status], r.durationMs / 1000)
+    if (r.ttfbMs !== undefined) this.ttfb.observe([provider, route, String(r.stream)], r.ttfbMs / 1000)
+    if (obs?.attempts.length) this.overhead.observe([provider], Math.max(0, r.durationMs - this.observer.upstreamMs(obs, endAt)) / 1000)
+    if (obs?.streamed) this.openStreams--
 
     const t = r.usage?.tokens
     if (t) {
       for (const [type, key] of TOKEN_TYPES) {
         const n = t[key]
-        if (typeof n === 'number' && n > 0) this.tokens.inc({ project, provider, model, type }, n)
+        if (typeof n === 'number' && n > 0) this.tokens.inc([project, provider, model, type], n)
       }
-      if (r.costNanos === undefined) this.unpriced.inc({ project, provider, model })
+      if (r.costNanos === undefined) this.unpriced.inc([project, provider, model])
     }
-    if (r.costNanos !== undefined && r.costNanos > 0) this.cost.inc({ project, provider, model }, r.costNanos / 1e9)
+    if (r.costNanos !== undefined && r.costNanos > 0) this.cost.inc([project, provider, model], r.costNanos / 1e9)
     const limit = limitDecision(r)
-    if (limit?.decision === 'rejected') this.limitRejections.inc({ scope: this.labels.value('scope', limit.scope ?? 'unknown') })
+    if (limit?.decision === 'rejected') this.limitRejections.inc([this.labels.value('scope', limit.scope ?? 'unknown')])
   }
 
   exported(spans: number, destination: string): void {

@@ -33,7 +33,14 @@ export interface Observation {
 export class Observer {
   private readonly byRecord = new WeakMap<RequestRecord, Observation>()
 
-  constructor(private readonly captureContent: (project: string | undefined) => boolean) {}
+  /**
+   * @param describesResponses whether anything reads what a response says about itself (spans
+   *   do; metrics and logs do not): without tracing, bodies and stream events are not read here.
+   */
+  constructor(
+    private readonly captureContent: (project: string | undefined) => boolean,
+    private readonly describesResponses: () => boolean = () => true,
+  ) {}
 
   get(record: RequestRecord): Observation | undefined {
     return this.byRecord.get(record)
@@ -69,12 +76,13 @@ export class Observer {
     },
     response: (ctx, body) => {
       const obs = this.byRecord.get(ctx.record)
-      if (obs) responseFromJson(body, obs.response, obs.capture)
+      if (obs && this.describesResponses()) responseFromJson(body, obs.response, obs.capture)
     },
     stream: (ctx): StreamObserver | void => {
       const obs = this.byRecord.get(ctx.record)
       if (!obs) return
       obs.streamed = true
+      if (!this.describesResponses()) return
       const observer = streamResponseObserver(obs.response, obs.capture) as StreamObserver & { output?: Message[] }
       if (obs.capture) obs.streamOutput = () => observer.output
       return observer

@@ -67,3 +67,40 @@ test('when no row goes in at all, nothing is dropped: the rows wait for the data
   expect(writer.dropped).toBe(0)
   expect(writer.failures).toBeGreaterThanOrEqual(2)
 })
+
+test('rows travel as JSON text or, holding a value JSON cannot carry, by structured clone; both land', async () => {
+  const { db, writer } = await setup()
+  writer.insert(LOG, ['j', 1, 'POST', '/x', 200, true])
+  await writer.flush()
+  // A bigint beyond 2^53 survives only the structured clone.
+  writer.insert(LOG, ['k', 2n ** 60n, 'POST', '/x', 200, 1])
+  writer.insert(LOG, ['l', 3, 'POST', '/x', 200, 1])
+  await writer.flush()
+  const rows = (await db.client.execute('SELECT id, CAST(ts AS TEXT) AS ts, duration_ms FROM request_log ORDER BY id')).rows.map((r) => [r.id, r.ts, r.duration_ms])
+  expect(rows).toEqual([['j', '1', 1], ['k', String(2n ** 60n), 1], ['l', '3', 1]])
+  expect(writer.written).toBe(3)
+})
+
+test('an undefined value is refused, not stored as NULL', async () => {
+  const { db, writer } = await setup()
+  writer.insert(LOG, ['u', 1, 'POST', undefined, 200, 1])
+  writer.insert(LOG, ['v', 2, 'POST', '/x', 200, 1])
+  await writer.flush()
+  writer.insert(LOG, ['w', 3, 'POST', '/x', 200, 1])
+  await writer.flush()
+  expect(await ids(db)).toEqual(['v', 'w'])
+  expect(writer.dropped).toBe(1)
+})
+
+test('rows of a failed write are retried by the next flush even when nothing new is queued (shutdown)', async () => {
+  const { db, writer } = await setup()
+  writer.insert(LOG, ['a', 1, 'POST', '/x', 200, 1])
+  writer.insert(LOG, ['a', 2, 'POST', '/poison', 200, 1])
+  writer.insert(LOG, ['b', 3, 'POST', '/x', 200, 1])
+  await writer.flush()
+  expect(await ids(db)).toEqual([])
+  // Nothing new: close() flushes like this, and must not leave a and b behind in the worker.
+  await writer.flush()
+  expect(await ids(db)).toEqual(['a', 'b'])
+  expect(writer.dropped).toBe(1)
+})
