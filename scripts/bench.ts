@@ -27,7 +27,7 @@ export interface Target {
   headers: Record<string, string>
 }
 
-const procs: Subprocess[] = []
+const procs: { p: Subprocess; cmd: string }[] = []
 const cleanups: (() => void)[] = []
 
 /**
@@ -40,7 +40,7 @@ export async function startProcess(cmd: string[], env: Record<string, string> = 
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
   const out = join(dir, 'stdout')
   const p = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: Bun.file(out), stderr: 'inherit' })
-  procs.push(p)
+  procs.push({ p, cmd: cmd.join(' ') })
   for (const deadline = performance.now() + 30_000; performance.now() < deadline; ) {
     await Bun.sleep(50)
     if (p.exitCode !== null) throw new Error(`${cmd.join(' ')} exited with ${p.exitCode}`)
@@ -175,11 +175,24 @@ async function main() {
 }
 
 if (import.meta.main) {
+  let failed = false
   try {
     await main()
+  } catch (e) {
+    console.error(e)
+    failed = true
   } finally {
-    for (const p of procs) p.kill('SIGTERM')
-    await Promise.all(procs.map((p) => p.exited))
+    for (const { p } of procs) p.kill('SIGTERM')
+    // A server that does not stop is reported and killed: the benchmark itself must end.
+    const late = Bun.sleep(15_000)
+    for (const { p, cmd } of procs) {
+      if ((await Promise.race([p.exited.then(() => true), late.then(() => false)])) === false) {
+        console.error(`bench: ${cmd} did not stop within 15 s of SIGTERM; killed`)
+        p.kill('SIGKILL')
+      }
+    }
     for (const c of cleanups) c()
+    // Clients of the extra rows (Redis) may still hold the event loop; the run is over.
+    process.exit(failed ? 1 : 0)
   }
 }
