@@ -31,7 +31,7 @@ async function reexecWithFetchLimit(): Promise<void> {
   const compiled = import.meta.path.startsWith('/$bunfs/')
   const argv = compiled ? [process.execPath, ...process.argv.slice(2)] : [process.execPath, ...process.argv.slice(1)]
   const child = Bun.spawn(argv, {
-    env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: MAX_HTTP_REQUESTS },
+    env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: MAX_HTTP_REQUESTS, TOLLGATE_SUPERVISOR_PID: String(process.pid) },
     stdio: ['inherit', 'inherit', 'inherit'],
   })
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig))

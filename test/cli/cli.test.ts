@@ -121,6 +121,20 @@ describe('keys and serve', () => {
     }
   }, 30_000)
 
+  test('a supervisor killed outright (SIGKILL) takes its re-executed gateway with it', async () => {
+    const server = await serve(['--config', config, '--listen', '127.0.0.1:0'])
+    const children = Bun.spawnSync(['pgrep', '-P', String(server.proc.pid)]).stdout.toString().trim().split('\n').filter(Boolean).map(Number)
+    expect(children.length).toBe(1)
+    const gateway = children[0]!
+    expect((await fetch(`${server.url}/health`)).status).toBe(200)
+    server.proc.kill('SIGKILL')
+    const alive = () => Bun.spawnSync(['kill', '-0', String(gateway)]).exitCode === 0
+    const deadline = Date.now() + 8000
+    while (alive() && Date.now() < deadline) await Bun.sleep(100)
+    if (alive()) process.kill(gateway, 'SIGKILL')
+    expect(alive()).toBe(false)
+  }, 15_000)
+
   test('SIGTERM lets an in-flight stream finish, flushes the log, exits 0', async () => {
     const server = await serve(['--config', config, '--listen', '127.0.0.1:0'])
     const res = await fetch(`${server.url}/openai/slow`, { method: 'POST', headers: { authorization: `Bearer ${CANARY.gatewayKey}` }, body: '{}' })
