@@ -70,32 +70,50 @@ export interface RequestHooks {
 }
 
 /**
- * Runs the `admit` hooks in order. When one refuses, the hooks that had already admitted the
- * request get their `settle` with the refusal on the record, so what they reserved (a rate
- * limit slot, a budget) is released, then the refusal goes on. Sync hooks are not awaited.
+ * Runs the `admit` hooks in order. A hook that answers with a promise (a Redis round trip) is
+ * not awaited before the next one starts, so two shared checks (rate limits, the shared budget)
+ * cost one round trip, not two; a sync refusal stops the walk. When any refuses, every hook
+ * that admitted the request gets its `settle` with the refusal on the record, so what it
+ * reserved (a rate limit slot, a budget) is released, and the first refusal in hook order goes on.
  */
 export async function runAdmitHooks(hooks: RequestHooks[], ctx: ProxyContext): Promise<void> {
-  let i = 0
-  try {
-    for (; i < hooks.length; i++) {
-      const r = hooks[i]!.admit?.(ctx)
-      if (r) await r
+  const started: RequestHooks[] = []
+  const pending: Promise<void>[] = []
+  let refusal: { error: unknown } | undefined
+  for (const h of hooks) {
+    if (!h.admit) continue
+    try {
+      const r = h.admit(ctx)
+      started.push(h)
+      pending.push(r ? r : RESOLVED)
+    } catch (e) {
+      refusal = { error: e }
+      break
     }
-  } catch (e) {
-    const err = e as { status?: number; code?: string }
-    ctx.record.status = typeof err.status === 'number' ? err.status : 500
-    ctx.record.error ??= err.code
-    for (let j = 0; j < i; j++) {
-      const h = hooks[j]!
-      if (!h.admit || !h.settle) continue
-      try {
-        h.settle(ctx, ctx.record)
-      } catch (s) {
-        console.error(`settle hook failed: ${(s as Error).message}`)
-      }
-    }
-    throw e
   }
+  if (!refusal && !pending.some(isPending)) return
+  const outcomes = await Promise.allSettled(pending)
+  const first = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected')
+  if (first) refusal = { error: first.reason }
+  if (!refusal) return
+  const err = refusal.error as { status?: number; code?: string }
+  ctx.record.status = typeof err.status === 'number' ? err.status : 500
+  ctx.record.error ??= err.code
+  started.forEach((h, i) => {
+    if (outcomes[i]!.status === 'rejected' || !h.settle) return
+    try {
+      h.settle(ctx, ctx.record)
+    } catch (s) {
+      console.error(`settle hook failed: ${(s as Error).message}`)
+    }
+  })
+  throw refusal.error
+}
+
+/** Whether a hook's answer still has to be awaited (a sync admit is a resolved stand-in). */
+const RESOLVED = Promise.resolve()
+function isPending(p: Promise<void>): boolean {
+  return p !== RESOLVED
 }
 
 export interface ResponseChange {
