@@ -97,7 +97,7 @@ export class ClusterLink {
     this.instance = config.instance_id ?? `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 6)}`
     this.prefix = config.key_prefix
     this.channel = `${this.prefix}events`
-    this.cmd = connectRedis(config.redis_url, `tollgate ${this.instance}`, { autoPipeline: true })
+    this.cmd = connectRedis(config.redis_url, `tollgate ${this.instance}`)
     this.sub = connectRedis(config.redis_url, `tollgate ${this.instance} (events)`)
   }
 

@@ -11,12 +11,9 @@ import Redis from 'ioredis'
 /** How long one Redis command may take before the instance treats Redis as down. */
 export const COMMAND_TIMEOUT_MS = 1000
 
-export function connectRedis(url: string, name: string, opts: { autoPipeline?: boolean } = {}): Redis {
+export function connectRedis(url: string, name: string): Redis {
   return new Redis(url, {
     lazyConnect: true,
-    // Commands issued in one event-loop turn leave in one socket write: under load, a write per
-    // command (four per request) was a third of the gateway's CPU.
-    enableAutoPipelining: opts.autoPipeline ?? false,
     connectionName: name,
     // Fail at once while disconnected: the caller decides (closed or local), nothing queues.
     enableOfflineQueue: false,
