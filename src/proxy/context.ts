@@ -78,21 +78,23 @@ export interface RequestHooks {
  */
 export async function runAdmitHooks(hooks: RequestHooks[], ctx: ProxyContext): Promise<void> {
   const started: RequestHooks[] = []
-  const pending: Promise<void>[] = []
+  const answers: (void | Promise<void>)[] = []
+  let waits = false
   let refusal: { error: unknown } | undefined
   for (const h of hooks) {
     if (!h.admit) continue
     try {
       const r = h.admit(ctx)
       started.push(h)
-      pending.push(r ? r : RESOLVED)
+      answers.push(r)
+      if (r) waits = true
     } catch (e) {
       refusal = { error: e }
       break
     }
   }
-  if (!refusal && !pending.some(isPending)) return
-  const outcomes = await Promise.allSettled(pending)
+  if (!refusal && !waits) return
+  const outcomes = await Promise.allSettled(answers)
   const first = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected')
   if (first) refusal = { error: first.reason }
   if (!refusal) return
@@ -108,12 +110,6 @@ export async function runAdmitHooks(hooks: RequestHooks[], ctx: ProxyContext): P
     }
   })
   throw refusal.error
-}
-
-/** Whether a hook's answer still has to be awaited (a sync admit is a resolved stand-in). */
-const RESOLVED = Promise.resolve()
-function isPending(p: Promise<void>): boolean {
-  return p !== RESOLVED
 }
 
 export interface ResponseChange {
