@@ -131,15 +131,18 @@ describe('response direction', () => {
   })
 
   test('streams are relayed as they arrive, not buffered whole', async () => {
-    let release!: () => void
-    const held = new Promise<void>((r) => (release = r))
+    // The upstream sends each event only after the client has read the one before: a gateway
+    // that held bytes back (for the first chunk or any later one) would deadlock here.
+    const events = ['message_start', 'content_block_delta', 'content_block_delta', 'message_stop'].map((t) => `event: ${t}\ndata: {"type":"${t}"}\n\n`)
+    const gates = events.map(() => Promise.withResolvers<void>())
     next = () =>
       new Response(
         new ReadableStream({
           async start(c) {
-            c.enqueue(new TextEncoder().encode('event: message_start\ndata: {"type":"message_start"}\n\n'))
-            await held
-            c.enqueue(new TextEncoder().encode('event: message_stop\ndata: {"type":"message_stop"}\n\n'))
+            for (let i = 0; i < events.length; i++) {
+              if (i > 0) await gates[i - 1]!.promise
+              c.enqueue(new TextEncoder().encode(events[i]!))
+            }
             c.close()
           },
         }),
@@ -147,17 +150,18 @@ describe('response direction', () => {
       )
     const r = await fetch(`${gateway.url}/anthropic/v1/messages`, { method: 'POST', headers: auth, body: '{"model":"claude-x","stream":true}' })
     const reader = r.body!.getReader()
-    // The first event arrives while the upstream is still holding the rest back.
-    const first = await reader.read()
-    expect(new TextDecoder().decode(first.value)).toBe('event: message_start\ndata: {"type":"message_start"}\n\n')
-    release()
-    let rest = ''
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      rest += new TextDecoder().decode(value)
+    const decoder = new TextDecoder()
+    for (let i = 0; i < events.length; i++) {
+      let got = ''
+      while (got.length < events[i]!.length) {
+        const { done, value } = await reader.read()
+        expect(done).toBe(false)
+        got += decoder.decode(value, { stream: true })
+      }
+      expect(got).toBe(events[i]!)
+      gates[i]!.resolve()
     }
-    expect(rest).toBe('event: message_stop\ndata: {"type":"message_stop"}\n\n')
+    expect((await reader.read()).done).toBe(true)
   })
 })
 
