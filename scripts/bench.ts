@@ -18,6 +18,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 1000)
 /** Load before each throughput cell, the same for every target: steady state, after the JIT has compiled the hot path. */
 const WARM_MS = Number(process.env.BENCH_WARM_MS ?? 2000)
+/** Throughput rounds; each cell reports its median. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const KEY = 'tg-bench-key-not-a-secret-0000000000000000'
 
 export interface Target {
@@ -88,9 +90,9 @@ async function once(t: Target, stream: boolean): Promise<number> {
   return performance.now() - start
 }
 
-async function throughput(t: Target, stream: boolean): Promise<number> {
+async function throughput(t: Target, stream: boolean, warmMs: number): Promise<number> {
   let done = 0
-  const warmUntil = performance.now() + WARM_MS
+  const warmUntil = performance.now() + warmMs
   while (performance.now() < warmUntil) await Promise.all(Array.from({ length: CONNECTIONS }, () => once(t, stream)))
   const end = performance.now() + SECONDS * 1000
   await Promise.all(
@@ -122,12 +124,33 @@ interface Row {
   ttfb99: number
 }
 
-async function measure(t: Target): Promise<Row> {
-  const rps = await throughput(t, false)
-  const l = await latency(t, false)
-  const srps = await throughput(t, true)
-  const s = await latency(t, true)
-  return { name: t.name, rps, p50: l.p50, p99: l.p99, srps, ttfb50: s.p50, ttfb99: s.p99 }
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+/**
+ * Throughput cells run in interleaved rounds (every target once per round) and each reports
+ * its median: this shared 2-core machine drifts by ±25% over a minute, and a ratio between two
+ * cells measured a minute apart measured the drift. The first round warms each target up.
+ */
+async function measureAll(targets: Target[]): Promise<Row[]> {
+  const rps = targets.map(() => [] as number[])
+  const srps = targets.map(() => [] as number[])
+  for (let round = 0; round < ROUNDS; round++) {
+    const warm = round === 0 ? WARM_MS : WARM_MS / 4
+    for (const [i, t] of targets.entries()) {
+      process.stderr.write(`round ${round + 1}/${ROUNDS}: ${t.name}…\n`)
+      rps[i]!.push(await throughput(t, false, warm))
+      srps[i]!.push(await throughput(t, true, warm))
+      process.stderr.write(`  json ${rps[i]!.at(-1)!.toFixed(0)} req/s, sse ${srps[i]!.at(-1)!.toFixed(0)} req/s\n`)
+    }
+  }
+  const rows: Row[] = []
+  for (const [i, t] of targets.entries()) {
+    process.stderr.write(`latency: ${t.name}…\n`)
+    const l = await latency(t, false)
+    const s = await latency(t, true)
+    rows.push({ name: t.name, rps: median(rps[i]!), p50: l.p50, p99: l.p99, srps: median(srps[i]!), ttfb50: s.p50, ttfb99: s.p99 })
+  }
+  return rows
 }
 
 function print(rows: Row[]): void {
@@ -141,7 +164,7 @@ function print(rows: Row[]): void {
   console.log(fmt(header))
   console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|')
   for (const l of lines) console.log(fmt(l))
-  console.log(`\n${CONNECTIONS} connections for ${SECONDS} s per throughput cell; ${SEQUENTIAL} sequential requests per latency cell. Targets: Tollgate ≥ 0.5× bare req/s, p50 ≤ 0.3 ms over direct.`)
+  console.log(`\n${CONNECTIONS} connections for ${SECONDS} s per throughput cell, median of ${ROUNDS} interleaved rounds; ${SEQUENTIAL} sequential requests per latency cell. Targets: Tollgate ≥ 0.5× bare req/s, p50 ≤ 0.3 ms over direct.`)
 }
 
 /** Extra rows registered by other modules (failover, tracing, cluster): each returns a Target. */
@@ -166,12 +189,7 @@ async function main() {
   ]
   // BENCH_CORE_ONLY=1: the three rows the core targets compare, for a quick run.
   if (!process.env.BENCH_CORE_ONLY) for (const r of extraRows) targets.push({ ...(await r.make(stub)), name: r.name })
-  const rows: Row[] = []
-  for (const t of targets) {
-    process.stderr.write(`measuring ${t.name}…\n`)
-    rows.push(await measure(t))
-  }
-  print(rows)
+  print(await measureAll(targets))
 }
 
 if (import.meta.main) {

@@ -136,7 +136,9 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
   const reader = res.body.getReader() as ReadableStreamDefaultReader<Uint8Array>
   let first: Awaited<ReturnType<typeof reader.read>>
   try {
-    first = await reader.read()
+    const read = reader.read()
+    // Already delivered (usual when the headers and first bytes came in one packet): no turn of the event loop.
+    first = Bun.peek.status(read) === 'fulfilled' ? (Bun.peek(read) as typeof first) : await read
   } catch {
     return failed(status, 'upstream_reset')
   }

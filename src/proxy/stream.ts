@@ -9,6 +9,9 @@ import { UpstreamError, UpstreamTimeoutError, type GatewayError } from '../error
 import type { StreamDecoder } from '../providers/types'
 import type { AbortCause } from './timeouts'
 
+/** One read of a body stream. */
+type ChunkRead = { done: true; value?: undefined } | { done: false; value: Uint8Array }
+
 export type StreamEnd = 'complete' | 'client_disconnected' | 'upstream_error' | 'idle_timeout' | 'total_timeout'
 
 export interface StreamEvents {
@@ -64,7 +67,6 @@ export function meteredStream(
   // Bun's direct stream: chunks go straight to the response sink, with no queue between (a
   // queued stream cost ~8 µs more CPU per proxied SSE response). The sink calls pull once.
   let cancelled = false
-  type Read = { done: true; value?: undefined } | { done: false; value: Uint8Array }
   /** A read failed: end the stream the way its cause calls for. */
   const fail = (c: DirectController, e: unknown) => {
     if (ctl.cause === 'client_disconnected') {
@@ -104,9 +106,9 @@ export function meteredStream(
         // loop, and the flush waits for a read that must wait: a burst of chunks (or a short
         // body that arrived whole) leaves in one socket write, and nothing is held back while
         // the upstream is quiet, so no latency is added.
-        const read = reader.read() as Promise<Read>
-        let r: Read
-        if (Bun.peek.status(read) === 'fulfilled') r = Bun.peek(read) as Read
+        const read = reader.read() as Promise<ChunkRead>
+        let r: ChunkRead
+        if (Bun.peek.status(read) === 'fulfilled') r = Bun.peek(read) as ChunkRead
         else {
           try {
             if (unflushed) {
