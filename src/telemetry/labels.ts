@@ -9,14 +9,19 @@ const MAX_LENGTH = 96
 
 export class LabelGuard {
   private readonly seen = new Map<string, Map<string, string>>()
+  private generation: number
 
   constructor(
     private readonly redactor: Redactor,
     private readonly max = 200,
-  ) {}
+  ) {
+    this.generation = redactor.generation
+  }
 
   value(label: string, v: string | undefined): string {
     if (v === undefined || v === '') return 'none'
+    // New secrets (a config reload): values cleaned under the old ones are cleaned again.
+    if (this.generation !== this.redactor.generation) this.reclean()
     let values = this.seen.get(label)
     if (!values) this.seen.set(label, (values = new Map()))
     const known = values.get(v)
@@ -25,6 +30,11 @@ export class LabelGuard {
     const clean = this.redactor.text(v).slice(0, MAX_LENGTH)
     values.set(v, clean)
     return clean
+  }
+
+  private reclean(): void {
+    this.generation = this.redactor.generation
+    for (const values of this.seen.values()) for (const v of values.keys()) values.set(v, this.redactor.text(v).slice(0, MAX_LENGTH))
   }
 }
 

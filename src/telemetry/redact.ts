@@ -47,8 +47,12 @@ export class Redactor {
     this.setSecrets(secrets)
   }
 
+  /** Bumped by every setSecrets(): caches of redacted text compare it to know they are stale. */
+  generation = 0
+
   /** Replaces the configured secrets (on start, and when the config changes). */
   setSecrets(secrets: Iterable<string>): void {
+    this.generation++
     const unique = new Set<string>()
     for (const s of secrets) if (typeof s === 'string' && s.length >= MIN_SECRET_LENGTH) unique.add(s)
     // Longest first, so a secret that contains another is removed whole.

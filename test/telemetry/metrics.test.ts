@@ -207,3 +207,13 @@ test('label values are bounded: past the cap, new values become "other"', () => 
   expect(guard.value('model', undefined)).toBe('none')
   expect(guard.value('route', 'y'.repeat(500))).toHaveLength(96)
 })
+
+test('a value seen before a reload made it a secret is redacted from then on', () => {
+  const redactor = new Redactor(['old-secret-value-1234'])
+  const guard = new LabelGuard(redactor)
+  expect(guard.value('model', 'my-model-name-abcdef')).toBe('my-model-name-abcdef')
+  expect(guard.value('model', 'old-secret-value-1234')).not.toContain('old-secret')
+  redactor.setSecrets(['my-model-name-abcdef'])
+  expect(guard.value('model', 'my-model-name-abcdef')).not.toContain('my-model-name')
+  expect(guard.value('model', 'old-secret-value-1234')).toBe('old-secret-value-1234')
+})
