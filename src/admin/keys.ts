@@ -97,7 +97,7 @@ const Key = Type.Object({
 async function usageOf(ctx: AdminContext, ids: string[]) {
   const out = new Map<string, { spend: { day_nanos: number; week_nanos: number; month_nanos: number; total_nanos: number }; last: number | null }>()
   if (!ids.length) return out
-  const w = windowStarts(ctx.now())
+  const w = windowStarts(ctx.now(), ctx.config.limits.timezone)
   const sumSince = (t: number) => sql<number>`coalesce(sum(case when ${requestLog.ts} >= ${t} then ${requestLog.costNanos} end), 0)`
   const rows = await ctx.db
     .select({

@@ -41,14 +41,14 @@ export function usageRoutes(r: ApiRouter): void {
   r.get(
     '/usage/summary',
     {
-      summary: 'Spend, requests, tokens and errors today, this week (from Monday) and this month, UTC',
+      summary: 'Spend, requests, tokens and errors today, this week (from Monday) and this month, in limits.timezone (as the limits count them)',
       tag: 'usage',
       query: Type.Object(ScopeQuery),
       response: Type.Object({ day: Totals, week: Totals, month: Totals, limits: Nullable(LimitsOut) }),
     },
     async ({ ctx, p, query }) => {
       const where = await logScope(ctx, p, query)
-      const w = windowStarts(ctx.now())
+      const w = windowStarts(ctx.now(), ctx.config.limits.timezone)
       const since = Math.min(w.week, w.month)
       const win = (t: number) => ({
         spend: sql<number>`coalesce(sum(case when ${requestLog.ts} >= ${t} then ${requestLog.costNanos} end), 0)`,

@@ -1,13 +1,12 @@
-/** Calendar spend windows in UTC: the day, the ISO week from Monday, the month. */
+/** The admin's calendar spend windows (day, ISO week from Monday, month) in `limits.timezone`, as the limits count them. */
+import { windowAt } from '../spend/windows'
+
 export interface WindowStarts {
   day: number
   week: number
   month: number
 }
 
-export function windowStarts(now: number): WindowStarts {
-  const d = new Date(now)
-  const day = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate())
-  const dow = (d.getUTCDay() + 6) % 7
-  return { day, week: day - dow * 86_400_000, month: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) }
+export function windowStarts(now: number, zone: string): WindowStarts {
+  return { day: windowAt('day', now, zone).start, week: windowAt('week', now, zone).start, month: windowAt('month', now, zone).start }
 }
