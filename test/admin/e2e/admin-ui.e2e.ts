@@ -75,6 +75,7 @@ beforeAll(async () => {
   op = await startOp([`${base}/admin/auth/callback`])
   op.accounts.set('admin@example.com', { email: 'admin@example.com', name: 'Ada Admin' })
   op.accounts.set('dev@example.com', { email: 'dev@example.com', name: 'Dev Eloper' })
+  op.accounts.set('ops@example.com', { email: 'ops@example.com', name: 'Olu Ops' })
   upstream = startReplayUpstream((await loadCassette('openai', 'test_max_completion_tokens[gpt-4o-mini]')).interactions)
   const dir = temp('tollgate-e2e-')
   const toml = `
@@ -237,6 +238,25 @@ test.skipIf(!available)('admin and invited member through the UI: providers, key
   await admin.locator('tr', { hasText: 'laptop' }).getByText('revoked').waitFor()
   await shot(admin, '13-keys-revoked')
   expect((await failure(ask(secret)))?.status).toBe(401)
+
+  // 7. The admin pre-registers an org admin, who is that account at their first sign-in.
+  await admin.goto(`${base}/admin/#/users`)
+  const pre = admin.locator('section', { hasText: 'Pre-register a user' })
+  await pre.getByLabel('User id').fill('ops')
+  await pre.getByLabel('Email').fill('ops@example.com')
+  await pre.getByLabel('Organisation role').selectOption('admin')
+  await pre.getByRole('button', { name: 'Add user' }).click()
+  const opsRow = admin.locator('tr', { hasText: 'ops@example.com' })
+  await opsRow.waitFor()
+  expect(await opsRow.getByLabel('Organisation role of ops').inputValue()).toBe('admin')
+  await shot(admin, '13b-user-pre-registered')
+  const ops = await browser()
+  await ops.goto(`${base}/admin/`)
+  await ops.getByRole('link', { name: 'Sign in with single sign-on' }).click()
+  await signIn(ops, 'ops@example.com')
+  await ops.getByRole('heading', { name: 'Overview' }).waitFor()
+  // An org admin's menu: Settings is there.
+  await ops.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).waitFor()
 
   // The other pages, as the admin sees them.
   for (const [hash, name, heading] of [
