@@ -1,10 +1,12 @@
 /**
  * Benchmark rows for limits shared through Redis: one instance with spend limits and rate
- * limits on the bench key, first in memory (one process), then with `[cluster] redis_url`
- * (a private redis-server on loopback). The difference of their p50 is what the Redis round
- * trips cost a request (rate-limit admission and budget reservation; settlements are not
- * waited for); the raw round trip of one script is measured too and shown in the row name.
- * Skipped, with a note, when redis-server is not installed.
+ * limits on the bench key, first in memory on the embedded libSQL file (one process), then
+ * with `[cluster] redis_url` (a private redis-server on loopback), then as a cluster member
+ * runs: PostgreSQL (a private throwaway cluster, test/support/postgres.ts) and Redis. The p50
+ * difference between the first two is what the Redis round trips cost a request (rate-limit
+ * admission and budget reservation; settlements are not waited for); the raw round trip of
+ * one script is measured too and shown in the row name. Skipped, with a note, when
+ * redis-server is not installed; the PostgreSQL row likewise without PostgreSQL.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -12,7 +14,9 @@ import { join } from 'node:path'
 import Redis from 'ioredis'
 import type { RowFactory, Target } from './bench'
 
-type StartTollgate = (stub: string, extraToml?: string) => Promise<string>
+import { postgresUnavailable, startPostgres } from '../test/support/postgres'
+
+type StartTollgate = (stub: string, extraToml?: string, opts?: { database?: string }) => Promise<string>
 
 /** Rate limits on the bench key that never refuse (its spend limits are in bench.ts's base config), so every request pays for checking them. */
 const LIMITS = 'rate_limits = { rpm = 100000000, tpm = 1000000000000, concurrency = 100000 }\n'
@@ -63,6 +67,17 @@ async function roundTripP50(url: string): Promise<number> {
 
 export function clusterRows(startTollgate: StartTollgate, key: string): { name: string; make: RowFactory }[] {
   let rtt: number | undefined
+  const noPg = postgresUnavailable()
+  if (noPg) console.error(`bench: the PostgreSQL + Redis row is skipped (${noPg})`)
+  const pgRow = {
+    name: 'tollgate on PostgreSQL + Redis, limits + rate limits',
+    make: async (stub: string): Promise<Target> => {
+      const database = await (await startPostgres()).createDatabase('bench')
+      // Its own Redis: budgets and rate limits of the other Redis row's instance stay apart.
+      const url = await startTollgate(stub, `${LIMITS}[cluster]\nredis_url = "${(await startRedis()).url}"\n`, { database })
+      return { name: '', base: `${url}/openai`, headers: { authorization: `Bearer ${key}` } }
+    },
+  }
   return [
     {
       name: 'tollgate, limits + rate limits (memory)',
@@ -74,11 +89,12 @@ export function clusterRows(startTollgate: StartTollgate, key: string): { name: 
         return `tollgate + Redis, limits + rate limits${rtt === undefined ? '' : ` (Redis RTT p50 ${rtt.toFixed(3)} ms)`}`
       },
       make: async (stub): Promise<Target> => {
-        const redis = await startRedis()
-        rtt = await roundTripP50(redis.url)
-        const url = await startTollgate(stub, `${LIMITS}[cluster]\nredis_url = "${redis.url}"\n`)
+        const { url: redisUrl } = await startRedis()
+        rtt = await roundTripP50(redisUrl)
+        const url = await startTollgate(stub, `${LIMITS}[cluster]\nredis_url = "${redisUrl}"\n`)
         return { name: '', base: `${url}/openai`, headers: { authorization: `Bearer ${key}` } }
       },
     },
+    ...(noPg ? [] : [pgRow]),
   ]
 }

@@ -56,20 +56,23 @@ export async function startProcess(cmd: string[], env: Record<string, string> = 
   throw new Error(`${cmd.join(' ')} did not start within 30 s`)
 }
 
-/** Starts Tollgate with `extraToml` appended to a config pointing at the stub; returns its URL. */
-export async function startTollgate(stub: string, extraToml = '', env: Record<string, string> = {}): Promise<string> {
+/**
+ * Starts Tollgate with `extraToml` appended to a config pointing at the stub; returns its URL.
+ * `database` replaces the embedded libSQL file (e.g. a PostgreSQL URL).
+ */
+export async function startTollgate(stub: string, extraToml = '', opts: { database?: string } = {}): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'))
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
   const config = join(dir, 'config.toml')
   writeFileSync(
     config,
-    `[server]\nlisten = "127.0.0.1:0"\n[database]\nurl = "file:${join(dir, 'bench.db')}"\n` +
+    `[server]\nlisten = "127.0.0.1:0"\n[database]\nurl = "${opts.database ?? `file:${join(dir, 'bench.db')}`}"\n` +
       `[[providers]]\nid = "openai"\napi = "openai"\nbase_url = "${stub}/v1"\napi_key = "sk-test-bench"\n` +
       // Spend limits on every scope (set high enough never to refuse): the targets hold with limits on.
       `[[projects]]\nid = "bench"\nlimits = { daily = 1000000.0, monthly = 1000000.0 }\n[[users]]\nid = "bencher"\nprojects = ["bench"]\nlimits = { weekly = 1000000.0 }\n` +
       `[[keys]]\nid = "bench"\nproject = "bench"\nuser = "bencher"\nkey = "${KEY}"\nlimits = { total = 1000000.0 }\n${extraToml}`,
   )
-  return startProcess([process.execPath, 'src/cli.ts', 'serve', '--config', config], env)
+  return startProcess([process.execPath, 'src/cli.ts', 'serve', '--config', config])
 }
 
 const BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }] })
@@ -188,7 +191,15 @@ async function main() {
     { name: 'tollgate', base: `${tollgate}/openai`, headers: { authorization: `Bearer ${KEY}` } },
   ]
   // BENCH_CORE_ONLY=1: the three rows the core targets compare, for a quick run.
-  if (!process.env.BENCH_CORE_ONLY) for (const r of extraRows) targets.push({ ...(await r.make(stub)), name: r.name })
+  // BENCH_ONLY=<regex>: the core rows plus the extra rows whose names match.
+  const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, 'i') : undefined
+  if (!process.env.BENCH_CORE_ONLY) {
+    for (const r of extraRows) {
+      if (only && !only.test(r.name)) continue
+      const t = await r.make(stub)
+      targets.push({ ...t, name: r.name })
+    }
+  }
   print(await measureAll(targets))
 }
 
