@@ -185,7 +185,7 @@ async function testConnection(ctx: AdminContext, id: string): Promise<{ ok: bool
   const path = prov && MODELS_PATH[prov.api]
   if (!prov || !api || !path) return { ok: false, status: 0, message: 'This provider api has no models endpoint to test.' }
   if (prov.enabled === false) return { ok: false, status: 0, message: 'The provider is disabled (or its credential cannot be decrypted).' }
-  const up = await api.prepare({ method: 'GET', path, search: '', headers: new Headers(), body: null, json: undefined }, prov)
+  const up = await api.prepare({ method: 'GET', path, search: '', headers: new Headers(), body: null, json: undefined, gatewayBase: '' }, prov)
   try {
     const res = await fetch(up.url, { method: 'GET', headers: up.headers, signal: AbortSignal.timeout(10_000), redirect: 'manual' })
     await res.body?.cancel()

@@ -30,6 +30,11 @@ export interface InboundRequest {
   body: Uint8Array | null
   /** Parsed JSON body, when the body is JSON; never re-serialised unless the api must change it. */
   json: Record<string, unknown> | undefined
+  /**
+   * Where clients reach this gateway: `[admin] public_url`, else the request's origin, plus
+   * `/proxy` when the client came that way. For protocols that hand the client a URL to go on at.
+   */
+  gatewayBase: string
 }
 
 /** What a plugin hands back for the core to send upstream. */
@@ -52,6 +57,11 @@ export interface UpstreamRequest {
    * upstream bytes. Only Anthropic-format requests on Bedrock use it (event-stream → SSE).
    */
   convertStream?: ResponseConversion
+  /**
+   * Response headers that would send the client past the gateway (a resumable upload's
+   * continuation URL), pointed back at it. Runs on the headers the client gets.
+   */
+  rewriteHeaders?(headers: Headers): void
 }
 
 /** Rewrites a streamed response for a client that speaks another framing than the upstream. */
@@ -94,6 +104,8 @@ export interface ProviderApi {
   errorsFor?(path: string): ErrorShape
   /** How streamed responses are framed; SSE when absent (AWS event-stream for Bedrock). */
   streamDecoder?(reader: StreamUsageReader): StreamDecoder
+  /** A body the gateway relays without reading, whatever its content type (an upload's bytes). */
+  opaqueBody?(path: string): boolean
   /** Builds the upstream request, or throws a GatewayError for a request this api cannot serve. */
   prepare(req: InboundRequest, provider: ProviderConfig): Promise<UpstreamRequest> | UpstreamRequest
   /** One well-formed error event that ends a stream the gateway must cut (stall, upstream failure). */

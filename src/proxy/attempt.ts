@@ -110,6 +110,7 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
   }
 
   const headers = responseHeaders(res.headers, record.id)
+  upstream.rewriteHeaders?.(headers)
   const contentType = res.headers.get('content-type') ?? ''
   const eventStream = contentType.includes('text/event-stream') || contentType.includes('vnd.amazon.eventstream')
   const error = res.ok ? undefined : `upstream_${status}`

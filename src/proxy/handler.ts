@@ -57,7 +57,8 @@ export class Proxy {
     const start = performance.now()
     const url = new URL(request.url)
     let path = url.pathname
-    if (path.startsWith('/proxy/')) path = path.slice(6)
+    const viaProxy = path.startsWith('/proxy/')
+    if (viaProxy) path = path.slice(6)
     const slash = path.indexOf('/', 1)
     const routeName = safeDecode(slash < 0 ? path.slice(1) : path.slice(1, slash))
     const rest = slash < 0 ? '' : path.slice(slash + 1)
@@ -104,7 +105,8 @@ export class Proxy {
         search: url.search,
         headers: request.headers,
         body,
-        json: inspectJson(body, request.headers.get('content-type')),
+        json: route.api.opaqueBody?.(rest) ? undefined : inspectJson(body, request.headers.get('content-type')),
+        gatewayBase: (this.deps.config.admin.public_url?.replace(/\/+$/, '') ?? url.origin) + (viaProxy ? '/proxy' : ''),
       }
       const upstream = await target.api.prepare(inbound, provider)
       record.model = upstream.model

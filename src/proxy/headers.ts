@@ -13,8 +13,8 @@ const FORWARD = new Set([
   'tracestate',
   'x-goog-api-client',
 ])
-/** SDK telemetry headers (retry count, runtime); harmless and useful to the provider. */
-const FORWARD_PREFIXES = ['x-stainless-']
+/** SDK telemetry headers (retry count, runtime), and Google's resumable upload protocol (`x-goog-upload-command`, …). */
+const FORWARD_PREFIXES = ['x-stainless-', 'x-goog-upload-']
 
 const USER_AGENT_SUFFIX = `tollgate/${VERSION}`
 

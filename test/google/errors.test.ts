@@ -104,7 +104,7 @@ describe("gateway errors in Google's shape", () => {
 
   test('paths the providers do not serve: 404 NOT_FOUND, nothing upstream', async () => {
     const cases = [
-      ['gemini', 'upload/v1beta/files'],
+      ['gemini', 'upload/files'],
       ['gemini', 'models/gemini-2.5-flash:generateContent'],
       ['google-vertex', 'v1/projects/p/locations/l/endpoints/123:predict'],
       ['google-vertex', 'v1beta1/publishers/google/models/gemini-2.5-flash:deleteEverything'],

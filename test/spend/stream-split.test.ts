@@ -26,7 +26,7 @@ async function flavorOf(api: ProviderApi, x: Interaction): Promise<string> {
   const provider = { id: api.api, api: api.api, api_key: 'k', region: 'us-east-1', base_url: 'http://127.0.0.1:9' } as ProviderConfig
   try {
     const path = x.pathAndQuery.split('?')[0]!.replace(/^\/(v1\/)?/, api.api === 'openai' ? '' : '')
-    const u = await api.prepare({ method: x.method, path, search: '', headers: new Headers(x.requestHeaders as unknown as Record<string, string>), body, json: typeof x.requestBody === 'object' ? (x.requestBody as Record<string, unknown>) : undefined }, provider)
+    const u = await api.prepare({ method: x.method, path, search: '', headers: new Headers(x.requestHeaders as unknown as Record<string, string>), body, json: typeof x.requestBody === 'object' ? (x.requestBody as Record<string, unknown>) : undefined, gatewayBase: '' }, provider)
     return u.flavor
   } catch {
     return 'default'

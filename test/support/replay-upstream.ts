@@ -21,6 +21,11 @@ export interface ReplayOptions {
   chunkDelayMs?: number
   /** Strip a path prefix the gateway's base_url adds before matching (e.g. none). */
   pathPrefix?: string
+  /**
+   * The recorded provider's own origins (`https://generativelanguage.googleapis.com`): in
+   * response header values they become this server's URL, as the provider names itself.
+   */
+  selfOrigins?: string[]
 }
 
 export interface ReplayUpstream {
@@ -39,11 +44,11 @@ export function startReplayUpstream(interactions: Interaction[], opts: ReplayOpt
   let used = new Set<number>()
   const received: ReceivedRequest[] = []
   const state = { aborted: 0 }
-  const server = Bun.serve({
+  const server: ReturnType<typeof Bun.serve> = Bun.serve({
     port: 0,
     hostname: '127.0.0.1',
     idleTimeout: 0,
-    async fetch(req) {
+    async fetch(req): Promise<Response> {
       const u = new URL(req.url)
       const body = new Uint8Array(await req.arrayBuffer())
       let json: unknown
@@ -56,7 +61,7 @@ export function startReplayUpstream(interactions: Interaction[], opts: ReplayOpt
       const i = match(interactions, used, req.method, u, json)
       if (i < 0) return Response.json({ error: `replay: no recorded interaction for ${req.method} ${u.pathname}${u.search}` }, { status: 418 })
       used.add(i)
-      return respond(interactions[i]!, opts, req.signal, state)
+      return respond(interactions[i]!, opts, req.signal, state, `http://127.0.0.1:${server.port}`)
     },
   })
   return {
@@ -104,9 +109,10 @@ function bodiesMatch(recorded: unknown, got: unknown): boolean {
   return false
 }
 
-function respond(x: Interaction, opts: ReplayOptions, signal: AbortSignal, state: { aborted: number }): Response {
+function respond(x: Interaction, opts: ReplayOptions, signal: AbortSignal, state: { aborted: number }, self: string): Response {
   const headers = new Headers()
-  for (const [k, vs] of Object.entries(x.responseHeaders)) if (!DROP_HEADERS.has(k)) for (const v of vs) headers.append(k, v)
+  const own = (v: string) => opts.selfOrigins?.reduce((out, o) => (out.startsWith(`${o}/`) ? self + out.slice(o.length) : out), v) ?? v
+  for (const [k, vs] of Object.entries(x.responseHeaders)) if (!DROP_HEADERS.has(k)) for (const v of vs) headers.append(k, own(v))
   const streamed = x.contentType.includes('event-stream') || x.contentType.includes('eventstream')
   if (!streamed) return new Response(x.responseBody, { status: x.status, headers })
   const size = opts.chunkSize ?? 37

@@ -1,4 +1,4 @@
-/** The Gemini API (generativelanguage): generateContent and its stream, countTokens, embedContent, models. */
+/** The Gemini API (generativelanguage): generateContent and its stream, countTokens, embedContent, models, resumable uploads. */
 import type { ProviderApi } from '../types'
 import { isGoogleClient } from '../shared/google-errors'
 import { geminiErrorEvent, geminiErrorShape } from './errors'
@@ -13,6 +13,8 @@ export const geminiApi: ProviderApi = {
   errors: geminiErrorShape,
   streamErrorEvent: geminiErrorEvent,
   matchesHeaders: isGoogleClient,
+  // Upload bytes are the file's, sent as application/json by the SDKs all the same.
+  opaqueBody: (path) => path.startsWith('upload/'),
   prepare: prepareGemini,
   jsonUsage: (body) => geminiJsonUsage(body),
   streamUsage: () => geminiStreamUsage(),

@@ -1,0 +1,91 @@
+/**
+ * Google's resumable uploads through /gemini, with @google/genai against the recorded file search
+ * flow (create a store, upload a document to it, ask with the fileSearch tool): the upload's
+ * continuation URL is pointed back at the gateway, so the bytes cross it like every request,
+ * with the provider key and never the gateway key.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { GoogleGenAI } from '@google/genai'
+import { CANARY, basicConfig, startGateway, type TestGateway } from '../support/gateway'
+import { loadCassette } from '../support/recordings'
+import { startReplayUpstream, type ReplayUpstream } from '../support/replay-upstream'
+import { GEMINI_KEY, eventually, geminiToml, plain, recordSink } from './support'
+import { prepareGemini } from '../../src/providers/gemini/upstream'
+import type { ProviderConfig } from '../../src/config/schema'
+
+const GOOGLE = 'https://generativelanguage.googleapis.com'
+let upstream: ReplayUpstream
+let gateway: TestGateway
+const sink = recordSink()
+
+beforeAll(async () => {
+  upstream = startReplayUpstream([], { selfOrigins: [GOOGLE] })
+  gateway = await startGateway(basicConfig(geminiToml(upstream.url)), { sinks: [sink] })
+})
+afterAll(async () => {
+  await gateway.stop()
+  upstream.stop()
+})
+
+describe('resumable uploads through /gemini', () => {
+  test('file search: the store, the upload (start and bytes) and the grounded answer equal the recording', async () => {
+    const cassette = await loadCassette('google', 'test_google_model_file_search_grounding_gemini_3[False]')
+    const x = cassette.interactions
+    upstream.use(x)
+    const ai = new GoogleGenAI({ apiKey: CANARY.gatewayKey, httpOptions: { baseUrl: `${gateway.url}/gemini`, apiVersion: 'v1beta' } })
+
+    const store = await ai.fileSearchStores.create({ config: { displayName: 'test-file-search-grounding' } })
+    expect(plain(store)).toEqual(x[0]!.responseJson)
+
+    const text = x[2]!.requestBody as string
+    const op = await ai.fileSearchStores.uploadToFileSearchStore({
+      fileSearchStoreName: store.name!,
+      file: new Blob([text], { type: 'text/plain' }),
+      config: { mimeType: 'text/plain', customMetadata: [{ key: 'source_url', stringValue: 'https://example.com/paris' }] },
+    })
+    const recordedOp = x[2]!.responseJson as { name: string; response: { documentName: string } }
+    expect(op.name).toBe(recordedOp.name)
+    expect(op.response?.documentName).toBe(recordedOp.response.documentName)
+
+    const answer = await ai.models.generateContent({
+      model: 'gemini-3-flash-preview',
+      contents: [{ role: 'user', parts: [{ text: 'What is the capital of France?' }] }],
+      config: { responseModalities: ['TEXT'], tools: [{ fileSearch: { fileSearchStoreNames: [store.name!] } }] },
+    })
+    expect(answer.text).toContain('Paris')
+
+    // Every request reached the upstream through the gateway: the bytes too, unchanged, at the
+    // URL the start handed out. A client sent past the gateway would have carried the gateway key.
+    const [create, start, bytes] = upstream.received
+    expect(start!.pathAndQuery).toBe(x[1]!.pathAndQuery)
+    expect(start!.headers.get('x-goog-upload-command')).toBe('start')
+    expect(start!.headers.get('x-goog-upload-protocol')).toBe('resumable')
+    expect(bytes!.pathAndQuery).toBe(x[2]!.pathAndQuery)
+    expect(new TextDecoder().decode(bytes!.body)).toBe(text)
+    expect(bytes!.headers.get('x-goog-upload-command')).toContain('finalize')
+    for (const r of [create!, start!, bytes!, ...upstream.received.slice(3)]) {
+      expect(r.headers.get('x-goog-api-key')).toBe(GEMINI_KEY)
+      for (const [, v] of r.headers) expect(v).not.toContain(CANARY.gatewayKey)
+    }
+    // Uploads are logged and bill nothing.
+    const uploads = () => sink.records.filter((r) => r.path.startsWith('/gemini/upload/'))
+    await eventually(() => uploads().length === 2, 'both upload requests recorded')
+    expect(uploads().every((r) => r.status === 200 && r.provider === 'gemini' && !r.costNanos)).toBe(true)
+  })
+
+  test('the continuation URL names the provider route; one on another host is not handed out', async () => {
+    const provider = { id: 'gemini eu', api: 'gemini', api_key: 'k', base_url: 'https://generativelanguage.googleapis.com/' } as ProviderConfig
+    const up = prepareGemini({ method: 'POST', path: 'upload/v1beta/files', search: '', headers: new Headers(), body: null, json: undefined, gatewayBase: 'https://gw.example/proxy' }, provider)
+    expect(up.url).toBe('https://generativelanguage.googleapis.com/upload/v1beta/files')
+    expect(up.model).toBeUndefined()
+    const h = new Headers({
+      'x-goog-upload-url': `${GOOGLE}/upload/v1beta/files?upload_id=abc&upload_protocol=resumable`,
+      'x-goog-upload-control-url': 'https://elsewhere.example/upload?upload_id=abc',
+      'x-goog-upload-status': 'active',
+    })
+    up.rewriteHeaders!(h)
+    expect(h.get('x-goog-upload-url')).toBe('https://gw.example/proxy/gemini%20eu/upload/v1beta/files?upload_id=abc&upload_protocol=resumable')
+    expect(h.get('x-goog-upload-control-url')).toBeNull()
+    expect(h.get('x-goog-upload-status')).toBe('active')
+  })
+})
