@@ -37,6 +37,8 @@ export class Proxy {
   private projects = new Map<string, ProjectConfig>()
   private users = new Map<string, UserConfig>()
   private modelMatchers = new WeakMap<string[], (m: string) => boolean>()
+  /** `[admin] public_url` without its trailing slash: where clients reach the gateway, when set. */
+  private publicUrl: string | undefined
   /** One circuit breaker per provider; `breakers.snapshot()` is what metrics read. */
   readonly breakers: BreakerRegistry
 
@@ -50,6 +52,7 @@ export class Proxy {
     this.breakers.configure(config.providers)
     this.projects = new Map(config.projects.map((p) => [p.id, p]))
     this.users = new Map(config.users.map((u) => [u.id, u]))
+    this.publicUrl = config.admin.public_url?.replace(/\/+$/, '')
     for (const h of this.deps.hooks) h.configure?.(config)
   }
 
@@ -106,7 +109,7 @@ export class Proxy {
         headers: request.headers,
         body,
         json: route.api.opaqueBody?.(rest) ? undefined : inspectJson(body, request.headers.get('content-type')),
-        gatewayBase: (this.deps.config.admin.public_url?.replace(/\/+$/, '') ?? url.origin) + (viaProxy ? '/proxy' : ''),
+        gatewayBase: (this.publicUrl ?? url.origin) + (viaProxy ? '/proxy' : ''),
       }
       const upstream = await target.api.prepare(inbound, provider)
       record.model = upstream.model

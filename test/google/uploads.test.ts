@@ -73,6 +73,19 @@ describe('resumable uploads through /gemini', () => {
     expect(uploads().every((r) => r.status === 200 && r.provider === 'gemini' && !r.costNanos)).toBe(true)
   })
 
+  test('under /proxy, the continuation URL stays under /proxy', async () => {
+    const x = (await loadCassette('google', 'test_google_model_file_search_grounding_gemini_3[False]')).interactions
+    upstream.use(x)
+    const res = await fetch(`${gateway.url}/proxy/gemini${x[1]!.pathAndQuery}`, {
+      method: 'POST',
+      headers: { 'x-goog-api-key': CANARY.gatewayKey, 'content-type': 'application/json', 'x-goog-upload-protocol': 'resumable', 'x-goog-upload-command': 'start' },
+      body: JSON.stringify(x[1]!.requestBody),
+    })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('x-goog-upload-url')).toBe(`${gateway.url}/proxy/gemini${x[2]!.pathAndQuery}`)
+    expect(res.headers.get('x-goog-upload-status')).toBe('active')
+  })
+
   test('the continuation URL names the provider route; one on another host is not handed out', async () => {
     const provider = { id: 'gemini eu', api: 'gemini', api_key: 'k', base_url: 'https://generativelanguage.googleapis.com/' } as ProviderConfig
     const up = prepareGemini({ method: 'POST', path: 'upload/v1beta/files', search: '', headers: new Headers(), body: null, json: undefined, gatewayBase: 'https://gw.example/proxy' }, provider)
