@@ -58,6 +58,12 @@ export interface UpstreamRequest {
    */
   convertStream?: ResponseConversion
   /**
+   * A documented change to a whole 2xx JSON answer, for a client that expects another shape:
+   * only Anthropic-format count_tokens on Bedrock uses it (`inputTokens` → `input_tokens`).
+   * Errors pass through as the upstream sent them.
+   */
+  convertJson?(body: Uint8Array): Uint8Array
+  /**
    * Response headers that would send the client past the gateway (a resumable upload's
    * continuation URL), pointed back at it. Runs on the headers the client gets.
    */

@@ -130,7 +130,8 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
         // Not JSON after all; the client still gets the bytes as sent.
       }
     }
-    return { kind: 'committed', status, headers, body: res.body ? bytes : null, streamed: false, error }
+    const body = res.ok && upstream.convertJson ? upstream.convertJson(bytes) : bytes
+    return { kind: 'committed', status, headers, body: res.body ? body : null, streamed: false, error }
   }
 
   // Streams and other bodies: wait for the first chunk, so a reset or a stall before it can still fail over.

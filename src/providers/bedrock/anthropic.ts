@@ -27,25 +27,18 @@ export function isAnthropicPath(path: string): boolean {
 }
 
 export async function prepareAnthropicOnBedrock(req: InboundRequest, provider: ProviderConfig): Promise<UpstreamRequest> {
-  if (req.path.replace(/\/+$/, '') !== 'v1/messages') {
-    throw new NotFoundError(`Bedrock serves the Anthropic format at /bedrock/v1/messages only, not /bedrock/${req.path}.`)
+  const path = req.path.replace(/\/+$/, '')
+  if (path !== 'v1/messages' && path !== 'v1/messages/count_tokens') {
+    throw new NotFoundError(`Bedrock serves the Anthropic format at /bedrock/v1/messages and /bedrock/v1/messages/count_tokens only, not /bedrock/${req.path}.`)
   }
-  if (req.method !== 'POST') throw new NotFoundError(`${req.method} is not supported on /bedrock/v1/messages; use POST.`)
+  if (req.method !== 'POST') throw new NotFoundError(`${req.method} is not supported on /bedrock/${path}; use POST.`)
   const json = requireJson(req)
   const requested = stringField(json, 'model')
   if (!requested) throw new InvalidRequestError('model: a model name is required.', 'missing_model')
   const modelId = resolveModel(provider, requested)
+  const body = invokeBody(req, json)
+  if (path === 'v1/messages/count_tokens') return countTokens(req, provider, modelId, body)
   const stream = json.stream === true
-
-  const { model: _model, stream: _stream, ...rest } = json
-  const body: Record<string, unknown> = { anthropic_version: BEDROCK_ANTHROPIC_VERSION, ...rest }
-  const beta = req.headers.get('anthropic-beta')
-  if (beta && body.anthropic_beta === undefined) {
-    body.anthropic_beta = beta
-      .split(',')
-      .map((b) => b.trim())
-      .filter(Boolean)
-  }
   const text = JSON.stringify(body)
 
   const url = modelUrl(provider, modelId, stream ? 'invoke-with-response-stream' : 'invoke')
@@ -60,5 +53,51 @@ export async function prepareAnthropicOnBedrock(req: InboundRequest, provider: P
     flavor: 'anthropic',
     operation: 'chat',
     convertStream: stream ? anthropicSseConversion : undefined,
+  }
+}
+
+/** The client's Anthropic body as an InvokeModel body: `model` and `stream` out, the Bedrock version and beta flags in. */
+function invokeBody(req: InboundRequest, json: Record<string, unknown>): Record<string, unknown> {
+  const { model: _model, stream: _stream, ...rest } = json
+  const body: Record<string, unknown> = { anthropic_version: BEDROCK_ANTHROPIC_VERSION, ...rest }
+  const beta = req.headers.get('anthropic-beta')
+  if (beta && body.anthropic_beta === undefined) {
+    body.anthropic_beta = beta
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean)
+  }
+  return body
+}
+
+/**
+ * Anthropic's count_tokens as Bedrock's CountTokens (`model/{id}/count-tokens`): the InvokeModel
+ * body goes base64-encoded in `input.invokeModel.body`, with `max_tokens: 1` when the client sent
+ * none (count_tokens has no such field; InvokeModel requires one, and it does not change the
+ * input count). Bedrock's `{"inputTokens": n}` comes back as Anthropic's `{"input_tokens": n}`.
+ */
+async function countTokens(req: InboundRequest, provider: ProviderConfig, modelId: string, body: Record<string, unknown>): Promise<UpstreamRequest> {
+  const invoke = body.max_tokens === undefined ? { ...body, max_tokens: 1 } : body
+  const text = JSON.stringify({ input: { invokeModel: { body: Buffer.from(JSON.stringify(invoke)).toString('base64') } } })
+  const url = modelUrl(provider, modelId, 'count-tokens')
+  const headers = bedrockRequestHeaders(req.headers, provider, 'application/json')
+  return {
+    url,
+    method: 'POST',
+    headers: await withCredential(provider, 'POST', url, headers, text),
+    body: text,
+    model: modelId,
+    stream: false,
+    flavor: 'anthropic',
+    operation: 'count_tokens',
+    convertJson: (bytes) => {
+      try {
+        const n = (JSON.parse(new TextDecoder().decode(bytes)) as { inputTokens?: unknown }).inputTokens
+        if (typeof n === 'number') return new TextEncoder().encode(JSON.stringify({ input_tokens: n }))
+      } catch {
+        // Not the answer CountTokens documents: the client gets it as sent.
+      }
+      return bytes
+    },
   }
 }

@@ -132,7 +132,7 @@ describe('Anthropic SDK on /bedrock/v1/messages', () => {
     expect(String(err.message)).toContain('The model stream failed.')
   })
 
-  test('errors on this route are in Anthropic shape: bad key, missing model, count_tokens', async () => {
+  test('errors on this route are in Anthropic shape: bad key, missing model, a path Bedrock does not serve', async () => {
     const bad = await client('tg-wrong-key-000000000000000000000000000000')
       .messages.create({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] })
       .catch((e) => e)
@@ -145,11 +145,41 @@ describe('Anthropic SDK on /bedrock/v1/messages', () => {
     expect(noModel).toBeInstanceOf(Anthropic.BadRequestError)
     expect(noModel.error.error.type).toBe('invalid_request_error')
 
-    const count = await client()
-      .messages.countTokens({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'hi' }] })
+    const models = await client()
+      .models.list()
       .catch((e) => e)
-    expect(count).toBeInstanceOf(Anthropic.NotFoundError)
-    expect(count.error.error.type).toBe('not_found_error')
+    expect(models).toBeInstanceOf(Anthropic.NotFoundError)
+    expect(models.error.error.type).toBe('not_found_error')
+  })
+
+  test('count_tokens: Bedrock CountTokens with the InvokeModel body, answered in Anthropic shape', async () => {
+    const cassette = await loadCassette('bedrock', 'test_bedrock_count_tokens_tool_config')
+    upstream.use(cassette.interactions)
+    const model = 'anthropic.claude-sonnet-4-20250514-v1:0'
+    const params = {
+      model,
+      messages: [{ role: 'user' as const, content: 'What is the weather in Paris?' }],
+      tools: [{ name: 'get_weather', description: 'Get the weather for a location', input_schema: { type: 'object' as const, properties: { location: { type: 'string' } } } }],
+    }
+    const got = await client().messages.countTokens(params)
+    expect(got).toEqual({ input_tokens: (cassette.interactions[0]!.responseJson as { inputTokens: number }).inputTokens })
+    const sent = upstream.received.at(-1)!
+    expect(sent.pathAndQuery).toBe(cassette.interactions[0]!.pathAndQuery)
+    const invoke = JSON.parse(Buffer.from((sent.json as { input: { invokeModel: { body: string } } }).input.invokeModel.body, 'base64').toString())
+    expect(invoke).toEqual({ anthropic_version: 'bedrock-2023-05-31', max_tokens: 1, messages: params.messages, tools: params.tools })
+    expect(sent.headers.get('authorization')).toBe(`Bearer ${BEDROCK.apiKey}`)
+    // Whole answers are recorded before they are returned.
+    const rec = records.findLast((r) => r.path === '/bedrock/v1/messages/count_tokens')!
+    expect(rec.status).toBe(200)
+    expect(rec.costNanos ?? 0).toBe(0)
+
+    // Bedrock's refusal (an unknown model) keeps its status and AWS body, so the SDK raises the matching class.
+    upstream.use((await loadCassette('bedrock', 'test_bedrock_count_tokens_error')).interactions)
+    const bad = await client()
+      .messages.countTokens({ model: 'does-not-exist-model-v1:0', messages: [{ role: 'user', content: 'hello' }] })
+      .catch((e) => e)
+    expect(bad).toBeInstanceOf(Anthropic.BadRequestError)
+    expect(bad.error).toEqual({ message: 'The provided model identifier is invalid.' })
   })
 
   test('an upstream Bedrock error keeps its status, so the SDK raises the matching class', async () => {
