@@ -4,7 +4,7 @@
  * one proxied request to a local upstream replaying a real recording, the request log read
  * back with `tollgate logs`, then SIGTERM and a clean exit.
  */
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadCassette } from '../test/support/recordings'
@@ -28,6 +28,17 @@ writeFileSync(
     `[[projects]]\nid = "default"\n[[keys]]\nid = "smoke"\nproject = "default"\nkey = "${key}"\n`,
 )
 const env = { PATH: '/usr/bin:/bin', HOME: dir }
+{
+  // `init` in an empty folder writes the bundled config.toml, which the binary carries inside.
+  const fresh = join(dir, 'fresh')
+  mkdirSync(fresh)
+  const init = Bun.spawnSync([bin, 'init'], { cwd: fresh, env })
+  if (init.exitCode !== 0) fail(`init: ${init.stderr}`)
+  if (readFileSync(join(fresh, 'config.toml'), 'utf8') !== readFileSync(join(import.meta.dir, '../config.toml'), 'utf8')) fail('init wrote something else than the bundled config.toml')
+  const check = Bun.spawnSync([bin, 'check-config'], { cwd: fresh, env })
+  if (check.exitCode !== 0) fail(`check-config on the written config: ${check.stderr}`)
+  console.log('smoke: init writes the bundled config.toml, and it checks clean')
+}
 const proc = Bun.spawn([bin, 'serve'], { cwd: dir, env, stdout: 'pipe', stderr: 'inherit' })
 try {
   const reader = proc.stdout.getReader()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-/** The `tollgate` command: serve | check-config | keys | logs | version. */
+/** The `tollgate` command: init | serve | check-config | keys | logs | spend | credits | admin | version. */
 import { defineCommand, runMain } from 'citty'
 import { ConfigError, loadConfigFile } from './config/load'
 import { configArg, configPath } from './cli/shared'
@@ -9,6 +9,7 @@ import { logsCommand } from './cli/logs'
 import { spendCommand } from './cli/spend'
 import { creditsCommand } from './cli/credits'
 import { adminCommand, adminTokenCommand } from './cli/admin'
+import { initCommand } from './cli/init'
 import { NAME, VERSION } from './version'
 
 const checkConfig = defineCommand({
@@ -37,7 +38,7 @@ const version = defineCommand({
 
 export const main = defineCommand({
   meta: { name: NAME, version: VERSION, description: 'Self-hosted AI gateway' },
-  subCommands: { serve: serveCommand, 'check-config': checkConfig, keys: keysCommand, logs: logsCommand, spend: spendCommand, credits: creditsCommand, admin: adminCommand, 'admin-token': adminTokenCommand, version },
+  subCommands: { init: initCommand, serve: serveCommand, 'check-config': checkConfig, keys: keysCommand, logs: logsCommand, spend: spendCommand, credits: creditsCommand, admin: adminCommand, 'admin-token': adminTokenCommand, version },
 })
 
 if (import.meta.main) await runMain(main)

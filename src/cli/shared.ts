@@ -22,6 +22,7 @@ export async function loadOrExit(flag: string | undefined): Promise<LoadedConfig
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(e.message)
+      if (e.problems.some((p) => p.message.includes('ENOENT'))) console.error(`No config file there: \`tollgate init${flag ? ` --config ${flag}` : ''}\` writes a starting one, or pass --config PATH (or set TOLLGATE_CONFIG).`)
       process.exit(2)
     }
     throw e

@@ -57,10 +57,30 @@ test('version', async () => {
 })
 
 test('--help on every command', async () => {
-  for (const c of [[], ['serve'], ['check-config'], ['keys'], ['keys', 'create'], ['keys', 'list'], ['keys', 'revoke'], ['logs'], ['version']]) {
+  for (const c of [[], ['init'], ['serve'], ['check-config'], ['keys'], ['keys', 'create'], ['keys', 'list'], ['keys', 'revoke'], ['logs'], ['version']]) {
     const r = await cli([...c, '--help'])
     expect(r.code).toBe(0)
     expect(r.stdout + r.stderr).toContain('USAGE')
+  }
+})
+
+test('init writes the bundled config.toml once; serve without a config points at init', async () => {
+  const empty = mkdtempSync(join(tmpdir(), 'tg-cli-init-'))
+  try {
+    const missing = await cli(['serve'], { cwd: empty })
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain('cannot read config file')
+    expect(missing.stderr).toContain('tollgate init')
+    const r = await cli(['init'], { cwd: empty })
+    expect(r.code).toBe(0)
+    expect(await Bun.file(join(empty, 'config.toml')).text()).toBe(await Bun.file(join(import.meta.dir, '../../config.toml')).text())
+    const again = await cli(['init'], { cwd: empty })
+    expect(again.code).not.toBe(0)
+    expect(again.stderr).toContain('--force')
+    expect((await cli(['init', '--force'], { cwd: empty })).code).toBe(0)
+    expect((await cli(['check-config'], { cwd: empty })).code).toBe(0)
+  } finally {
+    rmSync(empty, { recursive: true, force: true })
   }
 })
 
