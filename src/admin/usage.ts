@@ -9,6 +9,7 @@ import { limitsToNanos } from './money'
 import type { ApiRouter } from './router'
 import { LimitsOut, Nullable } from './schemas'
 import { allOf, logScope, type ScopeFilter } from './scope'
+import { windowAt } from '../spend/windows'
 import { windowStarts } from './windows'
 
 const Totals = Type.Object({
@@ -99,6 +100,10 @@ export function usageRoutes(r: ApiRouter): void {
         bucket_ms: Type.Integer(),
         from: Type.Integer(),
         to: Type.Integer(),
+        /** Every bucket's start, empty ones included (a day bucket starts at midnight in limits.timezone). */
+        starts: Type.Array(Type.Integer()),
+        /** `limits.timezone`: the zone day buckets follow, for labels. */
+        timezone: Type.String(),
         points: Type.Array(
           Type.Object({
             t: Type.Integer(),
@@ -121,10 +126,10 @@ export function usageRoutes(r: ApiRouter): void {
       const from = query.from ?? to - 14 * 86_400_000
       if (from >= to) throw badRequest('query.from: must be before query.to')
       if ((to - from) / bucketMs > 2000) throw badRequest('query: too many buckets (at most 2000); widen the bucket or narrow the range')
-      const start = Math.floor(from / bucketMs) * bucketMs
-      // Inlined integers: bound JS numbers arrive as REAL, and REAL division would not bucket.
-      const [startSql, bucketSql] = [sql.raw(String(Math.trunc(start))), sql.raw(String(Math.trunc(bucketMs)))]
-      const bucket = sql<number>`((${requestLog.ts} - ${startSql}) / ${bucketSql}) * ${bucketSql} + ${startSql}`
+      // Days are the limits' days, midnight to midnight in limits.timezone (23 or 25 hours across a
+      // DST change); minutes and hours are fixed widths.
+      const starts = query.bucket === 'minute' || query.bucket === 'hour' ? fixedStarts(from, to, bucketMs) : dayStarts(from, to, ctx.config.limits.timezone)
+      const bucket = bucketOf(starts, bucketMs, query.bucket === 'minute' || query.bucket === 'hour')
       const groupCol = query.group && query.group !== 'none' ? GROUPS[query.group] : sql<string | null>`null`
       const rows = await ctx.db
         .select({
@@ -146,6 +151,8 @@ export function usageRoutes(r: ApiRouter): void {
         bucket_ms: bucketMs,
         from,
         to,
+        starts,
+        timezone: ctx.config.limits.timezone,
         points: rows.map((x) => ({
           t: Number(x.t),
           group: (x.group as string | null) ?? null,
@@ -160,4 +167,26 @@ export function usageRoutes(r: ApiRouter): void {
       }
     },
   )
+}
+
+function fixedStarts(from: number, to: number, bucketMs: number): number[] {
+  const out: number[] = []
+  for (let t = Math.floor(from / bucketMs) * bucketMs; t < to; t += bucketMs) out.push(t)
+  return out
+}
+
+function dayStarts(from: number, to: number, zone: string): number[] {
+  const out: number[] = []
+  for (let t = windowAt('day', from, zone).start; t < to; t = windowAt('day', t, zone).end) out.push(t)
+  return out
+}
+
+/** Each row's bucket start, as SQL. Inlined integers: bound JS numbers arrive as REAL, and REAL division would not bucket. */
+function bucketOf(starts: number[], bucketMs: number, fixed: boolean) {
+  const int = (n: number) => sql.raw(String(Math.trunc(n)))
+  if (fixed) return sql<number>`((${requestLog.ts} - ${int(starts[0]!)}) / ${int(bucketMs)}) * ${int(bucketMs)} + ${int(starts[0]!)}`
+  // Days of uneven length: the last start at or before the row's time (rows are at or after the first).
+  if (starts.length === 1) return sql<number>`${int(starts[0]!)}`
+  const cases = starts.slice(1).map((next, i) => sql`when ${requestLog.ts} < ${int(next)} then ${int(starts[i]!)} `)
+  return sql<number>`case ${sql.join(cases)}else ${int(starts.at(-1)!)} end`
 }

@@ -61,3 +61,36 @@ test('usage summary and key spend count the day in limits.timezone', async () =>
   expect(key.spend.day_nanos).toBe(500)
   expect(key.spend.month_nanos).toBe(1200)
 })
+
+test('the series buckets days at midnight in limits.timezone, and says so', async () => {
+  const from = Date.UTC(2026, 2, 8, 0, 0)
+  const r = (await request(gw, root, 'GET', `/admin/api/v1/usage/series?project=default&bucket=day&from=${from}&to=${NOW + 1}`)).json
+  expect(r.timezone).toBe('Asia/Tokyo')
+  // Midnights in Tokyo (15:00 UTC the day before), from the one at or before \`from\`.
+  expect(r.starts).toEqual([7, 8, 9, 10].map((d) => Date.UTC(2026, 2, d, 15)))
+  const byDay = new Map((r.points as { t: number; spend_nanos: number }[]).map((p) => [p.t, p.spend_nanos]))
+  expect(byDay.get(Date.UTC(2026, 2, 9, 15))).toBe(700)
+  expect(byDay.get(Date.UTC(2026, 2, 10, 15))).toBe(500)
+})
+
+test('day buckets follow a DST change (a 23-hour day) in the zone', async () => {
+  // America/New_York moves to daylight time at 02:00 on 2026-03-08.
+  gw.admin!.ctx.config = { ...gw.admin!.ctx.config, limits: { ...gw.admin!.ctx.config.limits, timezone: 'America/New_York' } }
+  try {
+    const r = (await request(gw, root, 'GET', `/admin/api/v1/usage/series?project=default&bucket=day&from=${Date.UTC(2026, 2, 7, 12)}&to=${Date.UTC(2026, 2, 10, 20)}`)).json
+    expect(r.starts).toEqual([Date.UTC(2026, 2, 7, 5), Date.UTC(2026, 2, 8, 5), Date.UTC(2026, 2, 9, 4), Date.UTC(2026, 2, 10, 4)])
+    const byDay = new Map((r.points as { t: number; spend_nanos: number }[]).map((p) => [p.t, p.spend_nanos]))
+    // 06:00 and 11:30 New York time on the 10th.
+    expect(byDay.get(Date.UTC(2026, 2, 10, 4))).toBe(1200)
+  } finally {
+    gw.admin!.ctx.config = { ...gw.admin!.ctx.config, limits: { ...gw.admin!.ctx.config.limits, timezone: 'Asia/Tokyo' } }
+  }
+})
+
+test('minute and hour buckets stay fixed widths', async () => {
+  const r = (await request(gw, root, 'GET', `/admin/api/v1/usage/series?project=default&bucket=hour&from=${Date.UTC(2026, 2, 10, 9, 30)}&to=${Date.UTC(2026, 2, 10, 16)}`)).json
+  expect(r.starts).toEqual([9, 10, 11, 12, 13, 14, 15].map((h) => Date.UTC(2026, 2, 10, h)))
+  const byHour = new Map((r.points as { t: number; spend_nanos: number }[]).map((p) => [p.t, p.spend_nanos]))
+  expect(byHour.get(Date.UTC(2026, 2, 10, 10))).toBe(700)
+  expect(byHour.get(Date.UTC(2026, 2, 10, 15))).toBe(500)
+})

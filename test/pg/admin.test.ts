@@ -65,6 +65,11 @@ describe.skipIf(!!noPg)('admin API on PostgreSQL', () => {
     const series = (await api('GET', '/usage/series?project=alpha&bucket=hour&group=user')).json
     expect(series.points).toHaveLength(1)
     expect(series.points[0]).toMatchObject({ group: 'dev', requests: 1 })
+    // Day buckets (uneven days, bucketed by a CASE over the zone's midnights) on PostgreSQL too.
+    const days = (await api('GET', '/usage/series?project=alpha&bucket=day')).json
+    expect(days.starts).toHaveLength(15)
+    expect(days.points).toHaveLength(1)
+    expect(days.points[0]).toMatchObject({ t: days.starts.at(-1), requests: 1 })
     const log = (await api('GET', '/request-log?project=alpha&status=2xx')).json.entries as { id: string }[]
     expect(log).toHaveLength(1)
     expect((await api('GET', '/request-log?project=alpha&status=error')).json.entries).toEqual([])

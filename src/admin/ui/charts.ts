@@ -20,6 +20,7 @@ function width(el: HTMLElement): number {
 export class StackedBars {
   private plot: uPlot | undefined
   private groups: string[] = []
+  private timezone: string | undefined
 
   constructor(
     private readonly el: HTMLElement,
@@ -28,9 +29,8 @@ export class StackedBars {
     private readonly emptyMax = 1,
   ) {}
 
-  update(points: Point[], from: number, to: number, bucketMs: number, value: (p: Point) => number): void {
-    const xs: number[] = []
-    for (let t = Math.floor(from / bucketMs) * bucketMs; t < to; t += bucketMs) xs.push(t / 1000)
+  update(points: Point[], starts: number[], bucketMs: number, value: (p: Point) => number, timezone?: string): void {
+    const xs = starts.map((t) => t / 1000)
     // Groups with nothing to show (e.g. refused requests, which belong to no project) stay out of the legend.
     const groups = [...new Set(points.filter((p) => value(p) > 0).map((p) => p.group ?? 'other'))].sort()
     const raw = groups.map((g) => xs.map((x) => points.filter((p) => (p.group ?? 'other') === g && p.t / 1000 === x).reduce((s, p) => s + value(p), 0)))
@@ -38,14 +38,17 @@ export class StackedBars {
     // Empty buckets draw nothing (a zero-height bar would draw a line along the axis).
     const data = [xs, ...stacked.reverse().map((ys) => ys.map((y) => (y === 0 ? null : y)))] as uPlot.AlignedData
     const pad = bucketMs / 2000
-    if (!this.plot || groups.join('\0') !== this.groups.join('\0')) {
+    if (!this.plot || groups.join('\0') !== this.groups.join('\0') || timezone !== this.timezone) {
       this.groups = groups
+      this.timezone = timezone
       this.plot?.destroy()
       const names = [...groups].reverse()
       this.plot = new uPlot(
         {
           width: width(this.el),
           height: 220,
+          // Day labels in the zone the days are counted in (the limits'), not the browser's.
+          ...(timezone ? { tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), timezone) } : {}),
           scales: { x: { time: true, range: (_u, min, max) => [min - pad, max + pad] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : this.emptyMax] } },
           axes: [{}, { values: (_u, vals) => vals.map(this.fmt), size: 86 }],
           legend: { live: false },
@@ -74,9 +77,8 @@ export class RequestsLatency {
 
   constructor(private readonly el: HTMLElement) {}
 
-  update(points: Point[], from: number, to: number, bucketMs: number): void {
-    const xs: number[] = []
-    for (let t = Math.floor(from / bucketMs) * bucketMs; t < to; t += bucketMs) xs.push(t / 1000)
+  update(points: Point[], starts: number[], bucketMs: number): void {
+    const xs = starts.map((t) => t / 1000)
     const at = new Map(points.map((p) => [p.t / 1000, p]))
     const pad = bucketMs / 2000
     const data: uPlot.AlignedData = [xs, xs.map((x) => at.get(x)?.requests || null), xs.map((x) => at.get(x)?.errors || null), xs.map((x) => at.get(x)?.avg_ms ?? null)]

@@ -48,12 +48,12 @@ export async function overviewPage(root: HTMLElement) {
     const now = Date.now()
     const [sum, days, minutes] = await Promise.all([
       get<Summary>(`/usage/summary${query(s)}`),
-      get<{ points: Point[]; from: number; to: number; bucket_ms: number }>(`/usage/series${query({ ...s, bucket: 'day', group: groupBy.value, from: now - 13 * 86_400_000 - (now % 86_400_000), to: now })}`),
-      get<{ points: Point[]; from: number; to: number; bucket_ms: number }>(`/usage/series${query({ ...s, bucket: 'minute', group: 'none', from: now - 3_600_000, to: now + 60_000 })}`),
+      get<{ points: Point[]; starts: number[]; bucket_ms: number; timezone: string }>(`/usage/series${query({ ...s, bucket: 'day', group: groupBy.value, from: now - 13 * 86_400_000 - (now % 86_400_000), to: now })}`),
+      get<{ points: Point[]; starts: number[]; bucket_ms: number }>(`/usage/series${query({ ...s, bucket: 'minute', group: 'none', from: now - 3_600_000, to: now + 60_000 })}`),
     ])
     renderCards(cards, sum)
-    spend.update(days.points, days.from, days.to, days.bucket_ms, (p) => p.spend_nanos)
-    reqs.update(minutes.points, minutes.from, minutes.to, minutes.bucket_ms)
+    spend.update(days.points, days.starts, days.bucket_ms, (p) => p.spend_nanos, days.timezone)
+    reqs.update(minutes.points, minutes.starts, minutes.bucket_ms)
     updated.textContent = `Updated ${new Date().toLocaleTimeString()}`
     if (!sum.month.requests) {
       err.textContent = ''
