@@ -73,6 +73,54 @@ describe('resumable uploads through /gemini', () => {
     expect(uploads().every((r) => r.status === 200 && r.provider === 'gemini' && !r.costNanos)).toBe(true)
   })
 
+  test('files.upload in several chunks: every chunk crosses the gateway, the file arrives whole', async () => {
+    // No recording of the Files API upload exists; this upstream speaks the resumable protocol
+    // as Google documents it: start → x-goog-upload-url; chunks at offsets; "finalize" → the file.
+    const received: { command: string | null; offset: string | null; key: string | null; size: number }[] = []
+    let bytes = new Uint8Array(0)
+    const google: ReturnType<typeof Bun.serve> = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      async fetch(req): Promise<Response> {
+        const u = new URL(req.url)
+        const body = new Uint8Array(await req.arrayBuffer())
+        const command = req.headers.get('x-goog-upload-command')
+        received.push({ command, offset: req.headers.get('x-goog-upload-offset'), key: req.headers.get('x-goog-api-key'), size: body.length })
+        if (u.pathname === '/upload/v1beta/files' && command === 'start') {
+          return new Response(null, { headers: { 'x-goog-upload-status': 'active', 'x-goog-upload-url': `http://127.0.0.1:${google.port}/upload/v1beta/files?upload_id=u-1&upload_protocol=resumable` } })
+        }
+        if (u.searchParams.get('upload_id') === 'u-1' && Number(req.headers.get('x-goog-upload-offset')) === bytes.length) {
+          const next = new Uint8Array(bytes.length + body.length)
+          next.set(bytes)
+          next.set(body, bytes.length)
+          bytes = next
+          if (!command?.includes('finalize')) return new Response(null, { headers: { 'x-goog-upload-status': 'active' } })
+          const file = { name: 'files/abc123', mimeType: 'application/pdf', sizeBytes: String(bytes.length), uri: `https://generativelanguage.googleapis.com/v1beta/files/abc123`, state: 'ACTIVE' }
+          return Response.json({ file }, { headers: { 'x-goog-upload-status': 'final' } })
+        }
+        return Response.json({ error: { code: 400, message: 'bad upload step', status: 'INVALID_ARGUMENT' } }, { status: 400 })
+      },
+    })
+    const gw = await startGateway(basicConfig(geminiToml(`http://127.0.0.1:${google.port}`)))
+    try {
+      const ai = new GoogleGenAI({ apiKey: CANARY.gatewayKey, httpOptions: { baseUrl: `${gw.url}/gemini`, apiVersion: 'v1beta' } })
+      const content = new Uint8Array(9 * 1024 * 1024 + 123).map((_, i) => (i * 7) % 251)
+      const file = await ai.files.upload({ file: new Blob([content], { type: 'application/pdf' }), config: { mimeType: 'application/pdf' } })
+      expect(file.name).toBe('files/abc123')
+      expect(file.sizeBytes).toBe(String(content.length))
+      expect(Buffer.compare(Buffer.from(bytes), Buffer.from(content))).toBe(0)
+      expect(received.map((r) => [r.command, r.offset])).toEqual([
+        ['start', null],
+        ['upload', '0'],
+        ['upload, finalize', String(8 * 1024 * 1024)],
+      ])
+      expect(received.every((r) => r.key === GEMINI_KEY)).toBe(true)
+    } finally {
+      await gw.stop()
+      google.stop(true)
+    }
+  })
+
   test('under /proxy, the continuation URL stays under /proxy', async () => {
     const x = (await loadCassette('google', 'test_google_model_file_search_grounding_gemini_3[False]')).interactions
     upstream.use(x)
