@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { CANARY, basicConfig, startGateway, type TestGateway } from '../support/gateway'
 import { GEMINI_KEY, geminiToml } from '../google/support'
 import { BEDROCK, apiKeyProviderToml } from '../providers/bedrock/support'
+import { cases, type Cases } from '../support/random'
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127)
 const CASES = Number(process.env.FUZZ_CASES ?? 600)
@@ -47,20 +48,6 @@ afterAll(async () => {
   upstream.stop(true)
 })
 
-/** mulberry32: small, seeded, good enough to pick cases. */
-function rng(seed: number) {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!
-  return { next, pick, chance: (p: number) => next() < p }
-}
-
 const ROUTES = ['openai', 'chat', 'responses', 'anthropic', 'groq', 'gemini', 'google', 'bedrock', 'nope', 'proxy/openai', 'proxy/anthropic', 'proxy/bedrock', '%E2%82', 'openai%2F..'] as const
 const PATHS: Record<string, string[]> = {
   openai: ['chat/completions', 'responses', 'embeddings', 'models', 'responses/resp_1/input_items', 'v1/chat/completions'],
@@ -74,7 +61,7 @@ const QUERIES = ['', '', '', '?alt=sse', `?key=${CANARY.gatewayKey}`, '?%ZZ=1', 
 const METHODS = ['POST', 'POST', 'POST', 'POST', 'GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'] as const
 const CONTENT_TYPES = ['application/json', 'application/json', undefined, 'text/plain', 'application/json; charset=utf-16', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded']
 
-function value(r: ReturnType<typeof rng>, depth = 0): unknown {
+function value(r: Cases, depth = 0): unknown {
   const kinds = depth > 3 ? 6 : 9
   switch (Math.floor(r.next() * kinds)) {
     case 0:
@@ -98,7 +85,7 @@ function value(r: ReturnType<typeof rng>, depth = 0): unknown {
   }
 }
 
-function body(r: ReturnType<typeof rng>): string | Uint8Array | undefined {
+function body(r: Cases): string | Uint8Array | undefined {
   switch (Math.floor(r.next() * 12)) {
     case 0:
       return undefined
@@ -124,7 +111,7 @@ function body(r: ReturnType<typeof rng>): string | Uint8Array | undefined {
   }
 }
 
-function headers(r: ReturnType<typeof rng>): Record<string, string> {
+function headers(r: Cases): Record<string, string> {
   const h: Record<string, string> = {}
   switch (Math.floor(r.next() * 9)) {
     case 0:
@@ -185,7 +172,7 @@ function shapeOf(json: any, h: Headers): string | undefined {
 }
 
 test(`${CASES} generated bad requests: below 500, in the route's error shape, no trace, no secret`, async () => {
-  const r = rng(SEED)
+  const r = cases(SEED)
   const failures: string[] = []
   const one = async (n: number) => {
     const route = r.pick(ROUTES)

@@ -12,6 +12,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import { gzipSync } from 'node:zlib'
 import { CANARY, basicConfig, startGateway, type TestGateway } from '../support/gateway'
 import type { RequestRecord } from '../../src/proxy/record'
+import { cases, type Cases } from '../support/random'
 
 const SEED = Number(process.env.FUZZ_SEED ?? 112726)
 const CASES = Number(process.env.FUZZ_CASES ?? 300)
@@ -69,18 +70,6 @@ afterAll(async () => {
   upstream.close()
 })
 
-function rng(seed: number) {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  return { next, pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!, chance: (p: number) => next() < p }
-}
-
 const OPENAI_CHUNK = (text: string) => `data: {"id":"c","object":"chat.completion.chunk","model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}}}]}\n\n`
 const OPENAI_USAGE = 'data: {"id":"c","object":"chat.completion.chunk","model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}\n\n'
 const ANTHROPIC_EVENTS = [
@@ -90,7 +79,7 @@ const ANTHROPIC_EVENTS = [
   'event: message_stop\ndata: {"type":"message_stop"}\n\n',
 ]
 
-function plan(r: ReturnType<typeof rng>, anthropic: boolean): Plan {
+function plan(r: Cases, anthropic: boolean): Plan {
   const status = r.pick([200, 200, 200, 200, 201, 204, 400, 401, 404, 429, 500, 502, 503, 529])
   const contentType = r.pick(['application/json', 'text/event-stream', 'text/event-stream; charset=utf-8', 'text/plain', 'application/octet-stream', undefined])
   const goodJson = anthropic
@@ -139,7 +128,7 @@ function plan(r: ReturnType<typeof rng>, anthropic: boolean): Plan {
 }
 
 test(`${CASES} generated upstream misbehaviours: a readable answer, never the gateway's 500, every request recorded`, async () => {
-  const r = rng(SEED)
+  const r = cases(SEED)
   const failures: string[] = []
   const one = async (n: number) => {
     const anthropic = r.chance(0.5)

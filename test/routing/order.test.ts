@@ -6,6 +6,7 @@ import type { KeyRecord } from '../../src/auth/principal'
 import type { ProjectConfig, ProviderConfig } from '../../src/config/schema'
 import { openAiApi } from '../../src/providers/openai'
 import { GatewayError } from '../../src/errors'
+import { seededRandom } from '../support/random'
 
 const target = (id: string, priority: number, weight = 1, extra: Partial<ProviderConfig> = {}): RouteTarget => ({
   provider: { id, api: 'openai', ...extra } as ProviderConfig,
@@ -15,21 +16,15 @@ const target = (id: string, priority: number, weight = 1, extra: Partial<Provide
 })
 const ids = (ts: RouteTarget[]) => ts.map((t) => t.provider.id)
 
-/** A deterministic uniform source (a small LCG). */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32)
-}
-
 describe('orderTargets', () => {
   test('higher priority always first, whatever the draw', () => {
     const ts = [target('low', 1, 100), target('high', 10, 0.01), target('mid', 5)]
-    for (const r of [() => 0.001, () => 0.999, seeded(7)]) expect(ids(orderTargets(ts, r))).toEqual(['high', 'mid', 'low'])
+    for (const r of [() => 0.001, () => 0.999, seededRandom(7)]) expect(ids(orderTargets(ts, r))).toEqual(['high', 'mid', 'low'])
   })
 
   test('within one priority, the first pick follows the weights', () => {
     const ts = [target('a', 0, 1), target('b', 0, 3), target('top', 9)]
-    const random = seeded(42)
+    const random = seededRandom(42)
     const firsts = { a: 0, b: 0 }
     const n = 4000
     for (let i = 0; i < n; i++) {
@@ -44,7 +39,7 @@ describe('orderTargets', () => {
 
   test('every target appears once', () => {
     const ts = [target('a', 0), target('b', 0, 2), target('c', 1), target('d', 0, 5)]
-    const o = orderTargets(ts, seeded(1))
+    const o = orderTargets(ts, seededRandom(1))
     expect(ids(o).sort()).toEqual(['a', 'b', 'c', 'd'])
   })
 })

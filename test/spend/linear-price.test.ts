@@ -8,6 +8,7 @@ import { calcPrice, findProvider } from '@pydantic/genai-prices'
 import { Pricer } from '../../src/spend/prices'
 import { usdToNanos } from '../../src/spend/money'
 import { nanosIfUnambiguous } from '../../src/spend/linear-price'
+import { seededRandom } from '../support/random'
 
 const PROVIDERS = ['openai', 'anthropic', 'google', 'groq', 'aws', 'mistral', 'deepseek', 'x-ai']
 const SHAPES = [
@@ -18,14 +19,9 @@ const SHAPES = [
   ['input_tokens', 'output_tokens', 'cache_read_tokens', 'input_audio_tokens', 'output_audio_tokens'],
 ]
 
-/** A deterministic pseudo-random source, so a failure can be replayed. */
-function rng(seed: number) {
-  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
-}
-
 test('fast prices equal genai-prices for every model and shape, or defer to it', () => {
   const pricer = new Pricer({ unknown_model: 'allow', default_max_output_tokens: 32768, models: [] } as never)
-  const rand = rng(42)
+  const rand = seededRandom(42)
   const at = new Date('2026-11-27T12:00:00Z')
   let compared = 0
   for (const pid of PROVIDERS) {

@@ -6,16 +6,7 @@
 import { describe, expect, test } from 'bun:test'
 import { Counter, Histogram, Registry } from 'prom-client'
 import { FastCounter, FastHistogram } from '../../src/telemetry/series'
-
-/** mulberry32: a seeded generator, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seededRandom } from '../support/random'
 
 // Values that need escaping, look like separators, or are empty. (No ",": prom-client's own
 // hash would merge some label sets containing it, which the fast series rightly keep apart.)
@@ -104,7 +95,7 @@ function histogramValue(next: () => number): number {
 }
 
 function feed(p: Pair, seed: number, n: number): void {
-  const next = rng(seed)
+  const next = seededRandom(seed)
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!
   // A handful of label sets per metric, reused, as real traffic does.
   const combos = (k: number) => Array.from({ length: 6 }, () => Array.from({ length: k }, () => pick(LABEL_VALUES)))

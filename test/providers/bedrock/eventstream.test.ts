@@ -11,6 +11,7 @@ import { bedrockStreamUsage } from '../../../src/providers/bedrock/usage'
 import { anthropicSseConverter } from '../../../src/providers/bedrock/anthropic-sse'
 import type { ReportedUsage } from '../../../src/providers/types'
 import { chunkFrame, exceptionFrame, reframeAnthropicSse } from './support'
+import { seededRandom } from '../../support/random'
 
 function usageOf(pieces: Uint8Array[]): ReportedUsage | undefined {
   const reader = bedrockStreamUsage()
@@ -24,11 +25,6 @@ function usageOf(pieces: Uint8Array[]): ReportedUsage | undefined {
 function split(body: Uint8Array, cuts: number[]): Uint8Array[] {
   const points = [0, ...cuts, body.length]
   return points.slice(0, -1).map((from, i) => body.slice(from, points[i + 1]))
-}
-
-/** A small deterministic PRNG, so a failure can be replayed. */
-function rng(seed: number) {
-  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
 }
 
 async function recordedStreams(): Promise<Interaction[]> {
@@ -52,7 +48,7 @@ describe('event-stream usage decoding', () => {
   test('every recorded stream: one byte at a time and random splits give the usage of the whole', async () => {
     const streams = await recordedStreams()
     expect(streams.length).toBeGreaterThanOrEqual(7)
-    const random = rng(42)
+    const random = seededRandom(42)
     for (const x of streams) {
       const whole = usageOf([x.responseBody])
       expect(whole).toBeDefined()
