@@ -39,21 +39,21 @@ export async function prepareAnthropicOnBedrock(req: InboundRequest, provider: P
   const body = invokeBody(req, json)
   if (path === 'v1/messages/count_tokens') return countTokens(req, provider, modelId, body)
   const stream = json.stream === true
-  const text = JSON.stringify(body)
-
-  const url = modelUrl(provider, modelId, stream ? 'invoke-with-response-stream' : 'invoke')
-  const headers = bedrockRequestHeaders(req.headers, provider, 'application/json')
   return {
-    url,
-    method: 'POST',
-    headers: await withCredential(provider, 'POST', url, headers, text),
-    body: text,
+    ...(await signedPost(req, provider, modelId, stream ? 'invoke-with-response-stream' : 'invoke', JSON.stringify(body))),
     model: modelId,
     stream,
     flavor: 'anthropic',
     operation: 'chat',
     convertStream: stream ? anthropicSseConversion : undefined,
   }
+}
+
+/** A JSON POST to one of the model's operations, with the provider's credential (SigV4 signs the final body). */
+async function signedPost(req: InboundRequest, provider: ProviderConfig, modelId: string, operation: string, text: string) {
+  const url = modelUrl(provider, modelId, operation)
+  const headers = bedrockRequestHeaders(req.headers, provider, 'application/json')
+  return { url, method: 'POST', headers: await withCredential(provider, 'POST', url, headers, text), body: text }
 }
 
 /** The client's Anthropic body as an InvokeModel body: `model` and `stream` out, the Bedrock version and beta flags in. */
@@ -79,13 +79,8 @@ function invokeBody(req: InboundRequest, json: Record<string, unknown>): Record<
 async function countTokens(req: InboundRequest, provider: ProviderConfig, modelId: string, body: Record<string, unknown>): Promise<UpstreamRequest> {
   const invoke = body.max_tokens === undefined ? { ...body, max_tokens: 1 } : body
   const text = JSON.stringify({ input: { invokeModel: { body: Buffer.from(JSON.stringify(invoke)).toString('base64') } } })
-  const url = modelUrl(provider, modelId, 'count-tokens')
-  const headers = bedrockRequestHeaders(req.headers, provider, 'application/json')
   return {
-    url,
-    method: 'POST',
-    headers: await withCredential(provider, 'POST', url, headers, text),
-    body: text,
+    ...(await signedPost(req, provider, modelId, 'count-tokens', text)),
     model: modelId,
     stream: false,
     flavor: 'anthropic',
