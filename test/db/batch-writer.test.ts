@@ -31,6 +31,15 @@ afterEach(async () => {
 
 const ids = async (db: Database) => (await db.client.execute('SELECT id FROM request_log ORDER BY id')).rows.map((r) => r.id)
 
+/** Queues a, a poison row (a's id again: the database refuses it, and with it the whole batch) and b; the flush writes none. */
+async function failPoisonBatch(db: Database, writer: BatchWriter): Promise<void> {
+  writer.insert(LOG, ['a', 1, 'POST', '/x', 200, 1])
+  writer.insert(LOG, ['a', 2, 'POST', '/poison', 200, 1])
+  writer.insert(LOG, ['b', 3, 'POST', '/x', 200, 1])
+  await writer.flush()
+  expect(await ids(db)).toEqual([])
+}
+
 test('queued rows are written by flush', async () => {
   const { db, writer } = await setup()
   for (let i = 0; i < 1200; i++) writer.insert(LOG, [`r${String(i).padStart(4, '0')}`, i, 'POST', '/x', 200, 1])
@@ -41,12 +50,7 @@ test('queued rows are written by flush', async () => {
 
 test('a poison row is dropped on the second failure; the good rows land', async () => {
   const { db, writer } = await setup()
-  writer.insert(LOG, ['a', 1, 'POST', '/x', 200, 1])
-  // The same id again: the database refuses this row, and with it the whole batch.
-  writer.insert(LOG, ['a', 2, 'POST', '/poison', 200, 1])
-  writer.insert(LOG, ['b', 3, 'POST', '/x', 200, 1])
-  await writer.flush()
-  expect(await ids(db)).toEqual([])
+  await failPoisonBatch(db, writer)
   expect(writer.failures).toBe(1)
   writer.insert(LOG, ['c', 4, 'POST', '/x', 200, 1])
   await writer.flush()
@@ -94,11 +98,7 @@ test('an undefined value is refused, not stored as NULL', async () => {
 
 test('rows of a failed write are retried by the next flush even when nothing new is queued (shutdown)', async () => {
   const { db, writer } = await setup()
-  writer.insert(LOG, ['a', 1, 'POST', '/x', 200, 1])
-  writer.insert(LOG, ['a', 2, 'POST', '/poison', 200, 1])
-  writer.insert(LOG, ['b', 3, 'POST', '/x', 200, 1])
-  await writer.flush()
-  expect(await ids(db)).toEqual([])
+  await failPoisonBatch(db, writer)
   // Nothing new: close() flushes like this, and must not leave a and b behind in the worker.
   await writer.flush()
   expect(await ids(db)).toEqual(['a', 'b'])
