@@ -1,13 +1,16 @@
 /**
  * The batch writer's sink for a local libSQL file, on the `libsql` binding itself (the one
- * @libsql/client wraps for `file:` URLs). One prepared single-row statement per table, run
- * once per row inside one transaction, costs about half the CPU of the client's multi-row
- * `VALUES (…),(…)` batches, whose thousands-of-placeholders text is parsed again on every write.
+ * @libsql/client wraps for `file:` URLs). Statements are prepared once per table and run inside
+ * one transaction: about half the CPU of the client's `VALUES (…),(…)` batches, whose
+ * thousands-of-placeholders text is parsed again on every write.
  */
 import Database from 'libsql'
 import type { Sink, WriteBatch } from './writer-worker'
 
 type Statement = ReturnType<Database.Database['prepare']>
+
+/** Rows bound to one statement run; SQLite's limit of 32766 values leaves room for any table here. */
+const ROWS_PER_RUN = 16
 
 /**
  * The file a `file:` URL names, read as @libsql/client reads it (`file:rel/x.db`,
@@ -30,10 +33,15 @@ export function libsqlFileSink(path: string): Sink {
   const db = new Database(path, { timeout: 5000 })
   const prepared = new Map<string, Statement>()
 
-  function statementFor(b: WriteBatch): Statement {
-    const key = `${b.verb} ${b.table} (${b.columns.join(', ')})`
+  /** The statement inserting `rows` rows of `b`'s table at once. */
+  function statementFor(b: WriteBatch, rows: number): Statement {
+    const head = `${b.verb} ${b.table} (${b.columns.join(', ')})`
+    const key = `${rows} ${head}`
     let st = prepared.get(key)
-    if (!st) prepared.set(key, (st = db.prepare(`${key} VALUES (${b.columns.map(() => '?').join(',')})`)))
+    if (!st) {
+      const tuple = `(${b.columns.map(() => '?').join(',')})`
+      prepared.set(key, (st = db.prepare(`${head} VALUES ${Array(rows).fill(tuple).join(',')}`)))
+    }
     return st
   }
 
@@ -42,9 +50,25 @@ export function libsqlFileSink(path: string): Sink {
       db.exec('BEGIN IMMEDIATE')
       try {
         for (const b of batches) {
-          const st = statementFor(b)
           const width = b.columns.length
-          for (const row of b.rows) st.run(bindable(row, width))
+          // Each run of the binding has a fixed cost: rows go ROWS_PER_RUN to a statement (about
+          // 20% less CPU per row than one at a time), the rest one by one.
+          const whole = b.rows.length - (b.rows.length % ROWS_PER_RUN)
+          if (whole) {
+            const st = statementFor(b, ROWS_PER_RUN)
+            const args: unknown[] = new Array(ROWS_PER_RUN * width)
+            for (let i = 0; i < whole; i += ROWS_PER_RUN) {
+              for (let j = 0; j < ROWS_PER_RUN; j++) {
+                const row = bindable(b.rows[i + j]!, width)
+                for (let k = 0; k < width; k++) args[j * width + k] = row[k]
+              }
+              st.run(args)
+            }
+          }
+          if (whole < b.rows.length) {
+            const st = statementFor(b, 1)
+            for (let i = whole; i < b.rows.length; i++) st.run(bindable(b.rows[i]!, width))
+          }
         }
         db.exec('COMMIT')
       } catch (e) {

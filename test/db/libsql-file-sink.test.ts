@@ -66,3 +66,21 @@ test('a constraint failure names its SQLite code', async () => {
   const { sink } = setup()
   await expect(sink.write([batch([['a', 1, 1], ['a', 2, 2]])])).rejects.toThrow(/^SQLITE_CONSTRAINT_PRIMARYKEY: UNIQUE constraint failed: t\.id/)
 })
+
+test('long batches go in several rows per statement, in order, with the same all-or-nothing rule', async () => {
+  const { sink, rows } = setup()
+  const ids = Array.from({ length: 41 }, (_, i) => `r${String(i).padStart(2, '0')}`)
+  // Later rows replace earlier ones with the same key, inside one multi-row statement and across two.
+  const many = ids.map((id, i) => [id, i, true])
+  await sink.write([batch(many), batch([['r03', 300, 'a'], ['r04', 400, 'b'], ['r03', 301, 'c'], ['r40', 4000, 'd']], 'INSERT OR REPLACE INTO')])
+  const got = rows()
+  expect(got.length).toBe(41)
+  expect(got[3]).toEqual({ id: 'r03', n: 301, tn: 'integer', x: 'c', tx: 'text' })
+  expect(got[4]).toEqual({ id: 'r04', n: 400, tn: 'integer', x: 'b', tx: 'text' })
+  expect(got[40]).toEqual({ id: 'r40', n: 4000, tn: 'integer', x: 'd', tx: 'text' })
+  expect(got[20]).toEqual({ id: 'r20', n: 20, tn: 'integer', x: 1, tx: 'real' })
+  // A bad row in the middle of a multi-row statement refuses the whole write.
+  const more = Array.from({ length: 40 }, (_, i) => [`s${i}`, i, i === 21 ? undefined : 1])
+  await expect(sink.write([batch(more)])).rejects.toThrow()
+  expect(rows().length).toBe(41)
+})
