@@ -7,7 +7,7 @@ import { setErrorScrubber } from '../errors'
 import type { RequestHooks } from '../proxy/context'
 import type { RequestRecord, RequestSink } from '../proxy/record'
 import { fileOutput, RequestLogger, stdoutOutput, type LogOutput } from './logger'
-import { GatewayMetrics, type BreakerView } from './metrics'
+import { GatewayMetrics, startProcessMetrics, type BreakerView } from './metrics'
 import { listenMetrics, metricsHandler, type MetricsListener } from './metrics-route'
 import { Observer } from './observe'
 import { configSecrets, Redactor } from './redact'
@@ -65,6 +65,7 @@ export function createTelemetry(config: Config, opts: TelemetryOptions): Telemet
       : new RequestLogger(log, redactor, opts.logOutput ?? (log.file ? fileOutput(log.file) : stdoutOutput()), (n) => metrics.logLinesDropped.inc(n))
 
   const enabled = config.metrics.enabled
+  if (enabled) startProcessMetrics()
   let token = config.metrics.token
   const serveMetrics = enabled ? metricsHandler(metrics, () => token) : undefined
   let listener: MetricsListener | undefined

@@ -33,7 +33,15 @@ const TOKEN_TYPES = [
 const STATUS_CLASSES = Array.from({ length: 600 }, (_, s) => statusClass(s))
 
 let processRegistry: Registry | undefined
-/** Process metrics are per process, not per gateway: one registry, created once. */
+/**
+ * Process metrics are per process, not per gateway: one registry, created once. Its event-loop
+ * lag monitor samples every 10 ms, so it starts only with metrics on (`startProcessMetrics`),
+ * never in a gateway that will not be scraped.
+ */
+export function startProcessMetrics(): void {
+  processMetrics()
+}
+
 function processMetrics(): Registry {
   if (!processRegistry) {
     processRegistry = new Registry()
@@ -70,7 +78,6 @@ export class GatewayMetrics implements RequestSink, ExportStats {
     inflight: () => number,
   ) {
     this.labels = new LabelGuard(redactor)
-    processMetrics()
     const registers = [this.registry]
     const counter = (name: string, help: string, labelNames: string[] = []) => new Counter({ name, help, labelNames, registers })
     const fastCounter = (name: string, help: string, labelNames: string[]) => new FastCounter({ name, help, labelNames, registers })
