@@ -34,8 +34,8 @@ const started = performance.now()
 // The admin UI is built first and embedded as files of the executable.
 await buildUi()
 const result = await Bun.build({
-  // The writer worker is its own entrypoint so the executable embeds it.
-  entrypoints: ['src/cli.ts', 'src/db/writer-worker.ts'],
+  // The workers are entrypoints of their own so the executable embeds them.
+  entrypoints: ['src/cli.ts', 'src/db/writer-worker.ts', 'src/db/query-worker.ts'],
   compile: { outfile: 'dist/tollgate' },
   target: 'bun',
   format: 'esm',

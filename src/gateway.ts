@@ -130,7 +130,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
       for (const f of appliedListeners) f(next)
     },
     async close() {
-      gw.admin?.stop()
+      await gw.admin?.stop()
       keys.stop()
       await spend.stop()
       // After spend: the last settlements are sent and this instance leaves the heartbeat set.

@@ -100,6 +100,11 @@ function bindable(row: unknown[], width: number): unknown[] {
   return row
 }
 
+/** Query parameters in a form the binding accepts (a copy; the same rules as rows). */
+export function bindableParams(params: readonly unknown[]): unknown[] {
+  return params.map((v) => (v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) ? v : toSql(v)))
+}
+
 const MIN_INT64 = -(2n ** 63n)
 const MAX_INT64 = 2n ** 63n - 1n
 

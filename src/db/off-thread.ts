@@ -1,0 +1,72 @@
+/**
+ * A drizzle database on a local libSQL file whose statements run on a thread of their own
+ * (src/db/query-worker.ts), through drizzle's sqlite-proxy driver. For readers whose queries
+ * can take long (the admin's aggregates over the request log): on the main thread the
+ * binding would block the event loop, and every proxied request with it, until they finish.
+ * It is the same `Db` to callers: query builders, `batch` (one transaction) and `returning`.
+ */
+import { drizzle } from 'drizzle-orm/sqlite-proxy'
+import type { Db } from './client'
+import type { Query, QueryMessage, QueryReply } from './query-worker'
+import * as schema from './schema'
+
+export interface OffThreadDb {
+  db: Db
+  close(): Promise<void>
+}
+
+/** Where the worker's code is: a second entrypoint inside the executable (as for the batch writer). */
+function workerSpecifier(): string {
+  return import.meta.url.includes('/$bunfs/') ? './db/query-worker.ts' : new URL('./query-worker.ts', import.meta.url).href
+}
+
+/** An error from the worker, with SQLite's code (SQLITE_BUSY, SQLITE_CONSTRAINT_…) as the binding gives it. */
+export class SqliteError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message)
+    this.name = 'SqliteError'
+  }
+}
+
+export function offThreadDb(path: string): OffThreadDb {
+  const worker = new Worker(workerSpecifier())
+  const waiting = new Map<number, (r: QueryReply) => void>()
+  let nextId = 1
+  worker.onmessage = (e: MessageEvent<QueryReply>) => {
+    const done = waiting.get(e.data.id)
+    waiting.delete(e.data.id)
+    // An idle worker must not keep the process alive.
+    if (!waiting.size) worker.unref?.()
+    done?.(e.data)
+  }
+  worker.onerror = (e) => console.error(`database queries: worker failed: ${e.message}`)
+  worker.postMessage({ kind: 'open', path } satisfies QueryMessage)
+  worker.unref?.()
+
+  function call<T>(msg: Extract<QueryMessage, { id: number }>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      waiting.set(msg.id, (r) => (r.ok ? resolve(r.result as T) : reject(new SqliteError(r.message, r.code))))
+      worker.ref?.()
+      worker.postMessage(msg)
+    })
+  }
+
+  const db = drizzle(
+    (sql, params, method) => call<{ rows: unknown[] }>({ kind: 'query', id: nextId++, query: { sql, params, method } }),
+    (queries: Query[]) => call<{ rows: unknown[] }[]>({ kind: 'batch', id: nextId++, queries }),
+    { schema },
+  )
+  let closing: Promise<void> | undefined
+  return {
+    // The same query builders and results as the libSQL driver's (what callers are typed against).
+    db: db as unknown as Db,
+    close: () =>
+      (closing ??= call({ kind: 'close', id: nextId++ }).then(
+        () => worker.terminate(),
+        () => worker.terminate(),
+      )),
+  }
+}
