@@ -13,6 +13,7 @@ import m0002 from '../../drizzle/0002_request_attempts.sql' with { type: 'text' 
 import m0003 from '../../drizzle/0003_spend.sql' with { type: 'text' }
 import m0004 from '../../drizzle/0004_key_rate_limits.sql' with { type: 'text' }
 import m0005 from '../../drizzle/0005_ledger_instance.sql' with { type: 'text' }
+import m0006 from '../../drizzle/0006_credit_topups.sql' with { type: 'text' }
 
 export const EMBEDDED_SQL: Record<string, string> = {
   '0000_init': m0000,
@@ -21,6 +22,7 @@ export const EMBEDDED_SQL: Record<string, string> = {
   '0003_spend': m0003,
   '0004_key_rate_limits': m0004,
   '0005_ledger_instance': m0005,
+  '0006_credit_topups': m0006,
 }
 
 export interface Migration {

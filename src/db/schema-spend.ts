@@ -61,5 +61,6 @@ export const creditLedger = sqliteTable(
     ledgerId: text('ledger_id'),
     note: text('note'),
   },
-  (t) => [index('credit_ledger_project').on(t.project, t.kind)],
+  // The second serves the top-up refresh (src/spend/counters.ts loadTopups) without reading usage rows.
+  (t) => [index('credit_ledger_project').on(t.project, t.kind), index('credit_ledger_kind').on(t.kind, t.project, t.amountNanos)],
 )

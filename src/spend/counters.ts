@@ -3,7 +3,7 @@
  * what was spent in the current day, week and month (by each row's reservation instant) and
  * in total; and every project's credit top-ups and usage.
  */
-import { lt, sql } from 'drizzle-orm'
+import { eq, lt, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { creditLedger, spendLedger } from '../db/schema-spend'
 import { type Budget, scopeKey } from './budget'
@@ -66,4 +66,21 @@ export async function loadCredits(db: Db): Promise<Map<string, CreditTotals>> {
     .from(creditLedger)
     .groupBy(creditLedger.project)
   return new Map(rows.map((r) => [r.project, { topups: Number(r.topups), used: Number(r.used) }]))
+}
+
+/**
+ * Top-ups per project only: what the periodic refresh needs (usage is this process's own). A
+ * range of the (kind, project, amount) index, however many usage rows managed traffic added.
+ */
+export async function loadTopups(db: Db): Promise<Map<string, number>> {
+  const rows = await topupsQuery(db)
+  return new Map(rows.map((r) => [r.project, Number(r.topups)]))
+}
+
+export function topupsQuery(db: Db) {
+  return db
+    .select({ project: creditLedger.project, topups: sql<number>`coalesce(sum(${creditLedger.amountNanos}), 0)` })
+    .from(creditLedger)
+    .where(eq(creditLedger.kind, 'topup'))
+    .groupBy(creditLedger.project)
 }

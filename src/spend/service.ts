@@ -8,7 +8,7 @@ import type { Config, Limits, ProjectConfig, UserConfig } from '../config/schema
 import type { BatchWriter } from '../db/batch-writer'
 import type { Db } from '../db/client'
 import { Budget, type LimitNanos, type ScopeLimit, scopeKey } from './budget'
-import { loadCredits, loadSpent } from './counters'
+import { loadCredits, loadSpent, loadTopups } from './counters'
 import { LedgerWriter } from './ledger'
 import { limitsToNanos } from './money'
 import { Pricer } from './prices'
@@ -73,8 +73,7 @@ export class Spend {
 
   /** New top-ups from `tollgate credits add` (usage is this process's own). */
   async refreshCredits(): Promise<void> {
-    const credits = await loadCredits(this.db)
-    for (const [project, c] of credits) this.topups.set(project, c.topups)
+    for (const [project, topups] of await loadTopups(this.db)) this.topups.set(project, topups)
   }
 
   /** Applies a reloaded config: limits are read per request anyway; prices, zone and flush interval here. */

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI, { RateLimitError } from 'openai'
 import { creditLedger, spendLedger } from '../../src/db/schema-spend'
+import { topupsQuery } from '../../src/spend/counters'
 import type { TestGateway } from '../support/gateway'
 import { costOf, startFixedUpstream, type ScriptedUpstream } from './upstream'
 import { eventually, inflight, spendGateway } from './helpers'
@@ -127,4 +128,14 @@ test('Anthropic answers an exhausted limit with its native 402 billing_error', a
   expect(e.error.error.message).toContain('project "frozen"')
   expect(e.error.error.message).toContain('monthly limit is $0.00')
   expect(Number(e.headers.get('retry-after'))).toBeGreaterThan(0)
+})
+
+test('the periodic top-up refresh reads top-ups only, from an index, not every usage row', async () => {
+  if (gw.databaseUrl.startsWith('postgres')) return
+  await cli('credits', 'add', '--project', 'shop', '--usd', '0.001')
+  await gw.gw.spend.refreshCredits()
+  expect(gw.gw.spend.credits('shop').topups).toBe(6_000_000)
+  const q = topupsQuery(gw.gw.database.db).toSQL()
+  const plan = await gw.gw.database.client.execute({ sql: `EXPLAIN QUERY PLAN ${q.sql}`, args: q.params as never[] })
+  expect(plan.rows.map((r) => String(r.detail)).join('\n')).toContain('USING COVERING INDEX credit_ledger_kind')
 })

@@ -43,5 +43,5 @@ export const creditLedger = pgTable(
     ledgerId: text('ledger_id'),
     note: text('note'),
   },
-  (t) => [index('credit_ledger_project').on(t.project, t.kind)],
+  (t) => [index('credit_ledger_project').on(t.project, t.kind), index('credit_ledger_kind').on(t.kind, t.project, t.amountNanos)],
 )

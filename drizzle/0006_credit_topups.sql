@@ -1,0 +1,1 @@
+CREATE INDEX `credit_ledger_kind` ON `credit_ledger` (`kind`,`project`,`amount_nanos`);
