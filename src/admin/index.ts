@@ -6,8 +6,6 @@
  */
 import { Elysia } from 'elysia'
 import type { Config } from '../config/schema'
-import { localFilePath } from '../db/libsql-file-sink'
-import { offThreadDb, type OffThreadDb } from '../db/off-thread'
 import type { Gateway } from '../gateway'
 import { adminTokenRoutes } from './admin-tokens'
 import { auditRoutes } from './audit'
@@ -52,8 +50,8 @@ export async function startAdmin(gw: Gateway, opts: AdminOptions = {}): Promise<
   const config = gw.config
   const boxProblem = secretKeyProblem(config.secrets.key)
   const box = boxProblem ? undefined : await SecretBox.fromSecret(config.secrets.key!)
-  const own = ownDb(config)
-  const db = own?.db ?? gw.database.db
+  // On a local file, gw.database.db runs its queries off the event loop (src/db/off-thread.ts).
+  const db = gw.database.db
   const dir = new Directory(db, config, box, (merged) => gw.applyConfig(merged), opts.configPath)
   await dir.start()
   const ctx: AdminContext = {
@@ -82,23 +80,8 @@ export async function startAdmin(gw: Gateway, opts: AdminOptions = {}): Promise<
     router,
     stop: async () => {
       dir.stop()
-      await own?.close()
     },
   }
-}
-
-/**
- * On a local file, the admin reads and writes through a connection on a thread of its own
- * (src/db/off-thread.ts): its aggregates over the request log take hundreds of milliseconds
- * on a large file (490 ms over 430k rows), and the libSQL binding would run them on the event
- * loop that serves every proxied request. That connection waits on a locked file (busy
- * timeout) while the batched writer holds it. In-memory and remote databases use the shared client.
- */
-function ownDb(config: Config): OffThreadDb | undefined {
-  const url = config.database.url
-  if (!url.startsWith('file:')) return undefined
-  const path = localFilePath(url)
-  return path ? offThreadDb(path) : undefined
 }
 
 let seed = 0

@@ -25,8 +25,11 @@ import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { createClient, type Client } from '@libsql/client'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
+import { sql } from 'drizzle-orm'
 import * as schema from './schema'
+import { localFilePath } from './libsql-file-sink'
 import { migrate } from './migrations'
+import { offThreadDb } from './off-thread'
 import { isPostgresUrl } from './pg/connect'
 
 export type Db = LibSQLDatabase<typeof schema>
@@ -72,17 +75,23 @@ async function openLibsql(url: string, authToken?: string): Promise<Database> {
     await client.execute('PRAGMA journal_mode=WAL')
     await client.execute('PRAGMA busy_timeout=5000')
   }
-  const db = drizzle(client, { schema })
-  await migrate(db as unknown as LibSQLDatabase<Record<string, unknown>>)
+  const migrating = drizzle(client, { schema })
+  await migrate(migrating as unknown as LibSQLDatabase<Record<string, unknown>>)
+  // A local file's queries run on a thread of their own: the binding runs them synchronously,
+  // and a long one (an admin aggregate over the request log, a key refresh over many keys)
+  // would stall every proxied request on the event loop. The client stays for raw SQL.
+  const path = localFilePath(url)
+  const off = path ? offThreadDb(path) : undefined
   return {
     engine: 'libsql',
-    db,
+    db: off?.db ?? migrating,
     client,
     url,
     async ping() {
-      await client.execute('SELECT 1')
+      await (off ? off.db.run(sql`SELECT 1`) : client.execute('SELECT 1'))
     },
     async close() {
+      await off?.close()
       client.close()
     },
   }

@@ -1,13 +1,16 @@
 /**
  * A drizzle database on a local libSQL file whose statements run on a thread of their own
- * (src/db/query-worker.ts), through drizzle's sqlite-proxy driver. For readers whose queries
- * can take long (the admin's aggregates over the request log): on the main thread the
- * binding would block the event loop, and every proxied request with it, until they finish.
- * It is the same `Db` to callers: query builders, `batch` (one transaction) and `returning`.
+ * (src/db/query-worker.ts), through drizzle's sqlite-proxy driver. The binding runs every
+ * statement synchronously: on the main thread a long one (an admin aggregate over the request
+ * log, a refresh over many keys) would block the event loop, and every proxied request with
+ * it, until it finished. It is the same `Db` to callers: query builders, `batch` (one
+ * transaction), `returning`, and `run`/`all`/`get`/`values` with raw SQL (rows as objects).
  */
+import type { SQLWrapper } from 'drizzle-orm'
+import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core'
 import { drizzle } from 'drizzle-orm/sqlite-proxy'
 import type { Db } from './client'
-import type { Query, QueryMessage, QueryReply } from './query-worker'
+import type { Method, Query, QueryMessage, QueryReply } from './query-worker'
 import * as schema from './schema'
 
 export interface OffThreadDb {
@@ -59,6 +62,14 @@ export function offThreadDb(path: string): OffThreadDb {
     (queries: Query[]) => call<{ rows: unknown[] }[]>({ kind: 'batch', id: nextId++, queries }),
     { schema },
   )
+  // Raw SQL answers as the libSQL driver does (rows as objects), which the sqlite-proxy
+  // driver's own `all`/`get` (arrays, for its builders) would not.
+  const dialect = new SQLiteAsyncDialect()
+  const raw = (method: Method) => (q: SQLWrapper | string) => {
+    const { sql, params } = typeof q === 'string' ? { sql: q, params: [] } : dialect.sqlToQuery(q.getSQL())
+    return call({ kind: 'raw', id: nextId++, query: { sql, params, method } })
+  }
+  Object.assign(db, { run: raw('run'), all: raw('all'), get: raw('get'), values: raw('values') })
   let closing: Promise<void> | undefined
   return {
     // The same query builders and results as the libSQL driver's (what callers are typed against).

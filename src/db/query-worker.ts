@@ -19,7 +19,10 @@ export interface Query {
 
 export type QueryMessage =
   | { kind: 'open'; path: string }
+  /** A builder's query: rows as arrays, which drizzle maps to its fields. */
   | { kind: 'query'; id: number; query: Query }
+  /** Raw SQL (`db.all(sql)`…): rows as objects by column name, as the libSQL driver gives them. */
+  | { kind: 'raw'; id: number; query: Query }
   /** One transaction: every statement or none. */
   | { kind: 'batch'; id: number; queries: Query[] }
   | { kind: 'close'; id: number }
@@ -57,6 +60,17 @@ function run(q: Query): Result {
   return { rows: (q.method === 'get' ? st.get(params) : st.all(params)) as unknown[] | undefined }
 }
 
+function raw(q: Query): unknown {
+  const st = prepared(q.sql)
+  const params = bindableParams(q.params)
+  if (q.method === 'run' || !st.reader) {
+    const info = st.run(params) as { changes: number; lastInsertRowid: number | bigint }
+    return { rows: [], rowsAffected: info.changes, lastInsertRowid: Number(info.lastInsertRowid) }
+  }
+  st.raw(q.method === 'values')
+  return q.method === 'get' ? st.get(params) : st.all(params)
+}
+
 function batch(queries: Query[]): Result[] {
   // IMMEDIATE: the write lock is taken (waiting out the busy timeout) before the first statement.
   db!.exec('BEGIN IMMEDIATE')
@@ -83,7 +97,8 @@ self.onmessage = (e: MessageEvent<QueryMessage>) => {
       if (db?.open) db.close()
       reply = { id: msg.id, ok: true, result: null }
     } else {
-      reply = { id: msg.id, ok: true, result: msg.kind === 'query' ? run(msg.query) : batch(msg.queries) }
+      const result = msg.kind === 'query' ? run(msg.query) : msg.kind === 'raw' ? raw(msg.query) : batch(msg.queries)
+      reply = { id: msg.id, ok: true, result }
     }
   } catch (err) {
     const code = (err as { code?: unknown }).code
