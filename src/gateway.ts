@@ -5,6 +5,7 @@ import { openDatabase, type Database } from './db/client'
 import { KeyStore } from './auth/keystore'
 import { RouteTable } from './proxy/routes'
 import { RequestLogWriter } from './log/request-log'
+import { RequestLogRetention } from './log/retention'
 import { BatchWriter } from './db/batch-writer'
 import { Proxy } from './proxy/handler'
 import type { RequestHooks } from './proxy/context'
@@ -29,6 +30,8 @@ export interface Gateway {
   /** Off-thread batched writes (request log, ledger): nothing on the request path waits on the DB. */
   writer: BatchWriter
   requestLog: RequestLogWriter
+  /** `[log] retention_days`: prunes old request-log rows (src/log/retention.ts). */
+  retention: RequestLogRetention
   /** Prices, budgets, ledger and credits (src/spend/). */
   spend: Spend
   spendHooks: SpendHooks
@@ -93,6 +96,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
   const routes = new RouteTable(config)
   const writer = new BatchWriter(config.database.url, config.database.auth_token, config.log.flush_interval_ms)
   const requestLog = new RequestLogWriter(writer)
+  const retention = new RequestLogRetention(database.db, config.log.retention_days)
   // Sweeps what a crash left open and rebuilds the budget before any request is admitted.
   const spend = await Spend.open(database.db, writer, config, { clock: opts.spendClock })
   const spendHooks = new SpendHooks(spend)
@@ -116,6 +120,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
     routes,
     writer,
     requestLog,
+    retention,
     spend,
     spendHooks,
     telemetry,
@@ -126,6 +131,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
       gw.routes = table
       proxy.setConfig(next, table)
       spend.configure(next)
+      retention.configure(next.log.retention_days)
       running = next
       for (const f of appliedListeners) f(next)
     },
@@ -135,8 +141,9 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
       await spend.stop()
       // After spend: the last settlements are sent and this instance leaves the heartbeat set.
       await gw.cluster?.stop()
+      await retention.stop()
       await writer.close()
-      database.close()
+      await database.close()
       // Sends the last spans and log lines (bounded by [otel] timeout_ms when a backend is down).
       await telemetry.close()
     },
@@ -181,11 +188,12 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
   // Connects to Redis and waits until the shared counters are usable (or Redis is known down).
   await cluster?.start(gw)
   gw.app = createApp(gw)
+  retention.start()
   return gw
 }
 
 /** Settings a running process cannot change: a reload keeps them until the next restart, and says so. */
-const RESTART_ONLY = ['server.listen', 'database', 'cluster', 'metrics.listen', 'metrics.enabled', 'admin.enabled', 'secrets', 'log', 'otel', 'logging'] as const
+const RESTART_ONLY = ['server.listen', 'database', 'cluster', 'metrics.listen', 'metrics.enabled', 'admin.enabled', 'secrets', 'log.flush_interval_ms', 'otel', 'logging'] as const
 
 function restartOnlyChanges(prev: Config, next: Config): string[] {
   const at = (c: Config, path: string) => path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], c)

@@ -208,6 +208,8 @@ export const LogConfig = Type.Object(
   {
     /** How often the batched request log is written, in milliseconds. */
     flush_interval_ms: Type.Integer({ minimum: 10, default: 500 }),
+    /** Request-log rows older than this many days are deleted (hourly); 0 keeps every row. The spend ledger is kept whole. */
+    retention_days: Type.Integer({ minimum: 0, default: 0 }),
   },
   { additionalProperties: false, default: {} },
 )
