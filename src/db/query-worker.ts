@@ -2,7 +2,7 @@
  * A thread that answers drizzle's queries on a local libSQL file (src/db/off-thread.ts). The
  * binding runs statements synchronously, so an admin aggregate over a big request log run on
  * the main thread would stall every proxied request for its whole duration; here it stalls
- * nobody. Rows go back as arrays, the form drizzle's sqlite-proxy driver maps to its fields.
+ * nobody.
  */
 import Database from 'libsql'
 import { bindableParams } from './libsql-file-sink'
@@ -31,7 +31,7 @@ export type QueryReply = { id: number; ok: true; result: unknown } | { id: numbe
 
 type Statement = ReturnType<Database.Database['prepare']>
 
-/** Prepared statements by SQL text; the admin's queries are a few dozen shapes. */
+/** Prepared statements by SQL text: the gateway's queries come in a few dozen shapes. */
 const CACHE_LIMIT = 500
 
 let db: Database.Database | undefined
@@ -46,36 +46,28 @@ function prepared(sql: string): Statement {
   return st
 }
 
-/** `rows`: arrays of column values; for `get`, the one row's array, or undefined. */
-type Result = { rows: unknown[] | undefined }
-
-function run(q: Query): Result {
-  const st = prepared(q.sql)
-  const params = bindableParams(q.params)
-  if (q.method === 'run' || !st.reader) {
-    st.run(params)
-    return { rows: [] }
-  }
-  st.raw(true)
-  return { rows: (q.method === 'get' ? st.get(params) : st.all(params)) as unknown[] | undefined }
-}
-
-function raw(q: Query): unknown {
+/**
+ * Runs one statement. Builder queries (`objects` false) answer `{ rows }` with rows as arrays,
+ * which drizzle maps to its fields (for `get`, the one row or undefined); raw SQL answers rows
+ * as objects by column name, and `run` its change count, as the libSQL driver does.
+ */
+function execute(q: Query, objects: boolean): unknown {
   const st = prepared(q.sql)
   const params = bindableParams(q.params)
   if (q.method === 'run' || !st.reader) {
     const info = st.run(params) as { changes: number; lastInsertRowid: number | bigint }
     return { rows: [], rowsAffected: info.changes, lastInsertRowid: Number(info.lastInsertRowid) }
   }
-  st.raw(q.method === 'values')
-  return q.method === 'get' ? st.get(params) : st.all(params)
+  st.raw(!objects || q.method === 'values')
+  const rows = q.method === 'get' ? st.get(params) : st.all(params)
+  return objects ? rows : { rows }
 }
 
-function batch(queries: Query[]): Result[] {
+function batch(queries: Query[]): unknown[] {
   // IMMEDIATE: the write lock is taken (waiting out the busy timeout) before the first statement.
   db!.exec('BEGIN IMMEDIATE')
   try {
-    const out = queries.map(run)
+    const out = queries.map((q) => execute(q, false))
     db!.exec('COMMIT')
     return out
   } catch (e) {
@@ -97,7 +89,7 @@ self.onmessage = (e: MessageEvent<QueryMessage>) => {
       if (db?.open) db.close()
       reply = { id: msg.id, ok: true, result: null }
     } else {
-      const result = msg.kind === 'query' ? run(msg.query) : msg.kind === 'raw' ? raw(msg.query) : batch(msg.queries)
+      const result = msg.kind === 'batch' ? batch(msg.queries) : execute(msg.query, msg.kind === 'raw')
       reply = { id: msg.id, ok: true, result }
     }
   } catch (err) {
