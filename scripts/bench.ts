@@ -20,7 +20,7 @@ const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 1000)
 const WARM_MS = Number(process.env.BENCH_WARM_MS ?? 2000)
 /** Throughput rounds; each cell reports its median. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
-const KEY = 'tg-bench-key-not-a-secret-0000000000000000'
+export const KEY = 'tg-bench-key-not-a-secret-0000000000000000'
 
 export interface Target {
   name: string
@@ -37,11 +37,11 @@ const cleanups: (() => void)[] = []
  * goes to a file, not through a pipe this process drains: Tollgate logs a line per request, and
  * reading those here would load the load generator itself.
  */
-export async function startProcess(cmd: string[], env: Record<string, string> = {}): Promise<string> {
+export async function startProcess(cmd: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-out-'))
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
   const out = join(dir, 'stdout')
-  const p = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: Bun.file(out), stderr: 'inherit' })
+  const p = Bun.spawn(cmd, { cwd, env: { ...process.env, ...env }, stdout: Bun.file(out), stderr: 'inherit' })
   procs.push({ p, cmd: cmd.join(' ') })
   for (const deadline = performance.now() + 30_000; performance.now() < deadline; ) {
     await Bun.sleep(50)
@@ -58,9 +58,10 @@ export async function startProcess(cmd: string[], env: Record<string, string> = 
 
 /**
  * Starts Tollgate with `extraToml` appended to a config pointing at the stub; returns its URL.
- * `database` replaces the embedded libSQL file (e.g. a PostgreSQL URL).
+ * `database` replaces the embedded libSQL file (e.g. a PostgreSQL URL); `cwd` runs another
+ * checkout's Tollgate (scripts/bench-ab.ts).
  */
-export async function startTollgate(stub: string, extraToml = '', opts: { database?: string } = {}): Promise<string> {
+export async function startTollgate(stub: string, extraToml = '', opts: { database?: string; cwd?: string } = {}): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'))
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
   const config = join(dir, 'config.toml')
@@ -72,13 +73,13 @@ export async function startTollgate(stub: string, extraToml = '', opts: { databa
       `[[projects]]\nid = "bench"\nlimits = { daily = 1000000.0, monthly = 1000000.0 }\n[[users]]\nid = "bencher"\nprojects = ["bench"]\nlimits = { weekly = 1000000.0 }\n` +
       `[[keys]]\nid = "bench"\nproject = "bench"\nuser = "bencher"\nkey = "${KEY}"\nlimits = { total = 1000000.0 }\n${extraToml}`,
   )
-  return startProcess([process.execPath, 'src/cli.ts', 'serve', '--config', config])
+  return startProcess([process.execPath, 'src/cli.ts', 'serve', '--config', config], {}, opts.cwd)
 }
 
 const BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }] })
 const STREAM_BODY = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'Hello' }] })
 
-async function once(t: Target, stream: boolean): Promise<number> {
+export async function once(t: Target, stream: boolean): Promise<number> {
   const start = performance.now()
   const res = await fetch(`${t.base}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...t.headers }, body: stream ? STREAM_BODY : BODY })
   if (res.status !== 200) throw new Error(`${t.name}: status ${res.status}: ${await res.text()}`)
@@ -93,7 +94,7 @@ async function once(t: Target, stream: boolean): Promise<number> {
   return performance.now() - start
 }
 
-async function throughput(t: Target, stream: boolean, warmMs: number): Promise<number> {
+export async function throughput(t: Target, stream: boolean, warmMs: number): Promise<number> {
   let done = 0
   const warmUntil = performance.now() + warmMs
   while (performance.now() < warmUntil) await Promise.all(Array.from({ length: CONNECTIONS }, () => once(t, stream)))
@@ -109,7 +110,7 @@ async function throughput(t: Target, stream: boolean, warmMs: number): Promise<n
   return done / SECONDS
 }
 
-async function latency(t: Target, stream: boolean): Promise<{ p50: number; p99: number }> {
+export async function latency(t: Target, stream: boolean): Promise<{ p50: number; p99: number }> {
   for (let i = 0; i < 100; i++) await once(t, stream)
   const xs: number[] = []
   for (let i = 0; i < SEQUENTIAL; i++) xs.push(await once(t, stream))
@@ -127,7 +128,7 @@ interface Row {
   ttfb99: number
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 /**
  * Throughput cells run in interleaved rounds (every target once per round) and each reports
@@ -203,6 +204,20 @@ async function main() {
   print(await measureAll(targets))
 }
 
+/** Stops every process started here (a server that ignores SIGTERM is killed after 15 s) and removes their files. */
+export async function stopProcesses(): Promise<void> {
+  for (const { p } of procs) p.kill('SIGTERM')
+  // A server that does not stop is reported and killed: the benchmark itself must end.
+  const late = Bun.sleep(15_000)
+  for (const { p, cmd } of procs) {
+    if ((await Promise.race([p.exited.then(() => true), late.then(() => false)])) === false) {
+      console.error(`bench: ${cmd} did not stop within 15 s of SIGTERM; killed`)
+      p.kill('SIGKILL')
+    }
+  }
+  for (const c of cleanups) c()
+}
+
 if (import.meta.main) {
   let failed = false
   try {
@@ -211,16 +226,7 @@ if (import.meta.main) {
     console.error(e)
     failed = true
   } finally {
-    for (const { p } of procs) p.kill('SIGTERM')
-    // A server that does not stop is reported and killed: the benchmark itself must end.
-    const late = Bun.sleep(15_000)
-    for (const { p, cmd } of procs) {
-      if ((await Promise.race([p.exited.then(() => true), late.then(() => false)])) === false) {
-        console.error(`bench: ${cmd} did not stop within 15 s of SIGTERM; killed`)
-        p.kill('SIGKILL')
-      }
-    }
-    for (const c of cleanups) c()
+    await stopProcesses()
     // Clients of the extra rows (Redis) may still hold the event loop; the run is over.
     process.exit(failed ? 1 : 0)
   }
