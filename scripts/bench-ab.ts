@@ -10,7 +10,8 @@
  * EXTRA_TOML (appended to both configs), BENCH_SECONDS / BENCH_WARM_MS as for the bench.
  * CPU per request is the gateway process's (`process_cpu_seconds_total` from its /metrics).
  */
-import { resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { KEY, latency, median, startProcess, startTollgate, stopProcesses, throughput, type Target } from './bench'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 10)
@@ -27,6 +28,12 @@ async function cpuSeconds(url: string): Promise<number> {
 async function main() {
   const dirs = process.argv.slice(2, 4).map((d) => resolve(d))
   if (dirs.length !== 2) throw new Error('usage: bun scripts/bench-ab.ts <checkout A> <checkout B>')
+  for (const cwd of dirs) {
+    // A fresh checkout has not built the admin UI that the server embeds (npm start does it first).
+    if (!existsSync(join(cwd, 'src/admin/ui-assets.generated.ts')) && Bun.spawnSync([process.execPath, 'scripts/build-ui.ts'], { cwd, stdout: 'ignore' }).exitCode !== 0) {
+      throw new Error(`${cwd}: building the admin UI failed (has it run npm install?)`)
+    }
+  }
   const stub = await startProcess([process.execPath, 'scripts/bench-servers.ts', 'stub'])
   const sides = await Promise.all(
     dirs.map(async (cwd, i) => {
