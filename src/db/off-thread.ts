@@ -45,12 +45,21 @@ export function offThreadDb(path: string): OffThreadDb {
     if (!waiting.size) worker.unref?.()
     done?.(e.data)
   }
-  worker.onerror = (e) => console.error(`database queries: worker failed: ${e.message}`)
+  let failed: string | undefined
+  worker.onerror = (e) => {
+    // Nothing answers any more: every waiting query fails now (and every later one at once), none hangs.
+    failed = 'the database query thread stopped'
+    console.error(`${failed}: ${e.message}`)
+    for (const done of waiting.values()) done({ id: 0, ok: false, message: failed })
+    waiting.clear()
+    worker.unref?.()
+  }
   worker.postMessage({ kind: 'open', path } satisfies QueryMessage)
   worker.unref?.()
 
   function call<T>(msg: Extract<QueryMessage, { id: number }>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      if (failed) return reject(new SqliteError(failed))
       waiting.set(msg.id, (r) => (r.ok ? resolve(r.result as T) : reject(new SqliteError(r.message, r.code))))
       worker.ref?.()
       worker.postMessage(msg)

@@ -35,6 +35,7 @@ type Statement = ReturnType<Database.Database['prepare']>
 const CACHE_LIMIT = 500
 
 let db: Database.Database | undefined
+let openError: string | undefined
 const statements = new Map<string, Statement>()
 
 function prepared(sql: string): Statement {
@@ -79,12 +80,18 @@ function batch(queries: Query[]): unknown[] {
 self.onmessage = (e: MessageEvent<QueryMessage>) => {
   const msg = e.data
   if (msg.kind === 'open') {
-    // `timeout` is the busy timeout in milliseconds: a write waits while the batch writer holds the lock.
-    db = new Database(msg.path, { timeout: 5000 })
+    try {
+      // `timeout` is the busy timeout in milliseconds: a write waits while the batch writer holds the lock.
+      db = new Database(msg.path, { timeout: 5000 })
+    } catch (err) {
+      // Every query then fails with the reason (the gateway's own start-up opened the file first, so this is rare).
+      openError = `cannot open ${msg.path}: ${(err as Error).message}`
+    }
     return
   }
   let reply: QueryReply
   try {
+    if (openError && msg.kind !== 'close') throw new Error(openError)
     if (msg.kind === 'close') {
       if (db?.open) db.close()
       reply = { id: msg.id, ok: true, result: null }
