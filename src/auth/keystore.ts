@@ -7,7 +7,7 @@
 import { eq } from 'drizzle-orm'
 import type { Config, Limits, RateLimits } from '../config/schema'
 import type { Db } from '../db/client'
-import { apiKeys } from '../db/schema'
+import { apiKeys, changeCounters } from '../db/schema'
 import { digestsEqual, MAX_KEY_LENGTH, parseKeyId, sha256Hex } from './key-format'
 import type { KeyRecord } from './principal'
 
@@ -21,6 +21,8 @@ type KeyRow = typeof apiKeys.$inferSelect
 export class KeyStore {
   private byDigest = new Map<string, KeyRecord>()
   private dbById = new Map<string, KeyRecord>()
+  /** The api_keys change counter as of the last full load (see refresh). */
+  private keysVersion: number | undefined
   private refreshTimer: ReturnType<typeof setInterval> | undefined
   private changeListeners: ((id?: string) => void)[] = []
 
@@ -55,12 +57,19 @@ export class KeyStore {
     this.byDigest = m
   }
 
-  /** Loads every DB key; call once at start, then every `intervalMs`. */
+  /**
+   * Loads every DB key; call once at start, then every `intervalMs`. Skipped while the keys'
+   * change counter (bumped by database triggers on any write to api_keys) has not moved.
+   */
   async refresh(): Promise<void> {
+    // Read before the keys: a change in between is loaded now or, its bump seen, next time.
+    const [counter] = await this.db.select({ version: changeCounters.version }).from(changeCounters).where(eq(changeCounters.name, 'api_keys'))
+    if (counter && counter.version === this.keysVersion) return
     const rows = await this.db.select().from(apiKeys)
     const m = new Map<string, KeyRecord>()
     for (const r of rows) m.set(r.id, fromRow(r))
     this.dbById = m
+    this.keysVersion = counter?.version
   }
 
   /**

@@ -14,6 +14,7 @@ import m0003 from '../../drizzle/0003_spend.sql' with { type: 'text' }
 import m0004 from '../../drizzle/0004_key_rate_limits.sql' with { type: 'text' }
 import m0005 from '../../drizzle/0005_ledger_instance.sql' with { type: 'text' }
 import m0006 from '../../drizzle/0006_credit_topups.sql' with { type: 'text' }
+import m0007 from '../../drizzle/0007_key_changes.sql' with { type: 'text' }
 
 export const EMBEDDED_SQL: Record<string, string> = {
   '0000_init': m0000,
@@ -23,6 +24,7 @@ export const EMBEDDED_SQL: Record<string, string> = {
   '0004_key_rate_limits': m0004,
   '0005_ledger_instance': m0005,
   '0006_credit_topups': m0006,
+  '0007_key_changes': m0007,
 }
 
 export interface Migration {

@@ -25,6 +25,16 @@ export const apiKeys = sqliteTable('api_keys', {
   revokedAt: integer('revoked_at'),
 })
 
+/**
+ * Counters the database itself bumps: triggers on `api_keys` add one to the `api_keys` row on
+ * every insert, update and delete, whoever writes (API, CLI, another instance, plain SQL), so
+ * the key store's periodic refresh reads every key only when one changed.
+ */
+export const changeCounters = sqliteTable('change_counters', {
+  name: text('name').primaryKey(),
+  version: integer('version').notNull().default(0),
+})
+
 /** One row per client request, written in batches off the request path. */
 export const requestLog = sqliteTable(
   'request_log',

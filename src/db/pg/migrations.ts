@@ -12,12 +12,14 @@ import journal from '../../../drizzle-pg/meta/_journal.json'
 import m0000 from '../../../drizzle-pg/0000_init.sql' with { type: 'text' }
 import m0001 from '../../../drizzle-pg/0001_ledger_instance.sql' with { type: 'text' }
 import m0002 from '../../../drizzle-pg/0002_credit_topups.sql' with { type: 'text' }
+import m0003 from '../../../drizzle-pg/0003_key_changes.sql' with { type: 'text' }
 import { migrationsFrom, type Migration } from '../migrations'
 
 export const EMBEDDED_PG_SQL: Record<string, string> = {
   '0000_init': m0000,
   '0001_ledger_instance': m0001,
   '0002_credit_topups': m0002,
+  '0003_key_changes': m0003,
 }
 
 /** Arbitrary, fixed: every Tollgate instance on the same database takes this lock to migrate. */

@@ -27,6 +27,12 @@ export const apiKeys = pgTable('api_keys', {
   revokedAt: bigint('revoked_at', { mode: 'number' }),
 })
 
+/** Bumped by triggers on api_keys (drizzle-pg/0003_key_changes.sql); see src/db/schema.ts. */
+export const changeCounters = pgTable('change_counters', {
+  name: text('name').primaryKey(),
+  version: bigint('version', { mode: 'number' }).notNull().default(0),
+})
+
 export const requestLog = pgTable(
   'request_log',
   {
