@@ -10,6 +10,7 @@ import { spendCommand } from './cli/spend'
 import { creditsCommand } from './cli/credits'
 import { adminCommand, adminTokenCommand } from './cli/admin'
 import { initCommand } from './cli/init'
+import { backupCommand } from './cli/backup'
 import { NAME, VERSION } from './version'
 
 const checkConfig = defineCommand({
@@ -38,7 +39,7 @@ const version = defineCommand({
 
 export const main = defineCommand({
   meta: { name: NAME, version: VERSION, description: 'Self-hosted AI gateway' },
-  subCommands: { init: initCommand, serve: serveCommand, 'check-config': checkConfig, keys: keysCommand, logs: logsCommand, spend: spendCommand, credits: creditsCommand, admin: adminCommand, 'admin-token': adminTokenCommand, version },
+  subCommands: { init: initCommand, serve: serveCommand, 'check-config': checkConfig, keys: keysCommand, logs: logsCommand, spend: spendCommand, credits: creditsCommand, admin: adminCommand, 'admin-token': adminTokenCommand, backup: backupCommand, version },
 })
 
 if (import.meta.main) await runMain(main)
