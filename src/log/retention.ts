@@ -15,6 +15,7 @@ const BATCH = 5_000
 export class RequestLogRetention {
   private timer: ReturnType<typeof setInterval> | undefined
   private running: Promise<number> | undefined
+  private stopped = false
 
   constructor(
     private readonly db: Db,
@@ -46,7 +47,8 @@ export class RequestLogRetention {
     if (this.days <= 0) return 0
     const cutoff = this.clock() - this.days * DAY_MS
     let total = 0
-    for (;;) {
+    // A stop (shutdown) ends a long backlog between batches; the next start carries on.
+    while (!this.stopped) {
       const old = this.db.select({ id: requestLog.id }).from(requestLog).where(lt(requestLog.ts, cutoff)).limit(BATCH)
       const gone = await this.db.delete(requestLog).where(inArray(requestLog.id, old)).returning({ id: requestLog.id })
       total += gone.length
@@ -57,6 +59,7 @@ export class RequestLogRetention {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined
     await this.running?.catch(() => {})

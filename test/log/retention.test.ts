@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { parseConfig } from '../../src/config/load'
 import { requestLog } from '../../src/db/schema'
+import { RequestLogRetention } from '../../src/log/retention'
 import { spendLedger } from '../../src/db/schema-spend'
 import { basicConfig, startGateway, type TestGateway } from '../support/gateway'
 import { skipWithoutPostgres } from '../support/postgres'
@@ -54,6 +55,18 @@ for (const engine of ['libsql', 'postgres'] as const) {
       for (let i = 0; i < old.length; i += 1000) await db().insert(requestLog).values(old.slice(i, i + 1000))
       expect(await gateway.gw.retention.prune()).toBe(12_345)
       expect(await ids()).toEqual(['new', 'recent'])
+    })
+
+    test('a stop (shutdown) ends a long backlog after the batch in progress', async () => {
+      const now = Date.now()
+      const old = Array.from({ length: 12_000 }, (_, i) => row(`late-${i}`, now - 50 * DAY - i))
+      for (let i = 0; i < old.length; i += 1000) await db().insert(requestLog).values(old.slice(i, i + 1000))
+      const retention = new RequestLogRetention(db(), 30, Date.now, () => {})
+      const pruning = retention.prune()
+      await retention.stop()
+      expect(await pruning).toBe(5_000)
+      expect((await ids()).length).toBe(2 + 7_000)
+      await gateway.gw.retention.prune()
     })
   })
 }
