@@ -92,17 +92,18 @@ export function libsqlFileSink(path: string): Sink {
  */
 function bindable(row: unknown[], width: number): unknown[] {
   if (row.length !== width) throw new RangeError(`a row of ${row.length} values for ${width} columns`)
-  for (let i = 0; i < width; i++) {
-    const v = row[i]
-    if (v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) continue
-    row[i] = toSql(v)
-  }
+  for (let i = 0; i < width; i++) row[i] = sqlValue(row[i])
   return row
 }
 
 /** Query parameters in a form the binding accepts (a copy; the same rules as rows). */
 export function bindableParams(params: readonly unknown[]): unknown[] {
-  return params.map((v) => (v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) ? v : toSql(v)))
+  return params.map(sqlValue)
+}
+
+/** Strings, finite numbers and null go as they are; the rest is converted or refused (toSql). */
+function sqlValue(v: unknown): unknown {
+  return v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) ? v : toSql(v)
 }
 
 const MIN_INT64 = -(2n ** 63n)

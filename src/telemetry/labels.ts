@@ -27,14 +27,18 @@ export class LabelGuard {
     const known = values.get(v)
     if (known !== undefined) return known
     if (values.size >= this.max) return 'other'
-    const clean = this.redactor.text(v).slice(0, MAX_LENGTH)
+    const clean = this.clean(v)
     values.set(v, clean)
     return clean
   }
 
+  private clean(v: string): string {
+    return this.redactor.text(v).slice(0, MAX_LENGTH)
+  }
+
   private reclean(): void {
     this.generation = this.redactor.generation
-    for (const values of this.seen.values()) for (const v of values.keys()) values.set(v, this.redactor.text(v).slice(0, MAX_LENGTH))
+    for (const values of this.seen.values()) for (const v of values.keys()) values.set(v, this.clean(v))
   }
 }
 
