@@ -102,6 +102,7 @@ export class Proxy {
       record.api = provider.api
 
       const body = await readBody(request, this.deps.config.server.max_body_bytes)
+      const publicUrl = this.publicUrl
       const inbound: InboundRequest = {
         method: request.method,
         path: rest,
@@ -109,7 +110,10 @@ export class Proxy {
         headers: request.headers,
         body,
         json: route.api.opaqueBody?.(rest) ? undefined : inspectJson(body, request.headers.get('content-type')),
-        gatewayBase: (this.publicUrl ?? url.origin) + (viaProxy ? '/proxy' : ''),
+        // Read only by protocols that hand out a URL (resumable uploads): built on use, not per request.
+        get gatewayBase() {
+          return (publicUrl ?? url.origin) + (viaProxy ? '/proxy' : '')
+        },
       }
       const upstream = await target.api.prepare(inbound, provider)
       record.model = upstream.model
