@@ -11,8 +11,8 @@ import OpenAI from 'openai'
 import { eq } from 'drizzle-orm'
 import { adminProjects } from '../../src/db/schema-admin'
 import type { Gateway } from '../../src/gateway'
-import { listen, type Listening } from '../../src/server'
-import { CANARY } from '../support/gateway'
+import type { Listening } from '../../src/server'
+import { CANARY, listenQuietly } from '../support/gateway'
 import { loadCassette } from '../support/recordings'
 import { startReplayUpstream, type ReplayUpstream } from '../support/replay-upstream'
 import { adminToml, request, sessionFor, startAdminGateway, type Caller } from './fixture'
@@ -30,10 +30,7 @@ beforeAll(async () => {
   upstream = startReplayUpstream((await loadCassette('openai', 'test_max_completion_tokens[gpt-4o-mini]')).interactions)
   const provider = `\n[[providers]]\nid = "replay"\napi = "openai"\nbase_url = "${upstream.url}/v1"\napi_key = "sk-test-CANARY-offthread-provider-000000001"\n`
   ;({ gw, dir } = await startAdminGateway(adminToml(provider)))
-  const log = console.log
-  console.log = () => {}
-  server = listen(gw, '127.0.0.1:0', 'test.toml')
-  console.log = log
+  server = listenQuietly(gw)
   const now = Date.now()
   // Today's traffic of a busy gateway, written straight into the file.
   await gw.database.client.execute({

@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import OpenAI from 'openai'
 import { adminProviders } from '../../src/db/schema-admin'
-import { listen, type Listening } from '../../src/server'
+import type { Listening } from '../../src/server'
+import { listenQuietly } from '../support/gateway'
 import { loadCassette } from '../support/recordings'
 import { startReplayUpstream, type ReplayUpstream } from '../support/replay-upstream'
 import { adminToml, request, sessionFor, startAdminGateway, type Caller } from './fixture'
@@ -27,10 +28,7 @@ beforeAll(async () => {
   const chat = (await loadCassette('openai', 'test_max_completion_tokens[gpt-4o-mini]')).interactions
   upstream = startReplayUpstream(chat)
   ;({ gw, dir } = await startAdminGateway(adminToml()))
-  const log = console.log
-  console.log = () => {}
-  server = listen(gw, '127.0.0.1:0', 'test.toml')
-  console.log = log
+  server = listenQuietly(gw)
   await gw.database.db.run(`INSERT INTO admin_users (id, role, created_at) VALUES ('root', 'admin', 0), ('dev', 'member', 0)` as never)
   await gw.admin!.ctx.dir.reload()
   admin = await sessionFor(gw, 'root')

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConfig } from '../../src/config/load'
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway'
-import { listen } from '../../src/server'
+import { listen, type Listening } from '../../src/server'
 import { createTestDatabase, dropTestDatabase } from './postgres'
 
 export interface TestGateway {
@@ -34,6 +34,17 @@ export const CANARY = {
   groqKey: 'gsk_test_CANARY_groq_000000000000000000001',
 }
 
+/** Listens (a free loopback port by default) without printing the start-up line. */
+export function listenQuietly(gw: Gateway, address = '127.0.0.1:0'): Listening {
+  const log = console.log
+  console.log = () => {}
+  try {
+    return listen(gw, address, 'test.toml')
+  } finally {
+    console.log = log
+  }
+}
+
 export async function startGateway(toml: string, opts: TestGatewayOptions = {}): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-test-'))
   const engine = opts.database ?? (process.env.TOLLGATE_TEST_DB === 'postgres' ? 'postgres' : 'libsql')
@@ -44,10 +55,7 @@ export async function startGateway(toml: string, opts: TestGatewayOptions = {}):
   const loaded = await parseConfig(full, 'test.toml', { ...process.env, ...opts.env })
   // Test databases are always empty; the admin setup-link line is noise here.
   const gw = await createGateway(loaded, { announce: () => {}, ...opts })
-  const quiet = console.log
-  console.log = () => {}
-  const server = listen(gw, '127.0.0.1:0', 'test.toml')
-  console.log = quiet
+  const server = listenQuietly(gw)
   return {
     url: server.url,
     gw,
