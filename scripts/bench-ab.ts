@@ -6,17 +6,23 @@
  * that A/A spread is the noise floor (about ±4% on 10-round medians on the 2-core dev machine).
  * Both run `npm run bench`'s Tollgate config (limits on every scope, logging on).
  *
+ * RATE=<req/s> offers that fixed load instead of as much as the gateways take, and compares CPU
+ * per request: at a rate both keep up with it varies by ±3% between rounds, where saturated
+ * throughput varies by ±25%, so it shows changes of a few percent that throughput hides.
+ *
  * Env: ROUNDS (10), STREAM=1 (SSE streams), LAT=1 (sequential p50 instead of throughput),
  * EXTRA_TOML (appended to both configs), BENCH_SECONDS / BENCH_WARM_MS as for the bench.
  * CPU per request is the gateway process's (`process_cpu_seconds_total` from its /metrics).
  */
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { KEY, latency, median, startProcess, startTollgate, stopProcesses, throughput, type Target } from './bench'
+import { KEY, latency, median, paced, startProcess, startTollgate, stopProcesses, throughput, type Target } from './bench'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 10)
 const STREAM = process.env.STREAM === '1'
 const WARM_MS = Number(process.env.BENCH_WARM_MS ?? 2000)
+const RATE = Number(process.env.RATE ?? 0)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
 
 async function cpuSeconds(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text()
@@ -51,8 +57,15 @@ async function main() {
       }
       const before = await cpuSeconds(s.url)
       const started = performance.now()
-      const rps = await throughput(s.target, STREAM, 0)
-      const requests = (rps * (performance.now() - started)) / 1000
+      let requests: number
+      let rps: number
+      if (RATE) {
+        requests = await paced(s.target, STREAM, RATE, SECONDS)
+        rps = (requests * 1000) / (performance.now() - started)
+      } else {
+        rps = await throughput(s.target, STREAM, 0)
+        requests = (rps * (performance.now() - started)) / 1000
+      }
       s.values.push(rps)
       s.cpu.push(((await cpuSeconds(s.url)) - before) * 1e6 / requests)
       process.stderr.write(`round ${round + 1}: ${s.target.name} ${rps.toFixed(0)} req/s, ${s.cpu.at(-1)!.toFixed(0)} µs CPU/request\n`)
@@ -61,8 +74,10 @@ async function main() {
   const [a, b] = sides as [(typeof sides)[0], (typeof sides)[0]]
   const what = process.env.LAT === '1' ? `${STREAM ? 'ttfb' : 'json'} p50 ms` : `${STREAM ? 'sse' : 'json'} req/s`
   for (const s of sides) console.log(`${s.target.name}: ${what} ${median(s.values).toFixed(process.env.LAT === '1' ? 3 : 0)}${s.cpu.length ? `, ${median(s.cpu).toFixed(1)} µs CPU/request` : ''}  (${dirs[s === a ? 0 : 1]})`)
-  const paired = b.values.map((v, i) => v / a.values[i]!)
-  console.log(`B/A: median of paired rounds ${median(paired).toFixed(3)}; rounds ${paired.map((r) => r.toFixed(2)).join(' ')}`)
+  // At a fixed rate both serve the same load: what differs is the CPU it took.
+  const [ours, theirs] = RATE ? [b.cpu, a.cpu] : [b.values, a.values]
+  const paired = ours.map((v, i) => v / theirs[i]!)
+  console.log(`B/A${RATE ? ' CPU per request' : ''}: median of paired rounds ${median(paired).toFixed(3)}; rounds ${paired.map((r) => r.toFixed(2)).join(' ')}`)
 }
 
 try {
