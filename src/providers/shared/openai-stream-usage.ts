@@ -5,13 +5,19 @@
 import type { ReportedUsage, StreamUsageReader } from '../types'
 import { usageFrom } from './usage'
 
+/**
+ * A chunk that reports usage (`"usage": {…}`, Groq's inside `x_groq`). With include_usage set,
+ * OpenAI sends `"usage": null` in every other chunk: those are not worth a parse.
+ */
+const REPORTS_USAGE = /"usage"\s*:\s*\{/
+
 export function chatStreamUsage(providerId: string, flavor: string): StreamUsageReader {
   let usage: unknown
   let model: string | undefined
   return {
     event(_name, data) {
       // Cheap pre-check: only the final chunk(s) carry usage; skip parsing the rest.
-      if (!data.includes('"usage"')) {
+      if (!REPORTS_USAGE.test(data)) {
         if (!model && data.includes('"model"')) model = tryParse(data)?.model as string | undefined
         return
       }
