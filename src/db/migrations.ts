@@ -15,6 +15,7 @@ import m0004 from '../../drizzle/0004_key_rate_limits.sql' with { type: 'text' }
 import m0005 from '../../drizzle/0005_ledger_instance.sql' with { type: 'text' }
 import m0006 from '../../drizzle/0006_credit_topups.sql' with { type: 'text' }
 import m0007 from '../../drizzle/0007_key_changes.sql' with { type: 'text' }
+import m0008 from '../../drizzle/0008_spend_totals.sql' with { type: 'text' }
 
 export const EMBEDDED_SQL: Record<string, string> = {
   '0000_init': m0000,
@@ -25,6 +26,7 @@ export const EMBEDDED_SQL: Record<string, string> = {
   '0005_ledger_instance': m0005,
   '0006_credit_topups': m0006,
   '0007_key_changes': m0007,
+  '0008_spend_totals': m0008,
 }
 
 export interface Migration {

@@ -64,3 +64,18 @@ export const creditLedger = sqliteTable(
   // The second serves the top-up refresh (src/spend/counters.ts loadTopups) without reading usage rows.
   (t) => [index('credit_ledger_project').on(t.project, t.kind), index('credit_ledger_kind').on(t.kind, t.project, t.amountNanos)],
 )
+
+/**
+ * The ledger's settled past in one row per (key, user, project): what every row reserved before
+ * `upto_ts` cost, so start-up reads only the rows after it and those of the current windows
+ * (src/spend/checkpoint.ts). Rewritten whole, in one transaction, each time it moves on; its
+ * rows all carry the same `upto_ts`, and a row with an empty key_id and project marks a
+ * checkpoint even when nothing was spent before it.
+ */
+export const spendTotals = sqliteTable('spend_totals', {
+  keyId: text('key_id').notNull(),
+  user: text('user'),
+  project: text('project').notNull(),
+  uptoTs: integer('upto_ts').notNull(),
+  costNanos: integer('cost_nanos').notNull(),
+})

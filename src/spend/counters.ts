@@ -3,10 +3,11 @@
  * what was spent in the current day, week and month (by each row's reservation instant) and
  * in total; and every project's credit top-ups and usage.
  */
-import { eq, lt, sql } from 'drizzle-orm'
+import { and, eq, gte, lt, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { creditLedger, spendLedger } from '../db/schema-spend'
 import { type Budget, scopeKey } from './budget'
+import { readCheckpoint } from './checkpoint'
 import { WINDOWS, type WindowKind } from './windows'
 
 export interface CreditTotals {
@@ -22,6 +23,11 @@ export type WindowSums = Record<WindowKind, number>
  */
 export async function spentSums(db: Db, budget: Budget, before?: number): Promise<Map<string, WindowSums>> {
   const spans = budget.spansAt(budget.now())
+  // With a checkpoint (src/spend/checkpoint.ts), only the rows after it and those of the
+  // current windows are read; totals before it come from the checkpoint.
+  const cp = await readCheckpoint(db)
+  const since = cp && (before === undefined || before >= cp.upto) ? cp.upto : undefined
+  const from = since === undefined ? undefined : Math.min(since, spans.day.start, spans.week.start, spans.month.start)
   const rows = await db
     .select({
       keyId: spendLedger.keyId,
@@ -30,17 +36,22 @@ export async function spentSums(db: Db, budget: Budget, before?: number): Promis
       day: sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${spans.day.start} then ${spendLedger.costNanos} else 0 end), 0)`,
       week: sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${spans.week.start} then ${spendLedger.costNanos} else 0 end), 0)`,
       month: sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${spans.month.start} then ${spendLedger.costNanos} else 0 end), 0)`,
-      total: sql<number>`coalesce(sum(${spendLedger.costNanos}), 0)`,
+      total:
+        since === undefined
+          ? sql<number>`coalesce(sum(${spendLedger.costNanos}), 0)`
+          : sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${since} then ${spendLedger.costNanos} else 0 end), 0)`,
     })
     .from(spendLedger)
-    .where(before === undefined ? undefined : lt(spendLedger.ts, before))
+    .where(and(from === undefined ? undefined : gte(spendLedger.ts, from), before === undefined ? undefined : lt(spendLedger.ts, before)))
     .groupBy(spendLedger.keyId, spendLedger.user, spendLedger.project)
   const sums = new Map<string, WindowSums>()
-  for (const r of rows) {
+  const add = (r: { keyId: string; user: string | null; project: string } & WindowSums) => {
     addSums(sums, scopeKey('key', r.keyId), r)
     addSums(sums, scopeKey('project', r.project), r)
     if (r.user) addSums(sums, scopeKey('user', r.user), r)
   }
+  for (const r of rows) add(r)
+  if (since !== undefined) for (const t of cp!.totals) add({ ...t, day: 0, week: 0, month: 0, total: t.cost })
   return sums
 }
 

@@ -8,12 +8,16 @@ import type { Config, Limits, ProjectConfig, UserConfig } from '../config/schema
 import type { BatchWriter } from '../db/batch-writer'
 import type { Db } from '../db/client'
 import { Budget, type LimitNanos, type ScopeLimit, scopeKey } from './budget'
+import { advanceCheckpoint } from './checkpoint'
 import { loadCredits, loadSpent, loadTopups } from './counters'
 import { LedgerWriter } from './ledger'
 import { limitsToNanos } from './money'
 import { Pricer } from './prices'
 import { sweepOpenReservations, type SweepResult } from './recovery'
 import type { Clock } from './windows'
+
+/** How often the spend checkpoint moves on (src/spend/checkpoint.ts). */
+const CHECKPOINT_EVERY_MS = 6 * 3_600_000
 
 export interface SpendOptions {
   clock?: Clock
@@ -30,6 +34,8 @@ export class Spend {
   /** Sum of top-ups per project, nanos. */
   private topups = new Map<string, number>()
   private creditTimer: ReturnType<typeof setInterval> | undefined
+  private checkpointTimer: ReturnType<typeof setInterval> | undefined
+  private checkpointing: Promise<void> | undefined
   private limitCache = new WeakMap<Limits, LimitNanos>()
   lastSweep: SweepResult = { rows: 0, chargedNanos: 0 }
 
@@ -55,7 +61,22 @@ export class Spend {
     const every = opts.creditRefreshMs ?? 2000
     s.creditTimer = setInterval(() => void s.refreshCredits().catch(() => {}), every)
     s.creditTimer.unref?.()
+    // Off the request path (the query thread): the next start reads less of the ledger.
+    void s.moveCheckpoint()
+    s.checkpointTimer = setInterval(() => void s.moveCheckpoint(), CHECKPOINT_EVERY_MS)
+    s.checkpointTimer.unref?.()
     return s
+  }
+
+  /** Folds the ledger's settled past into the spend checkpoint; one move at a time. */
+  moveCheckpoint(): Promise<void> {
+    this.checkpointing ??= advanceCheckpoint(this.db, this.clock())
+      .then(
+        () => {},
+        (e) => this.log(`spend: moving the spend checkpoint failed (start-up will read more of the ledger): ${(e as Error).message}`),
+      )
+      .finally(() => (this.checkpointing = undefined))
+    return this.checkpointing
   }
 
   /** Re-reads counters and credits from the ledger (start, or a new time zone). */
@@ -111,6 +132,8 @@ export class Spend {
 
   async stop(): Promise<void> {
     if (this.creditTimer) clearInterval(this.creditTimer)
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer)
+    await this.checkpointing
     await this.ledger.stop()
   }
 }

@@ -45,3 +45,11 @@ export const creditLedger = pgTable(
   },
   (t) => [index('credit_ledger_project').on(t.project, t.kind), index('credit_ledger_kind').on(t.kind, t.project, t.amountNanos)],
 )
+
+export const spendTotals = pgTable('spend_totals', {
+  keyId: text('key_id').notNull(),
+  user: text('user'),
+  project: text('project').notNull(),
+  uptoTs: bigint('upto_ts', { mode: 'number' }).notNull(),
+  costNanos: bigint('cost_nanos', { mode: 'number' }).notNull(),
+})
