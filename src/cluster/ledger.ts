@@ -7,9 +7,9 @@
  * - `recoverSwept`: the ledger side of a lease sweep, by the rule of the crash sweep
  *   (src/spend/recovery.ts): rows still `reserved` become `recovered` (note `lease_expired`).
  */
-import { and, eq, inArray, lt, ne, sql } from 'drizzle-orm'
+import { and, eq, gte, inArray, lt, max, ne, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { creditLedger, spendLedger } from '../db/schema-spend'
+import { creditLedger, spendLedger, spendTotals } from '../db/schema-spend'
 import { formatUsd } from '../spend/money'
 import { addSums, spentSums } from '../spend/counters'
 import { scopeKey, type Budget } from '../spend/budget'
@@ -37,16 +37,28 @@ export async function scopeSums(db: Db, scope: string, starts: Starts): Promise<
     return { day: 0, week: 0, month: 0, total: Number(r?.used ?? 0) }
   }
   const col = kind === 'key' ? spendLedger.keyId : kind === 'user' ? spendLedger.user : spendLedger.project
+  // The spend checkpoint (src/spend/checkpoint.ts) holds the scope's total before `upto`: only
+  // later rows and the current windows' are read. One statement, so `upto` and its sum agree.
+  const totalsCol = kind === 'key' ? spendTotals.keyId : kind === 'user' ? spendTotals.user : spendTotals.project
+  const [cp] = await db
+    .select({ upto: max(spendTotals.uptoTs), before: sql<number>`coalesce(sum(case when ${totalsCol} = ${id} then ${spendTotals.costNanos} else 0 end), 0)` })
+    .from(spendTotals)
+  const since = cp?.upto === null || cp?.upto === undefined ? undefined : Number(cp.upto)
+  const from = since === undefined ? undefined : Math.min(since, starts.day, starts.week, starts.month)
   const [r] = await db
     .select({
       day: sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${starts.day} then ${spendLedger.costNanos} else 0 end), 0)`,
       week: sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${starts.week} then ${spendLedger.costNanos} else 0 end), 0)`,
       month: sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${starts.month} then ${spendLedger.costNanos} else 0 end), 0)`,
-      total: sql<number>`coalesce(sum(${spendLedger.costNanos}), 0)`,
+      total:
+        since === undefined
+          ? sql<number>`coalesce(sum(${spendLedger.costNanos}), 0)`
+          : sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${since} then ${spendLedger.costNanos} else 0 end), 0)`,
     })
     .from(spendLedger)
-    .where(eq(col, id))
-  return { day: Number(r?.day ?? 0), week: Number(r?.week ?? 0), month: Number(r?.month ?? 0), total: Number(r?.total ?? 0) }
+    .where(and(eq(col, id), from === undefined ? undefined : gte(spendLedger.ts, from)))
+  const before = since === undefined ? 0 : Number(cp!.before)
+  return { day: Number(r?.day ?? 0), week: Number(r?.week ?? 0), month: Number(r?.month ?? 0), total: Number(r?.total ?? 0) + before }
 }
 
 /**

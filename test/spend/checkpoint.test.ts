@@ -15,6 +15,7 @@ import { Budget, scopeKey } from '../../src/spend/budget'
 import { advanceCheckpoint, readCheckpoint } from '../../src/spend/checkpoint'
 import { spentSums, type WindowSums } from '../../src/spend/counters'
 import { WINDOWS } from '../../src/spend/windows'
+import { scopeSums } from '../../src/cluster/ledger'
 import { createTestDatabase, dropTestDatabase, skipWithoutPostgres } from '../support/postgres'
 import { seededRandom } from '../support/random'
 import { basicConfig, startGateway } from '../support/gateway'
@@ -116,6 +117,10 @@ for (const engine of ['libsql', 'postgres'] as const) {
       expect(await advanceCheckpoint(db, now)).toBe(moved)
       expect(nonZero(await spentSums(db, budget))).toEqual(nonZero(naive(rows, budget)))
 
+      // A cluster loading one scope into Redis reads it the same way.
+      const spans = budget.spansAt(now)
+      for (const [scope, sums] of naive(rows, budget)) expect(await scopeSums(db, scope, { day: spans.day.start, week: spans.week.start, month: spans.month.start })).toEqual(sums)
+
       // The cluster's "spend reserved before T", after the checkpoint and before it.
       for (const before of [now - 2 * DAY, moved! - 3 * DAY]) expect(nonZero(await spentSums(db, budget, before))).toEqual(nonZero(naive(rows, budget, before)))
 
@@ -129,11 +134,15 @@ for (const engine of ['libsql', 'postgres'] as const) {
       const db = database.db
       const cp = (await readCheckpoint(db))!
       const budget = new Budget('UTC', () => cp.upto + 10 * DAY)
+      const spans = budget.spansAt(budget.now())
+      const starts = { day: spans.day.start, week: spans.week.start, month: spans.month.start }
       const before = nonZero(await spentSums(db, budget))
+      const k1 = await scopeSums(db, 'key:k1', starts)
       // A row the checkpoint has already passed (a ledger never gets one): a sum that still
       // read the whole ledger would count it.
       await db.insert(spendLedger).values({ id: 'behind', requestId: 'behind', ts: cp.upto - 40 * DAY, keyId: 'k1', user: 'alice', project: 'p1', state: 'settled', reservedNanos: 0, costNanos: 123 })
       expect(nonZero(await spentSums(db, budget))).toEqual(before)
+      expect(await scopeSums(db, 'key:k1', starts)).toEqual(k1)
     })
   })
 }
