@@ -7,20 +7,16 @@
  * - `recoverSwept`: the ledger side of a lease sweep, by the rule of the crash sweep
  *   (src/spend/recovery.ts): rows still `reserved` become `recovered` (note `lease_expired`).
  */
-import { and, eq, gte, inArray, lt, max, ne, sql } from 'drizzle-orm'
+import { and, eq, inArray, lt, max, ne, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { creditLedger, spendLedger, spendTotals } from '../db/schema-spend'
 import { formatUsd } from '../spend/money'
-import { addSums, spentSums } from '../spend/counters'
+import { addSums, scanFrom, spentSums, windowSumColumns, type WindowStarts } from '../spend/counters'
 import { scopeKey, type Budget } from '../spend/budget'
 import { WINDOWS, type WindowKind } from '../spend/windows'
 
 export type Sums = Record<WindowKind, number>
-export interface Starts {
-  day: number
-  week: number
-  month: number
-}
+export type Starts = WindowStarts
 
 const CHUNK = 400
 
@@ -44,19 +40,10 @@ export async function scopeSums(db: Db, scope: string, starts: Starts): Promise<
     .select({ upto: max(spendTotals.uptoTs), before: sql<number>`coalesce(sum(case when ${totalsCol} = ${id} then ${spendTotals.costNanos} else 0 end), 0)` })
     .from(spendTotals)
   const since = cp?.upto === null || cp?.upto === undefined ? undefined : Number(cp.upto)
-  const from = since === undefined ? undefined : Math.min(since, starts.day, starts.week, starts.month)
   const [r] = await db
-    .select({
-      day: sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${starts.day} then ${spendLedger.costNanos} else 0 end), 0)`,
-      week: sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${starts.week} then ${spendLedger.costNanos} else 0 end), 0)`,
-      month: sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${starts.month} then ${spendLedger.costNanos} else 0 end), 0)`,
-      total:
-        since === undefined
-          ? sql<number>`coalesce(sum(${spendLedger.costNanos}), 0)`
-          : sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${since} then ${spendLedger.costNanos} else 0 end), 0)`,
-    })
+    .select(windowSumColumns(starts, since))
     .from(spendLedger)
-    .where(and(eq(col, id), from === undefined ? undefined : gte(spendLedger.ts, from)))
+    .where(and(eq(col, id), scanFrom(starts, since)))
   const before = since === undefined ? 0 : Number(cp!.before)
   return { day: Number(r?.day ?? 0), week: Number(r?.week ?? 0), month: Number(r?.month ?? 0), total: Number(r?.total ?? 0) + before }
 }

@@ -27,22 +27,11 @@ export async function spentSums(db: Db, budget: Budget, before?: number): Promis
   // current windows are read; totals before it come from the checkpoint.
   const cp = await readCheckpoint(db)
   const since = cp && (before === undefined || before >= cp.upto) ? cp.upto : undefined
-  const from = since === undefined ? undefined : Math.min(since, spans.day.start, spans.week.start, spans.month.start)
+  const starts = { day: spans.day.start, week: spans.week.start, month: spans.month.start }
   const rows = await db
-    .select({
-      keyId: spendLedger.keyId,
-      user: spendLedger.user,
-      project: spendLedger.project,
-      day: sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${spans.day.start} then ${spendLedger.costNanos} else 0 end), 0)`,
-      week: sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${spans.week.start} then ${spendLedger.costNanos} else 0 end), 0)`,
-      month: sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${spans.month.start} then ${spendLedger.costNanos} else 0 end), 0)`,
-      total:
-        since === undefined
-          ? sql<number>`coalesce(sum(${spendLedger.costNanos}), 0)`
-          : sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${since} then ${spendLedger.costNanos} else 0 end), 0)`,
-    })
+    .select({ keyId: spendLedger.keyId, user: spendLedger.user, project: spendLedger.project, ...windowSumColumns(starts, since) })
     .from(spendLedger)
-    .where(and(from === undefined ? undefined : gte(spendLedger.ts, from), before === undefined ? undefined : lt(spendLedger.ts, before)))
+    .where(and(scanFrom(starts, since), before === undefined ? undefined : lt(spendLedger.ts, before)))
     .groupBy(spendLedger.keyId, spendLedger.user, spendLedger.project)
   const sums = new Map<string, WindowSums>()
   const add = (r: { keyId: string; user: string | null; project: string } & WindowSums) => {
@@ -53,6 +42,27 @@ export async function spentSums(db: Db, budget: Budget, before?: number): Promis
   for (const r of rows) add(r)
   if (since !== undefined) for (const t of cp!.totals) add({ ...t, day: 0, week: 0, month: 0, total: t.cost })
   return sums
+}
+
+/** Where the current windows start (epoch ms). */
+export interface WindowStarts {
+  day: number
+  week: number
+  month: number
+}
+
+/**
+ * The ledger's cost per window, as select columns; with a checkpoint at `since`, `total` counts
+ * only the rows from `since` on (the checkpoint holds the rest).
+ */
+export function windowSumColumns(starts: WindowStarts, since?: number) {
+  const from = (t: number) => sql<number>`coalesce(sum(case when ${spendLedger.ts} >= ${t} then ${spendLedger.costNanos} else 0 end), 0)`
+  return { day: from(starts.day), week: from(starts.week), month: from(starts.month), total: since === undefined ? sql<number>`coalesce(sum(${spendLedger.costNanos}), 0)` : from(since) }
+}
+
+/** The rows those columns need: with a checkpoint, none before it or before the windows. */
+export function scanFrom(starts: WindowStarts, since?: number) {
+  return since === undefined ? undefined : gte(spendLedger.ts, Math.min(since, starts.day, starts.week, starts.month))
 }
 
 /** Adds one row's window sums into `sums` under `key`. */
