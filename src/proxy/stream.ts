@@ -76,7 +76,7 @@ export function meteredStream(
     const how: StreamEnd = ctl.cause === 'idle_timeout' || ctl.cause === 'total_timeout' ? ctl.cause : 'upstream_error'
     end(how, e)
     const tail = events.errorTail?.(how, e)
-    if (tail === undefined) return c.close(e instanceof Error ? e : new Error(String(e)))
+    if (tail === undefined) return c.close(brokenOff(how, e))
     if (tail.length) c.write(tail)
     c.close()
   }
@@ -147,7 +147,17 @@ export function meteredStream(
 interface DirectController {
   write(data: string | Uint8Array): number | Promise<number>
   flush(): number | Promise<number>
-  close(error?: Error): void
+  close(error?: Error | string): void
+}
+
+/**
+ * Why a body without an error format was broken off, as its stream's error. Bun prints that
+ * error to stderr: an Error would come with a code frame of this file on every upstream reset,
+ * where a string is one line saying what happened.
+ */
+function brokenOff(how: StreamEnd, e: unknown): string {
+  const why = (e as { code?: unknown } | undefined)?.code ?? (e instanceof Error ? e.message : String(e))
+  return `tollgate: an upstream body ended early (${how}: ${String(why)}); the client's transfer was broken off`
 }
 
 /** A plain AbortController as relay control (no timeouts): every abort is the client's. */
