@@ -2,6 +2,7 @@
  * The key store's periodic refresh reads every key only when one changed: database triggers
  * bump a counter on any write to api_keys, and an unmoved counter skips the load. Proved by
  * writing behind a disabled trigger (unseen), then after it (seen, the earlier write too).
+ * A full load reads the keys in pages, so a large table does not hold the event loop.
  * On libSQL and on PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
@@ -70,6 +71,26 @@ for (const engine of ['libsql', 'postgres'] as const) {
       await store.refresh()
       expect(await store.lookup(first.secret)).toEqual({ ok: false, reason: 'unknown' })
       expect((await store.lookup(second.secret)).ok).toBe(true)
+    })
+
+    test('a full load reads every key, page by page (a page boundary included), and drops deleted ones', async () => {
+      const config = (await parseConfig('[[projects]]\nid = "p"\n[database]\nurl = "file::memory:"\n', 'test.toml', {})).config
+      const row = (k: ReturnType<typeof generateKey>) => ({ id: k.id, project: 'p', keySha256: k.sha256, displayPrefix: k.displayPrefix, createdAt: 1 })
+      await database.db.delete(apiKeys)
+      // 9 keys in pages of 3: the last page is full, so the load must ask once more and stop on an empty one.
+      const keys = Array.from({ length: 9 }, () => generateKey())
+      await database.db.insert(apiKeys).values(keys.map(row))
+      const store = new KeyStore(database.db, config, Date.now, 3)
+      await store.refresh()
+      for (const k of keys) expect((await store.lookup(k.secret)).ok).toBe(true)
+
+      const extra = generateKey()
+      await database.db.insert(apiKeys).values(row(extra))
+      await database.client.execute(`DELETE FROM api_keys WHERE id = '${keys[4]!.id}'`)
+      await store.refresh()
+      expect((await store.lookup(extra.secret)).ok).toBe(true)
+      expect(await store.lookup(keys[4]!.secret)).toEqual({ ok: false, reason: 'unknown' })
+      for (const k of keys.filter((_, i) => i !== 4)) expect((await store.lookup(k.secret)).ok).toBe(true)
     })
   })
 }
