@@ -5,7 +5,6 @@
  * `adminPlugin` is the Elysia plugin that app.ts mounts before the proxy's catch-all.
  */
 import { Elysia } from 'elysia'
-import type { Config } from '../config/schema'
 import type { Gateway } from '../gateway'
 import { adminTokenRoutes } from './admin-tokens'
 import { auditRoutes } from './audit'

@@ -7,10 +7,11 @@
  * - `recoverSwept`: the ledger side of a lease sweep, by the rule of the crash sweep
  *   (src/spend/recovery.ts): rows still `reserved` become `recovered` (note `lease_expired`).
  */
-import { and, eq, inArray, lt, max, ne, sql } from 'drizzle-orm'
+import { and, eq, inArray, max, ne, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { creditLedger, spendLedger, spendTotals } from '../db/schema-spend'
 import { formatUsd } from '../spend/money'
+import { creditsUsed } from '../spend/checkpoint'
 import { addSums, scanFrom, spentSums, windowSumColumns, type WindowStarts } from '../spend/counters'
 import { scopeKey, type Budget } from '../spend/budget'
 import { WINDOWS, type WindowKind } from '../spend/windows'
@@ -25,13 +26,7 @@ export async function scopeSums(db: Db, scope: string, starts: Starts): Promise<
   const at = scope.indexOf(':')
   const kind = scope.slice(0, at)
   const id = scope.slice(at + 1)
-  if (kind === 'credits') {
-    const [r] = await db
-      .select({ used: sql<number>`coalesce(sum(-${creditLedger.amountNanos}), 0)` })
-      .from(creditLedger)
-      .where(and(eq(creditLedger.project, id), eq(creditLedger.kind, 'usage')))
-    return { day: 0, week: 0, month: 0, total: Number(r?.used ?? 0) }
-  }
+  if (kind === 'credits') return { day: 0, week: 0, month: 0, total: (await creditsUsed(db, { project: id })).get(id) ?? 0 }
   const col = kind === 'key' ? spendLedger.keyId : kind === 'user' ? spendLedger.user : spendLedger.project
   // The spend checkpoint (src/spend/checkpoint.ts) holds the scope's total before `upto`: only
   // later rows and the current windows' are read. One statement, so `upto` and its sum agree.
@@ -54,12 +49,7 @@ export async function scopeSums(db: Db, scope: string, starts: Starts): Promise<
  */
 export async function loadSpentBefore(db: Db, budget: Budget, before: number): Promise<void> {
   const sums = await spentSums(db, budget, before)
-  const credits = await db
-    .select({ project: creditLedger.project, used: sql<number>`coalesce(sum(-${creditLedger.amountNanos}), 0)` })
-    .from(creditLedger)
-    .where(and(eq(creditLedger.kind, 'usage'), lt(creditLedger.ts, before)))
-    .groupBy(creditLedger.project)
-  for (const c of credits) addSums(sums, scopeKey('credits', c.project), { day: 0, week: 0, month: 0, total: Number(c.used) })
+  for (const [project, used] of await creditsUsed(db, { before })) addSums(sums, scopeKey('credits', project), { day: 0, week: 0, month: 0, total: used })
   for (const [key, s] of sums) for (const k of WINDOWS) budget.load(key, k, s[k])
 }
 

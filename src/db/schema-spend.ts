@@ -61,8 +61,13 @@ export const creditLedger = sqliteTable(
     ledgerId: text('ledger_id'),
     note: text('note'),
   },
-  // The second serves the top-up refresh (src/spend/counters.ts loadTopups) without reading usage rows.
-  (t) => [index('credit_ledger_project').on(t.project, t.kind), index('credit_ledger_kind').on(t.kind, t.project, t.amountNanos)],
+  // The second serves the top-up refresh (src/spend/counters.ts loadTopups) without reading usage
+  // rows; the third, start-up's read of the usage after the checkpoint (src/spend/checkpoint.ts).
+  (t) => [
+    index('credit_ledger_project').on(t.project, t.kind),
+    index('credit_ledger_kind').on(t.kind, t.project, t.amountNanos),
+    index('credit_ledger_kind_ts').on(t.kind, t.ts),
+  ],
 )
 
 /**
@@ -78,4 +83,11 @@ export const spendTotals = sqliteTable('spend_totals', {
   project: text('project').notNull(),
   uptoTs: integer('upto_ts').notNull(),
   costNanos: integer('cost_nanos').notNull(),
+})
+
+/** The credit ledger's usage before the same `upto_ts`, per project (the marker row's project is empty). */
+export const creditTotals = sqliteTable('credit_totals', {
+  project: text('project').notNull(),
+  uptoTs: integer('upto_ts').notNull(),
+  usedNanos: integer('used_nanos').notNull(),
 })

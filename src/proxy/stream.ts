@@ -32,8 +32,6 @@ export interface RelayControl {
   waiting?(on: boolean): void
 }
 
-const encoder = new TextEncoder()
-
 /** The gateway error a client's stream ends with when it was cut short. */
 export function streamCutError(how: StreamEnd): GatewayError {
   if (how === 'idle_timeout') return new UpstreamTimeoutError('The upstream stream stalled (idle timeout).')

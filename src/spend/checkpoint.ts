@@ -7,13 +7,15 @@
  * Only a past that can no longer change is folded in: rows change until their request settles
  * (INSERT OR REPLACE keeps the reservation's `ts`), so `upto` stays a week back and before the
  * oldest reservation still open (a stream with timeouts off, another instance's lease). Ledger
- * rows are never deleted, so a checkpoint never goes stale. It moves on after start-up and
+ * rows are never deleted, so a checkpoint never goes stale. The credit ledger's usage (a row per
+ * managed request, at its reservation's `ts`) is folded in beside it, per project, to the same
+ * `upto` (table credit_totals). It moves on after start-up and
  * every few hours, on the query thread; each move rewrites the table in one transaction, so a
  * reader sees one whole checkpoint, and instances moving it at once each write a consistent one.
  */
-import { and, eq, gte, lt, min, sql } from 'drizzle-orm'
+import { and, eq, gte, inArray, lt, min, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { spendLedger, spendTotals } from '../db/schema-spend'
+import { creditLedger, creditTotals, spendLedger, spendTotals } from '../db/schema-spend'
 
 /**
  * How far back a checkpoint stays: requests settle within their total timeout (30 minutes by
@@ -48,6 +50,34 @@ export async function readCheckpoint(db: Db): Promise<Checkpoint | undefined> {
   return { upto, totals }
 }
 
+/** Credit usage per project from the checkpoint on (`project`: that one only; `before`: rows before it), plus the checkpoint's. */
+export async function creditsUsed(db: Db, opts: { project?: string; before?: number } = {}): Promise<Map<string, number>> {
+  // One statement: the marker row says where the checkpoint is, the others what it holds.
+  const cp = await db
+    .select()
+    .from(creditTotals)
+    .where(opts.project === undefined ? undefined : inArray(creditTotals.project, ['', opts.project]))
+  const upto = cp.length ? Number(cp[0]!.uptoTs) : undefined
+  const since = upto !== undefined && (opts.before === undefined || opts.before >= upto) ? upto : undefined
+  const rows = await db
+    .select({ project: creditLedger.project, used: sql<number>`coalesce(sum(-${creditLedger.amountNanos}), 0)` })
+    .from(creditLedger)
+    .where(
+      and(
+        eq(creditLedger.kind, 'usage'),
+        since === undefined ? undefined : gte(creditLedger.ts, since),
+        opts.before === undefined ? undefined : lt(creditLedger.ts, opts.before),
+        opts.project === undefined ? undefined : eq(creditLedger.project, opts.project),
+      ),
+    )
+    .groupBy(creditLedger.project)
+  const used = new Map<string, number>()
+  const add = (project: string, n: number) => used.set(project, (used.get(project) ?? 0) + n)
+  if (since !== undefined) for (const r of cp) if (r.project !== '') add(r.project, Number(r.usedNanos))
+  for (const r of rows) add(r.project, Number(r.used))
+  return used
+}
+
 /** Where a checkpoint taken at `now` may reach: a week back (UTC midnight), and before the oldest open reservation. */
 export async function settledHorizon(db: Db, now: number): Promise<number> {
   let upto = Math.floor((now - MARGIN_MS) / DAY_MS) * DAY_MS
@@ -66,6 +96,8 @@ export async function advanceCheckpoint(db: Db, now: number): Promise<number | u
   const from = old?.upto
   const upto = await settledHorizon(db, now)
   if (from !== undefined && upto <= from) return from
+  // Credit usage up to the same point: the old checkpoint's plus the rows since it (one read each, as creditsUsed does).
+  const credits = await creditsUsed(db, { before: upto })
   const added = await db
     .select({ keyId: spendLedger.keyId, user: spendLedger.user, project: spendLedger.project, cost: sql<number>`coalesce(sum(${spendLedger.costNanos}), 0)` })
     .from(spendLedger)
@@ -79,8 +111,10 @@ export async function advanceCheckpoint(db: Db, now: number): Promise<number | u
     else merged.set(id, { ...t })
   }
   const rows = [{ keyId: '', user: null, project: '', uptoTs: upto, costNanos: 0 }, ...[...merged.values()].map((t) => ({ keyId: t.keyId, user: t.user, project: t.project, uptoTs: upto, costNanos: t.cost }))]
+  const creditRows = [{ project: '', uptoTs: upto, usedNanos: 0 }, ...[...credits].map(([project, used]) => ({ project, uptoTs: upto, usedNanos: used }))]
   const inserts = []
   for (let i = 0; i < rows.length; i += CHUNK) inserts.push(db.insert(spendTotals).values(rows.slice(i, i + CHUNK)))
-  await db.batch([db.delete(spendTotals), ...inserts])
+  for (let i = 0; i < creditRows.length; i += CHUNK) inserts.push(db.insert(creditTotals).values(creditRows.slice(i, i + CHUNK)))
+  await db.batch([db.delete(spendTotals), db.delete(creditTotals), ...inserts])
   return upto
 }

@@ -7,7 +7,7 @@ import { and, eq, gte, lt, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { creditLedger, spendLedger } from '../db/schema-spend'
 import { type Budget, scopeKey } from './budget'
-import { readCheckpoint } from './checkpoint'
+import { creditsUsed, readCheckpoint } from './checkpoint'
 import { WINDOWS, type WindowKind } from './windows'
 
 export interface CreditTotals {
@@ -76,17 +76,13 @@ export async function loadSpent(db: Db, budget: Budget): Promise<void> {
   for (const [key, s] of await spentSums(db, budget)) for (const k of WINDOWS) budget.load(key, k, s[k])
 }
 
-/** Top-ups and usage per project, from the credit ledger. */
+/** Top-ups and usage per project, from the credit ledger (usage: from its checkpoint on). */
 export async function loadCredits(db: Db): Promise<Map<string, CreditTotals>> {
-  const rows = await db
-    .select({
-      project: creditLedger.project,
-      topups: sql<number>`coalesce(sum(case when ${creditLedger.kind} = 'topup' then ${creditLedger.amountNanos} else 0 end), 0)`,
-      used: sql<number>`coalesce(sum(case when ${creditLedger.kind} = 'usage' then -${creditLedger.amountNanos} else 0 end), 0)`,
-    })
-    .from(creditLedger)
-    .groupBy(creditLedger.project)
-  return new Map(rows.map((r) => [r.project, { topups: Number(r.topups), used: Number(r.used) }]))
+  const topups = await loadTopups(db)
+  const used = await creditsUsed(db)
+  const out = new Map<string, CreditTotals>()
+  for (const project of new Set([...topups.keys(), ...used.keys()])) out.set(project, { topups: topups.get(project) ?? 0, used: used.get(project) ?? 0 })
+  return out
 }
 
 /**

@@ -43,7 +43,11 @@ export const creditLedger = pgTable(
     ledgerId: text('ledger_id'),
     note: text('note'),
   },
-  (t) => [index('credit_ledger_project').on(t.project, t.kind), index('credit_ledger_kind').on(t.kind, t.project, t.amountNanos)],
+  (t) => [
+    index('credit_ledger_project').on(t.project, t.kind),
+    index('credit_ledger_kind').on(t.kind, t.project, t.amountNanos),
+    index('credit_ledger_kind_ts').on(t.kind, t.ts),
+  ],
 )
 
 export const spendTotals = pgTable('spend_totals', {
@@ -52,4 +56,10 @@ export const spendTotals = pgTable('spend_totals', {
   project: text('project').notNull(),
   uptoTs: bigint('upto_ts', { mode: 'number' }).notNull(),
   costNanos: bigint('cost_nanos', { mode: 'number' }).notNull(),
+})
+
+export const creditTotals = pgTable('credit_totals', {
+  project: text('project').notNull(),
+  uptoTs: bigint('upto_ts', { mode: 'number' }).notNull(),
+  usedNanos: bigint('used_nanos', { mode: 'number' }).notNull(),
 })
