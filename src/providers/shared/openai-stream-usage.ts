@@ -17,7 +17,7 @@ export function chatStreamUsage(providerId: string, flavor: string): StreamUsage
   return {
     event(_name, data) {
       // Cheap pre-check: only the final chunk(s) carry usage; skip parsing the rest.
-      if (!REPORTS_USAGE.test(data)) {
+      if (!data.includes('"usage"') || !REPORTS_USAGE.test(data)) {
         if (!model && data.includes('"model"')) model = tryParse(data)?.model as string | undefined
         return
       }
