@@ -9,7 +9,7 @@ import { limitsToNanos } from './money'
 import type { ApiRouter } from './router'
 import { LimitsOut, Nullable } from './schemas'
 import { allOf, logScope, type ScopeFilter } from './scope'
-import { windowAt } from '../spend/windows'
+import { localBucketStart, windowAt } from '../spend/windows'
 import { windowStarts } from './windows'
 
 const Totals = Type.Object({
@@ -127,8 +127,9 @@ export function usageRoutes(r: ApiRouter): void {
       if (from >= to) throw badRequest('query.from: must be before query.to')
       if ((to - from) / bucketMs > 2000) throw badRequest('query: too many buckets (at most 2000); widen the bucket or narrow the range')
       // Days are the limits' days, midnight to midnight in limits.timezone (23 or 25 hours across a
-      // DST change); minutes and hours are fixed widths.
-      const starts = query.bucket === 'minute' || query.bucket === 'hour' ? fixedStarts(from, to, bucketMs) : dayStarts(from, to, ctx.config.limits.timezone)
+      // DST change); minutes and hours are fixed widths, on that zone's wall clock.
+      const zone = ctx.config.limits.timezone
+      const starts = query.bucket === 'minute' || query.bucket === 'hour' ? fixedStarts(from, to, bucketMs, zone) : dayStarts(from, to, zone)
       const bucket = bucketOf(starts, bucketMs, query.bucket === 'minute' || query.bucket === 'hour')
       const groupCol = query.group && query.group !== 'none' ? GROUPS[query.group] : sql<string | null>`null`
       const rows = await ctx.db
@@ -169,9 +170,9 @@ export function usageRoutes(r: ApiRouter): void {
   )
 }
 
-function fixedStarts(from: number, to: number, bucketMs: number): number[] {
+function fixedStarts(from: number, to: number, bucketMs: number, zone: string): number[] {
   const out: number[] = []
-  for (let t = Math.floor(from / bucketMs) * bucketMs; t < to; t += bucketMs) out.push(t)
+  for (let t = localBucketStart(from, bucketMs, zone); t < to; t += bucketMs) out.push(t)
   return out
 }
 

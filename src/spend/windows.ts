@@ -97,6 +97,15 @@ export function startOfLocalDate(y: number, m: number, d: number, zone: string):
   return wall - offsetAt(wall, zone)
 }
 
+/**
+ * The start of the fixed-width bucket (a minute, an hour) that instant t falls in, on the zone's
+ * wall clock: an hour in Asia/Kolkata (UTC+5:30) starts at :30 past a UTC hour.
+ */
+export function localBucketStart(t: number, widthMs: number, zone: string): number {
+  const wall = t + offsetAt(t, zone)
+  return t - (((wall % widthMs) + widthMs) % widthMs)
+}
+
 /** The window of `kind` that instant t falls in. */
 export function windowAt(kind: WindowKind, t: number, zone: string): WindowSpan {
   if (kind === 'total') return { start: 0, end: Infinity }

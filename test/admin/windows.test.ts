@@ -87,6 +87,24 @@ test('day buckets follow a DST change (a 23-hour day) in the zone', async () => 
   }
 })
 
+test('hour buckets start on the hour of a zone half an hour off UTC', async () => {
+  // Asia/Kolkata is UTC+5:30: its hours start at :30 past UTC hours.
+  gw.admin!.ctx.config = { ...gw.admin!.ctx.config, limits: { ...gw.admin!.ctx.config.limits, timezone: 'Asia/Kolkata' } }
+  try {
+    const r = (await request(gw, root, 'GET', `/admin/api/v1/usage/series?project=default&bucket=hour&from=${Date.UTC(2026, 2, 10, 9, 45)}&to=${Date.UTC(2026, 2, 10, 16)}`)).json
+    expect(r.starts).toEqual([9, 10, 11, 12, 13, 14, 15].map((h) => Date.UTC(2026, 2, 10, h, 30)))
+    const byHour = new Map((r.points as { t: number; spend_nanos: number }[]).map((p) => [p.t, p.spend_nanos]))
+    // 10:00 UTC is 15:30 in Kolkata, the first minute of its 15:30–16:30 hour; 15:30 UTC is 21:00 there.
+    expect(byHour.get(Date.UTC(2026, 2, 10, 9, 30))).toBe(700)
+    expect(byHour.get(Date.UTC(2026, 2, 10, 15, 30))).toBe(500)
+    // Minutes are minutes everywhere.
+    const m = (await request(gw, root, 'GET', `/admin/api/v1/usage/series?project=default&bucket=minute&from=${Date.UTC(2026, 2, 10, 9, 59, 30)}&to=${Date.UTC(2026, 2, 10, 10, 2)}`)).json
+    expect(m.starts).toEqual([59, 60, 61].map((min) => Date.UTC(2026, 2, 10, 9, min)))
+  } finally {
+    gw.admin!.ctx.config = { ...gw.admin!.ctx.config, limits: { ...gw.admin!.ctx.config.limits, timezone: 'Asia/Tokyo' } }
+  }
+})
+
 test('minute and hour buckets stay fixed widths', async () => {
   const r = (await request(gw, root, 'GET', `/admin/api/v1/usage/series?project=default&bucket=hour&from=${Date.UTC(2026, 2, 10, 9, 30)}&to=${Date.UTC(2026, 2, 10, 16)}`)).json
   expect(r.starts).toEqual([9, 10, 11, 12, 13, 14, 15].map((h) => Date.UTC(2026, 2, 10, h)))
