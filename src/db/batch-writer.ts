@@ -4,6 +4,7 @@
  * them in one transaction. Nothing on the request path waits for the database.
  */
 import type { WriteBatch, WriterMessage, WriterReply } from './writer-worker'
+import { workerUrl } from './worker-url'
 
 /** Past this many queued rows (a database down for long), the oldest are dropped and counted. */
 const MAX_QUEUE = 200_000
@@ -19,15 +20,6 @@ export interface TableSpec {
   columns: readonly string[]
   /** The key a replacing insert conflicts on (PostgreSQL needs it named); default: the first column. */
   conflict?: readonly string[]
-}
-
-/**
- * Where the worker's code is. Inside the compiled executable every module is bundled into
- * one file and the worker is a second entrypoint, addressed relative to the bundle root
- * (src/); in development it sits beside this file.
- */
-function workerSpecifier(): string {
-  return import.meta.url.includes('/$bunfs/') ? './db/writer-worker.ts' : new URL('./writer-worker.ts', import.meta.url).href
 }
 
 /**
@@ -63,7 +55,7 @@ export class BatchWriter {
   failures = 0
 
   constructor(url: string, authToken?: string, intervalMs = 500) {
-    this.worker = new Worker(workerSpecifier())
+    this.worker = new Worker(workerUrl('writer-worker.ts'))
     this.worker.onmessage = (e: MessageEvent<WriterReply>) => {
       const done = this.waiting.get(e.data.id)
       this.waiting.delete(e.data.id)

@@ -12,15 +12,11 @@ import { drizzle } from 'drizzle-orm/sqlite-proxy'
 import type { Db } from './client'
 import type { Method, Query, QueryMessage, QueryReply } from './query-worker'
 import * as schema from './schema'
+import { workerUrl } from './worker-url'
 
 export interface OffThreadDb {
   db: Db
   close(): Promise<void>
-}
-
-/** Where the worker's code is: a second entrypoint inside the executable (as for the batch writer). */
-function workerSpecifier(): string {
-  return import.meta.url.includes('/$bunfs/') ? './db/query-worker.ts' : new URL('./query-worker.ts', import.meta.url).href
 }
 
 /** An error from the worker, with SQLite's code (SQLITE_BUSY, SQLITE_CONSTRAINT_…) as the binding gives it. */
@@ -35,7 +31,7 @@ export class SqliteError extends Error {
 }
 
 export function offThreadDb(path: string): OffThreadDb {
-  const worker = new Worker(workerSpecifier())
+  const worker = new Worker(workerUrl('query-worker.ts'))
   const waiting = new Map<number, (r: QueryReply) => void>()
   let nextId = 1
   worker.onmessage = (e: MessageEvent<QueryReply>) => {
