@@ -7,11 +7,11 @@
  * - `recoverSwept`: the ledger side of a lease sweep, by the rule of the crash sweep
  *   (src/spend/recovery.ts): rows still `reserved` become `recovered` (note `lease_expired`).
  */
-import { and, eq, inArray, max, ne, sql } from 'drizzle-orm'
+import { and, eq, inArray, ne } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { creditLedger, spendLedger, spendTotals } from '../db/schema-spend'
+import { creditLedger, spendLedger } from '../db/schema-spend'
 import { formatUsd } from '../spend/money'
-import { creditsUsed } from '../spend/checkpoint'
+import { creditsUsed, scopeCheckpoint } from '../spend/checkpoint'
 import { addSums, scanFrom, spentSums, windowSumColumns, type WindowStarts } from '../spend/counters'
 import { scopeKey, type Budget } from '../spend/budget'
 import { WINDOWS, type WindowKind } from '../spend/windows'
@@ -27,20 +27,15 @@ export async function scopeSums(db: Db, scope: string, starts: Starts): Promise<
   const kind = scope.slice(0, at)
   const id = scope.slice(at + 1)
   if (kind === 'credits') return { day: 0, week: 0, month: 0, total: (await creditsUsed(db, { project: id })).get(id) ?? 0 }
-  const col = kind === 'key' ? spendLedger.keyId : kind === 'user' ? spendLedger.user : spendLedger.project
-  // The spend checkpoint (src/spend/checkpoint.ts) holds the scope's total before `upto`: only
-  // later rows and the current windows' are read. One statement, so `upto` and its sum agree.
-  const totalsCol = kind === 'key' ? spendTotals.keyId : kind === 'user' ? spendTotals.user : spendTotals.project
-  const [cp] = await db
-    .select({ upto: max(spendTotals.uptoTs), before: sql<number>`coalesce(sum(case when ${totalsCol} = ${id} then ${spendTotals.costNanos} else 0 end), 0)` })
-    .from(spendTotals)
-  const since = cp?.upto === null || cp?.upto === undefined ? undefined : Number(cp.upto)
+  const of = kind === 'key' ? 'key' : kind === 'user' ? 'user' : 'project'
+  const col = of === 'key' ? spendLedger.keyId : of === 'user' ? spendLedger.user : spendLedger.project
+  // The spend checkpoint holds the scope's total before it: only later rows and the current windows' are read.
+  const cp = await scopeCheckpoint(db, of, id)
   const [r] = await db
-    .select(windowSumColumns(starts, since))
+    .select(windowSumColumns(starts, cp?.upto))
     .from(spendLedger)
-    .where(and(eq(col, id), scanFrom(starts, since)))
-  const before = since === undefined ? 0 : Number(cp!.before)
-  return { day: Number(r?.day ?? 0), week: Number(r?.week ?? 0), month: Number(r?.month ?? 0), total: Number(r?.total ?? 0) + before }
+    .where(and(eq(col, id), scanFrom(starts, cp?.upto)))
+  return { day: Number(r?.day ?? 0), week: Number(r?.week ?? 0), month: Number(r?.month ?? 0), total: Number(r?.total ?? 0) + (cp?.cost ?? 0) }
 }
 
 /**

@@ -9,11 +9,11 @@
  * oldest reservation still open (a stream with timeouts off, another instance's lease). Ledger
  * rows are never deleted, so a checkpoint never goes stale. The credit ledger's usage (a row per
  * managed request, at its reservation's `ts`) is folded in beside it, per project, to the same
- * `upto` (table credit_totals). It moves on after start-up and
- * every few hours, on the query thread; each move rewrites the table in one transaction, so a
- * reader sees one whole checkpoint, and instances moving it at once each write a consistent one.
+ * `upto` (table credit_totals). It moves on after start-up and every few hours, on the query
+ * thread; each move rewrites both tables in one transaction, so a reader sees one whole
+ * checkpoint, and instances moving it at once each write a consistent one.
  */
-import { and, eq, gte, inArray, lt, min, sql } from 'drizzle-orm'
+import { and, eq, gte, inArray, lt, max, min, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { creditLedger, creditTotals, spendLedger, spendTotals } from '../db/schema-spend'
 
@@ -48,6 +48,18 @@ export async function readCheckpoint(db: Db): Promise<Checkpoint | undefined> {
   const totals: GroupTotal[] = []
   for (const r of rows) if (r.keyId !== '') totals.push({ keyId: r.keyId, user: r.user, project: r.project, cost: Number(r.costNanos) })
   return { upto, totals }
+}
+
+/**
+ * One scope's total in the checkpoint, and where the checkpoint is, in one statement (so they
+ * agree); undefined without a checkpoint.
+ */
+export async function scopeCheckpoint(db: Db, kind: 'key' | 'user' | 'project', id: string): Promise<{ upto: number; cost: number } | undefined> {
+  const col = kind === 'key' ? spendTotals.keyId : kind === 'user' ? spendTotals.user : spendTotals.project
+  const [r] = await db
+    .select({ upto: max(spendTotals.uptoTs), cost: sql<number>`coalesce(sum(case when ${col} = ${id} then ${spendTotals.costNanos} else 0 end), 0)` })
+    .from(spendTotals)
+  return r?.upto === null || r?.upto === undefined ? undefined : { upto: Number(r.upto), cost: Number(r.cost) }
 }
 
 /** Credit usage per project from the checkpoint on (`project`: that one only; `before`: rows before it), plus the checkpoint's. */
