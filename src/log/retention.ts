@@ -26,16 +26,20 @@ export class RequestLogRetention {
 
   /** Prunes now (when a retention is set) and every hour after. */
   start(): void {
-    this.timer ??= setInterval(() => void this.prune().catch((e) => this.log(`request log: pruning failed: ${(e as Error).message}`)), EVERY_MS)
+    this.timer ??= setInterval(() => this.pruneInBackground(), EVERY_MS)
     this.timer.unref?.()
-    void this.prune().catch((e) => this.log(`request log: pruning failed: ${(e as Error).message}`))
+    this.pruneInBackground()
   }
 
   /** A reloaded config's retention; a shorter one prunes at once. */
   configure(days: number): void {
     const shorter = days > 0 && (this.days === 0 || days < this.days)
     this.days = days
-    if (shorter && this.timer) void this.prune().catch((e) => this.log(`request log: pruning failed: ${(e as Error).message}`))
+    if (shorter && this.timer) this.pruneInBackground()
+  }
+
+  private pruneInBackground(): void {
+    void this.prune().catch((e) => this.log(`request log: pruning failed: ${(e as Error).message}`))
   }
 
   /** Deletes every row older than the retention; resolves with how many went. One run at a time. */
