@@ -79,7 +79,7 @@ export async function startTollgate(stub: string, extraToml = '', opts: { databa
 const BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }] })
 const STREAM_BODY = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'Hello' }] })
 
-export async function once(t: Target, stream: boolean): Promise<number> {
+async function once(t: Target, stream: boolean): Promise<number> {
   const start = performance.now()
   const res = await fetch(`${t.base}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...t.headers }, body: stream ? STREAM_BODY : BODY })
   if (res.status !== 200) throw new Error(`${t.name}: status ${res.status}: ${await res.text()}`)
