@@ -321,6 +321,11 @@ export const PricingConfig = Type.Object(
   {
     /** A model that cannot be priced: "reject" answers 400 before upstream; "allow" passes it, recorded unpriced. */
     unknown_model: Type.Union([Type.Literal('reject'), Type.Literal('allow')], { default: 'reject' }),
+    /**
+     * Input tokens reserved for a request that pulls in context by reference (previous_response_id,
+     * file ids, cachedContent) when the price data knows no context window for its model.
+     */
+    unseen_context_tokens: Type.Integer({ minimum: 1, default: 1_000_000 }),
     /** Output tokens reserved when neither the request nor the price data states a maximum. */
     default_max_output_tokens: Type.Integer({ minimum: 1, default: 32768 }),
     models: Type.Array(PricedModelConfig, { default: [] }),

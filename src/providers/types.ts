@@ -112,6 +112,13 @@ export interface ProviderApi {
   streamDecoder?(reader: StreamUsageReader): StreamDecoder
   /** A body the gateway relays without reading, whatever its content type (an upload's bytes). */
   opaqueBody?(path: string): boolean
+  /**
+   * Classifies a request with the format's endpoint table (src/providers/<api>/endpoints.ts),
+   * once, after routing and before anything is reserved: undefined when no row matches (default deny).
+   */
+  classify?(req: InboundRequest): Classification | undefined
+  /** Client headers this format's upstream reads (beside the core's content type, accept and trace context). */
+  readonly forwardHeaders?: readonly string[]
   /** Builds the upstream request, or throws a GatewayError for a request this api cannot serve. */
   prepare(req: InboundRequest, provider: ProviderConfig): Promise<UpstreamRequest> | UpstreamRequest
   /** One well-formed error event that ends a stream the gateway must cut (stall, upstream failure). */
@@ -172,6 +179,10 @@ export interface Classification {
   creates?: ObjectKind
   /** A list endpoint for objects of this kind: the answer is filtered to the caller's project. */
   lists?: ObjectKind
+  /** Every model a request names when it names several (an inline message batch): each is checked against the allow-list. */
+  models?: string[]
+  /** Batch creation: refused for keys with limits or a model allow-list unless the format can price it (Anthropic inline batches). */
+  batch?: boolean
   /** Why a `refused` row refuses (rendered as the format's native 4xx). */
   refusal?: { status: number; message: string }
 }

@@ -1,7 +1,7 @@
 /** Everything known about one request as it walks auth → route → reserve → forward → meter → settle. */
 import type { KeyRecord } from '../auth/principal'
 import type { Config, ProjectConfig, ProviderConfig, UserConfig } from '../config/schema'
-import type { InboundRequest, ReportedUsage, UpstreamRequest } from '../providers/types'
+import type { Classification, InboundRequest, ReportedUsage, UpstreamRequest } from '../providers/types'
 import type { RequestRecord } from './record'
 import type { Route, RouteTarget } from './routes'
 
@@ -14,6 +14,8 @@ export interface ProxyContext {
   route: Route
   target: RouteTarget
   inbound: InboundRequest
+  /** What the route's format table says the request is (src/proxy/classify.ts); absent for an api without a table. */
+  classification?: Classification
   upstream: UpstreamRequest
   record: RequestRecord
 }

@@ -11,6 +11,7 @@ import { GatewayError, NotFoundError, PermissionError, type ErrorShape } from '.
 import { shapeFor } from '../providers/registry'
 import type { InboundRequest } from '../providers/types'
 import { inspectJson, readBody } from './body'
+import { classifyInbound } from './classify'
 import { applyRespondHooks, runAdmitHooks, type ProxyContext, type RequestHooks } from './context'
 import type { RequestRecord, RequestSink } from './record'
 import type { RouteTable, RouteTarget } from './routes'
@@ -115,12 +116,16 @@ export class Proxy {
           return (publicUrl ?? url.origin) + (viaProxy ? '/proxy' : '')
         },
       }
+      // Classify: the format's endpoint table says what this is (or refuses it) before anything is reserved.
+      const classification = classifyInbound(route.api, inbound, { routeName, key, user, project, hasCredits: this.hasCredits })
+      for (const m of classification?.models ?? (classification?.model ? [classification.model] : [])) if (key.models) this.checkModelAllowed(m, key.models)
+
       const upstream = await target.api.prepare(inbound, provider)
       record.model = upstream.model
       record.stream = upstream.stream
       if (upstream.model && key.models) this.checkModelAllowed(upstream.model, key.models)
 
-      const ctx: ProxyContext = { id: record.id, request, key, project, user, route, target, inbound, upstream, record }
+      const ctx: ProxyContext = { id: record.id, request, key, project, user, route, target, inbound, classification, upstream, record }
       await runAdmitHooks(this.deps.hooks, ctx)
       this.inflight++
       forwarded = true
@@ -194,6 +199,9 @@ export class Proxy {
     if (ctx) for (const h of this.deps.hooks) safely(() => h.settle?.(ctx, record))
     for (const s of this.deps.sinks) safely(() => s.record(record))
   }
+
+  /** Whether a project has prepaid credits (a limit, for batch and passthrough refusals); set by the spend service when present. */
+  hasCredits: (project: string) => boolean = () => false
 
   private checkModelAllowed(model: string, globs: string[]): void {
     let m = this.modelMatchers.get(globs)
