@@ -319,8 +319,12 @@ export type PricedModelConfig = Static<typeof PricedModelConfig>
 /** `[pricing]`: how requests are priced (src/spend/prices.ts). */
 export const PricingConfig = Type.Object(
   {
-    /** A model that cannot be priced: "reject" answers 400 before upstream; "allow" passes it, recorded unpriced. */
-    unknown_model: Type.Union([Type.Literal('reject'), Type.Literal('allow')], { default: 'reject' }),
+    /**
+     * A model that cannot be priced: "limited" (default) answers 400 before upstream only when a spend
+     * limit or prepaid credits apply to the key, its user or its project, and otherwise passes it,
+     * recorded unpriced; "reject" always answers 400; "allow" always passes it.
+     */
+    unknown_model: Type.Union([Type.Literal('limited'), Type.Literal('reject'), Type.Literal('allow')], { default: 'limited' }),
     /**
      * Input tokens reserved for a request that pulls in context by reference (previous_response_id,
      * file ids, cachedContent) when the price data knows no context window for its model.

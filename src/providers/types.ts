@@ -171,6 +171,8 @@ export interface Classification {
   stream: boolean
   /** The request's own output-token bound times its number of choices, when it sets one. */
   maxOutputTokens?: number
+  /** Choices the request asks for (OpenAI `n`, Gemini `candidateCount`), when more than one. */
+  choices?: number
   /** The request pulls in context the body does not carry (previous_response_id, file ids, cachedContent, …). */
   contextByReference?: boolean
   /** Object access: the object the path names. */

@@ -109,6 +109,12 @@ export class Spend {
     }
   }
 
+  /** Whether any spend limit or prepaid credits apply to the key, its user or its project (pricing.unknown_model = "limited"). */
+  isLimited(key: KeyRecord, user: UserConfig | undefined, project: ProjectConfig | undefined): boolean {
+    const some = (l: object | undefined) => !!l && Object.values(l).some((v) => typeof v === 'number')
+    return some(key.limits) || some(user?.limits) || some(project?.limits) || (this.topups.get(key.project) ?? 0) > 0
+  }
+
   /** The scopes a request is held by: its key, its user (personal keys), its project, and its project's credits (managed providers). */
   scopesFor(key: KeyRecord, user: UserConfig | undefined, project: ProjectConfig | undefined, managed: boolean): ScopeLimit[] {
     const out: ScopeLimit[] = [{ kind: 'key', id: key.id, limits: this.nanos(key.limits) }]

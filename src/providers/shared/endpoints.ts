@@ -129,6 +129,13 @@ export function maxOutputTokens(table: EndpointTable, json: Record<string, unkno
   return max * Math.max(1, n ?? 1)
 }
 
+function choiceCount(table: EndpointTable, json: Record<string, unknown> | undefined): number {
+  if (!json) return 1
+  let n: number | undefined
+  for (const f of table.choices ?? []) if ((n = count(at(json, f))) !== undefined) break
+  return Math.max(1, n ?? 1)
+}
+
 /** Classifies one request against a format's table; undefined when no row matches. */
 export function classifyWith(table: EndpointTable, req: InboundRequest, model?: (m: Match) => string | undefined): Classification | undefined {
   const path = normalizePath(req.path)
@@ -148,6 +155,8 @@ export function classifyWith(table: EndpointTable, req: InboundRequest, model?: 
   }
   if (row.class === 'metered') {
     out.maxOutputTokens = maxOutputTokens(table, json)
+    const n = choiceCount(table, json)
+    if (n > 1) out.choices = n
     if (json && table.contextByReference?.(json)) out.contextByReference = true
   }
   if (row.object && params.id !== undefined) out.object = { kind: row.object.kind, id: params.id, action: row.object.action }
