@@ -1,5 +1,5 @@
 /** The Gemini API's endpoint table (`{version}` is v1, v1beta or v1alpha). */
-import { classifyWith, type EndpointRow, type EndpointTable } from '../shared/endpoints'
+import { classifyWith, normalizePath, type EndpointRow, type EndpointTable } from '../shared/endpoints'
 import { GOOGLE_TABLE_FIELDS, googleModelRows } from '../shared/google-endpoints'
 import type { Classification, InboundRequest } from '../types'
 
@@ -31,8 +31,14 @@ export const GEMINI_ENDPOINTS: EndpointTable = {
     free('POST', '{version}/fileSearchStores/{rest...}', 'file_search_stores'),
     free('DELETE', '{version}/fileSearchStores/{rest...}', 'file_search_stores'),
     free('GET', '{version}/operations/{rest...}', 'operations'),
+    // Gemini's OpenAI-compatible surface.
+    { method: 'POST', path: '{version}/openai/chat/completions', operation: 'chat', class: 'metered', model: 'body', stream: 'body' },
+    { method: 'POST', path: '{version}/openai/embeddings', operation: 'embeddings', class: 'metered', model: 'body' },
+    free('GET', '{version}/openai/models', 'models'),
   ],
   ...GOOGLE_TABLE_FIELDS,
+  // The OpenAI-compatible rows' bounds come after Google's own (a body has one or the other).
+  maxTokens: [...GOOGLE_TABLE_FIELDS.maxTokens, 'max_completion_tokens', 'max_tokens'],
 }
 
 export const GEMINI_FORWARD_HEADERS = ['x-goog-api-client'] as const
@@ -42,8 +48,8 @@ export const GEMINI_FORWARD_PREFIXES = ['x-goog-upload-'] as const
 const VERSION = /^v1(?:alpha|beta)?$/
 
 export function classifyGemini(req: InboundRequest): Classification | undefined {
-  const c = classifyWith(GEMINI_ENDPOINTS, req, (m) => (m.params.model?.startsWith('models/') ? m.params.model.slice(7) : undefined))
-  const version = /^(?:upload\/)?([^/]+)/.exec(req.path.replace(/^\/+/, ''))?.[1]
+  const c = classifyWith(GEMINI_ENDPOINTS, req)
+  const version = /^(?:upload\/)?([^/]+)/.exec(normalizePath(req.path))?.[1]
   if (c && !VERSION.test(version ?? '')) return undefined
   return c
 }
