@@ -293,6 +293,10 @@ export const AdminConfig = Type.Object(
     public_url: Type.Optional(Type.String({ pattern: '^https?://' })),
     session_hours: Type.Number({ minimum: 0.1, default: 12 }),
     invitation_days: Type.Number({ minimum: 0.01, default: 7 }),
+    /** Base URLs project admins may give their providers (and exempt from the address checks). */
+    allowed_base_urls: Type.Array(Type.String({ pattern: '^https?://' }), { default: [] }),
+    /** Let admin-made providers reach loopback, private and link-local addresses (and plain http). */
+    allow_private_upstreams: Type.Boolean({ default: false }),
   },
   { additionalProperties: false, default: {} },
 )
