@@ -17,7 +17,7 @@ import { invitationRoutes } from './invitations'
 import { keyRoutes } from './keys'
 import { limitRoutes } from './limits'
 import { membershipRoutes } from './memberships'
-import { OidcClient } from './oidc'
+import { oidcClientFor } from './oidc'
 import { DOCS_HTML, DOCS_JS, openApiDocument } from './openapi'
 import { errorPage } from './pages'
 import { projectRoutes } from './projects'
@@ -60,13 +60,20 @@ export async function startAdmin(gw: Gateway, opts: AdminOptions = {}): Promise<
     dir,
     box,
     boxProblem,
-    oidc: config.auth.oidc ? new OidcClient(config.auth.oidc) : undefined,
+    oidc: oidcClientFor(undefined, config.auth.oidc),
+    started: config,
     now: Date.now,
     keysChanged: (id) => gw.keys.reload(id),
     limitsChanged: async () => {
       await opts.onLimitsChanged?.()
     },
   }
+  // SIGHUP: [auth.oidc] applies from the next sign-in (domains, admin emails, groups, the client itself).
+  gw.onReload((next) => {
+    const before = ctx.oidc
+    ctx.oidc = oidcClientFor(before, next.auth.oidc)
+    if (ctx.oidc !== before) console.error(`SIGHUP: note: [auth.oidc] ${next.auth.oidc ? 'changed' : 'removed'}; it applies from the next sign-in`)
+  })
   const router = new ApiRouter(ctx)
   for (const add of [sessionRoutes, projectRoutes, userRoutes, membershipRoutes, invitationRoutes, credentialRoutes, keyRoutes, limitRoutes, usageRoutes, requestLogRoutes, auditRoutes, adminTokenRoutes]) add(router)
 
