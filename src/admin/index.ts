@@ -24,7 +24,7 @@ import { projectRoutes } from './projects'
 import { requestLogRoutes } from './request-log'
 import { ApiRouter } from './router'
 import { sessionRoutes } from './session-routes'
-import { createSetupLink, isEmpty } from './setup'
+import { createFirstStartLink, isEmpty } from './setup'
 import { finishLogin, invitePage, redeemSetupForm, setupPage, startLogin } from './signin'
 import { serveUi } from './ui'
 import { usageRoutes } from './usage'
@@ -78,8 +78,10 @@ export async function startAdmin(gw: Gateway, opts: AdminOptions = {}): Promise<
   for (const add of [sessionRoutes, projectRoutes, userRoutes, membershipRoutes, invitationRoutes, credentialRoutes, keyRoutes, limitRoutes, usageRoutes, requestLogRoutes, auditRoutes, adminTokenRoutes]) add(router)
 
   if (config.admin.enabled && (await isEmpty(ctx.db))) {
-    const link = await createSetupLink(ctx.db, publicBase(config))
-    ;(opts.announce ?? console.log)(`admin: no administrator yet. Open this one-time setup link within 24 hours to create the first one: ${link}`)
+    const link = await createFirstStartLink(ctx.db, publicBase(config))
+    const say = opts.announce ?? console.log
+    if (link) say(`admin: no administrator yet. Open this one-time setup link within 24 hours to create the first one: ${link}`)
+    else say('admin: no administrator yet. A setup link printed by an earlier start (or another instance) is still pending; `tollgate admin bootstrap` prints a new one.')
   }
   return {
     ctx,
