@@ -103,7 +103,7 @@ export class Proxy {
       record.provider = provider.id
       record.api = provider.api
 
-      const body = await readBody(request, this.deps.config.server.max_body_bytes)
+      const body = await readBody(request, this.deps.config.server.max_body_bytes, this.deps.config.server.body_timeout_seconds * 1000, start)
       const publicUrl = this.publicUrl
       const inbound: InboundRequest = {
         method: request.method,

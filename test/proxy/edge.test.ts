@@ -92,7 +92,7 @@ describe('before authentication', () => {
 
   test("Claude Code's HEAD probe of its base URL succeeds, with or without its key, and says nothing", async () => {
     for (const p of ['/anthropic', '/proxy/anthropic', '/secret-a', '/nonexistent', '/proxy/nonexistent']) {
-      for (const headers of [{}, { 'x-api-key': CANARY.gatewayKey }, { authorization: `Bearer ${CANARY.gatewayKey}` }]) {
+      for (const headers of [{}, { 'x-api-key': CANARY.gatewayKey }, { authorization: `Bearer ${CANARY.gatewayKey}` }] as Record<string, string>[]) {
         const r = await fetch(gateway.url + p, { method: 'HEAD', headers })
         expect([p, r.status]).toEqual([p, 200])
       }
