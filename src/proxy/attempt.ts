@@ -57,8 +57,16 @@ export type AttemptResult =
   /** Goes to the client. `streamed`: the body is a live relay that reports through streamEnded. */
   | { kind: 'committed'; status: number; headers: Headers; body: Uint8Array | ReadableStream<Uint8Array> | null; streamed: boolean; error?: string }
   /** Nothing reached the client; another target may be tried. */
-  | { kind: 'failed'; status: number; error: string; timedOut: boolean; answer?: UpstreamAnswer }
+  | { kind: 'failed'; status: number; error: string; timedOut: boolean; answer?: UpstreamAnswer; local?: boolean }
   | { kind: 'client_gone'; status: number }
+
+/** Error codes of a connect that failed on this host (descriptors, buffers, ports), whatever the upstream. */
+const LOCAL_CODES = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EADDRNOTAVAIL'])
+
+export function isLocalFailure(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code
+  return typeof code === 'string' && LOCAL_CODES.has(code)
+}
 
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || status >= 500
@@ -100,8 +108,13 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
       // The watchdog enforces idle and total; Bun's own 5-minute socket idle timer would cut long silences.
       timeout: false,
     })
-  } catch {
+  } catch (e) {
     stopWatch()
+    // Out of sockets or file descriptors here: the gateway's own failure, not the provider's.
+    if (isLocalFailure(e) && dog.cause === undefined) {
+      release()
+      return { kind: 'failed', status: 0, error: 'gateway_overloaded', timedOut: false, local: true }
+    }
     return failed(0, 'connect')
   }
   stopWatch()
