@@ -92,6 +92,14 @@ test('DNS rebinding: public when saved, loopback at connect time → the proxy a
   )
   expect(res.status).toBe(502)
   await res.text()
+  // The request log says why: refused by the address policy, not a failed connection.
+  let attempts = ''
+  for (let i = 0; i < 100 && !attempts; i++) {
+    const rows = (await gw.database.client.execute(`SELECT attempts FROM request_log WHERE path LIKE '/rebind/%'`)).rows
+    attempts = String(rows[0]?.attempts ?? '')
+    if (!attempts) await Bun.sleep(20)
+  }
+  expect(attempts).toContain('upstream_address_refused')
   expect(connections).toBe(0)
 })
 
