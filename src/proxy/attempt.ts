@@ -13,7 +13,7 @@ import type { RouteTarget } from './routes'
 import type { RequestRecord } from './record'
 import type { UpstreamRequest } from '../providers/types'
 import { responseHeaders } from './headers'
-import { redactErrorBody } from './redact-errors'
+import { redactErrorBody, sseErrorScreen } from './redact-errors'
 import { sseDecoder } from './sse'
 import { meteredStream, type StreamEnd } from './stream'
 import { AttemptWatchdog, timeoutsFor } from './timeouts'
@@ -169,6 +169,8 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
       },
       // A conversion writes the client's framing, and so its own error ending.
       errorTail: (how) => (!eventStream ? undefined : conversion ? '' : spec.errorTail(how)),
+      // Error events inside a 2xx SSE stream are redacted like error bodies (AWS event-stream frames are not: see README).
+      screen: eventStream && !contentType.includes('vnd.amazon.eventstream') ? sseErrorScreen(target.provider, spec.headers) : undefined,
     },
     dog,
     first.done ? undefined : first.value,

@@ -53,3 +53,31 @@ function spellings(secrets: string[]): string[] {
   }
   return out
 }
+
+/** An SSE event that reports an error: `event: error` (Anthropic), or a `data:` object with a top-level error (OpenAI, Google). */
+const ERROR_EVENT = /^event:[ \t]*error[ \t]*$|^data:[ \t]*\{[ \t]*"(?:error"|type"[ \t]*:[ \t]*"error")/m
+const ERROR_BYTES = Buffer.from('error')
+
+/**
+ * For a 2xx SSE stream: the chunk with its error events redacted, or the same chunk (nearly
+ * always: one byte search per chunk). Events other than errors are never changed. An error
+ * event split across two network chunks is redacted piece by piece, so a secret cut in two
+ * there is missed (providers send an error event in one write).
+ */
+export function sseErrorScreen(provider: ProviderConfig, outbound: Headers | undefined): (chunk: Uint8Array) => Uint8Array {
+  let redactor: Redactor | undefined
+  return function screenSseChunk(chunk) {
+    if (Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).indexOf(ERROR_BYTES) < 0) return chunk
+    let text: string
+    try {
+      text = utf8.decode(chunk)
+    } catch {
+      return chunk
+    }
+    if (!ERROR_EVENT.test(text)) return chunk
+    redactor ??= new Redactor(spellings(secretsOf(provider, outbound)))
+    const r = redactor
+    const out = text.replace(/[^]*?(?:\r?\n\r?\n|$)/g, (event) => (event && ERROR_EVENT.test(event) ? r.text(event) : event))
+    return out === text ? chunk : encoder.encode(out)
+  }
+}

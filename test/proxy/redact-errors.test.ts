@@ -17,6 +17,12 @@ const SECRETS = [CANARY.openaiKey, CANARY.anthropicKey, GEMINI_KEY, BEDROCK_KEY,
 let upstream: ReturnType<typeof Bun.serve>
 let gateway: TestGateway
 let okBody = ''
+/** A 2xx stream: an ordinary event that mentions the key (left alone), then error events that echo it. */
+const sseChunks = (sent: string) => [
+  `data: {"choices":[{"delta":{"content":"quoting ${CANARY.openaiKey} is an error"}}]}\n\n`,
+  `data: {"error":{"message":"bad key ${sent}","type":"server_error"}}\n\n`,
+  `event: error\ndata: {"type":"error","error":{"type":"api_error","message":"bad key ${sent}"}}\n\n`,
+]
 
 beforeAll(async () => {
   upstream = Bun.serve({
@@ -27,6 +33,20 @@ beforeAll(async () => {
       const sent = ['authorization', 'x-api-key', 'x-goog-api-key', 'x-amz-security-token'].map((h) => req.headers.get(h)).filter(Boolean)
       const bare = sent.map((v) => v!.replace(/^Bearer /, ''))
       if (url.pathname.includes('/ok/')) return new Response(okBody, { headers: { 'content-type': 'application/json' } })
+      if (url.pathname.includes('/sse/')) {
+        const chunks = sseChunks(sent.join(' '))
+        return new Response(
+          new ReadableStream({
+            async pull(c) {
+              const next = chunks.shift()
+              if (next === undefined) return c.close()
+              await Bun.sleep(5)
+              c.enqueue(new TextEncoder().encode(next))
+            },
+          }),
+          { headers: { 'content-type': 'text/event-stream' } },
+        )
+      }
       // Only the SigV4 provider's upstream has seen its AWS secrets (the test echoes them to prove they are caught).
       const aws = req.headers.has('x-amz-security-token') ? ` aws ${AWS_SECRET} ${JSON.stringify({ s: AWS_SESSION }).replaceAll('/', '\\/')}` : ''
       const message = `bad key ${sent.join(' ')} raw ${bare.join(' ')}${aws}`
@@ -140,4 +160,15 @@ test('2xx bodies stay byte for byte', async () => {
   const r = await fetch(`${gateway.url}/openai/ok/models`, { headers: auth })
   expect(r.status).toBe(200)
   expect(await r.text()).toBe(okBody)
+})
+
+test('error events inside a 2xx stream are redacted; the other events stay byte for byte', async () => {
+  const r = await fetch(`${gateway.url}/openai/sse/chat/completions`, { method: 'POST', headers: auth, body: '{"model":"gpt-4o-mini","messages":[],"stream":true}' })
+  expect(r.status).toBe(200)
+  const text = await r.text()
+  const [first, ...rest] = text.split('\n\n')
+  expect(first + '\n\n').toBe(sseChunks('')[0]!)
+  const errors = rest.join('\n\n')
+  expect(errors).toContain('bad key [REDACTED]')
+  expect(errors).not.toContain(CANARY.openaiKey)
 })
