@@ -26,7 +26,7 @@ const NANOS = 1e9
 const NO_KEY = '0'.repeat(64)
 
 export interface KeyStoreOptions {
-  /** Least time between two database checks caused by unknown ids (default 1000 ms). */
+  /** Least time between two database checks caused by unknown ids (default 250 ms). */
   recheckMs?: number
   /** How long an unknown id is remembered as missing (default 10 s). */
   missingTtlMs?: number
@@ -58,7 +58,7 @@ export class KeyStore {
     private readonly pageSize = 1000,
     opts: KeyStoreOptions = {},
   ) {
-    this.recheckMs = opts.recheckMs ?? 1000
+    this.recheckMs = opts.recheckMs ?? 250
     this.missingTtlMs = opts.missingTtlMs ?? 10_000
     this.missingMax = opts.missingMax ?? 10_000
     this.setConfig(config)
