@@ -191,6 +191,16 @@ export const ServerConfig = Type.Object(
     body_timeout_seconds: Type.Number({ exclusiveMinimum: 0, default: 30 }),
     /** How long SIGTERM waits for in-flight requests and streams. */
     shutdown_grace_seconds: Type.Number({ minimum: 0, default: 30 }),
+    /**
+     * Requests in flight at most (streams included); past it a new request gets a native 503 with
+     * retry-after before anything is reserved or sent upstream. Default: the open-files soft limit / 3
+     * (a relayed stream holds two descriptors, and a margin is left for the database and logs).
+     */
+    max_inflight: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** Bytes one relayed stream buffers for a slow client before it stops reading the upstream. */
+    stream_buffer_bytes: Type.Integer({ minimum: 1024, default: 256 * 1024 }),
+    /** All streams' buffers together at most (bytes); past it new requests get a 503. Default 1 GiB. */
+    stream_buffer_budget_bytes: Type.Integer({ minimum: 1024 * 1024, default: 1024 * 1024 * 1024 }),
   },
   { additionalProperties: false, default: {} },
 )
@@ -300,6 +310,10 @@ export const AdminConfig = Type.Object(
     public_url: Type.Optional(Type.String({ pattern: '^https?://' })),
     session_hours: Type.Number({ minimum: 0.1, default: 12 }),
     invitation_days: Type.Number({ minimum: 0.01, default: 7 }),
+    /** Base URLs project admins may give their providers (and exempt from the address checks). */
+    allowed_base_urls: Type.Array(Type.String({ pattern: '^https?://' }), { default: [] }),
+    /** Let admin-made providers reach loopback, private and link-local addresses (and plain http). */
+    allow_private_upstreams: Type.Boolean({ default: false }),
   },
   { additionalProperties: false, default: {} },
 )

@@ -8,6 +8,7 @@
  */
 import { GatewayError, UpstreamError, UpstreamTimeoutError } from '../errors'
 import type { StreamDecoder, StreamUsageReader } from '../providers/types'
+import { connectRefusal } from '../net/upstream-guard'
 import { markReachable, watchConnect } from './connect-probe'
 import type { RouteTarget } from './routes'
 import type { RequestRecord } from './record'
@@ -57,8 +58,16 @@ export type AttemptResult =
   /** Goes to the client. `streamed`: the body is a live relay that reports through streamEnded. */
   | { kind: 'committed'; status: number; headers: Headers; body: Uint8Array | ReadableStream<Uint8Array> | null; streamed: boolean; error?: string }
   /** Nothing reached the client; another target may be tried. */
-  | { kind: 'failed'; status: number; error: string; timedOut: boolean; answer?: UpstreamAnswer }
+  | { kind: 'failed'; status: number; error: string; timedOut: boolean; answer?: UpstreamAnswer; local?: boolean }
   | { kind: 'client_gone'; status: number }
+
+/** Error codes of a connect that failed on this host (descriptors, buffers, ports), whatever the upstream. */
+const LOCAL_CODES = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EADDRNOTAVAIL'])
+
+export function isLocalFailure(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code
+  return typeof code === 'string' && LOCAL_CODES.has(code)
+}
 
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || status >= 500
@@ -85,6 +94,9 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
     return { kind: 'failed', status, error: dog.cause ?? fallback, timedOut: dog.timedOut, answer }
   }
 
+  // Admin-made providers: the host is resolved again now, so DNS rebinding cannot reach inside.
+  const refusal = connectRefusal(target.provider, upstream.url)
+  if (refusal && (await refusal)) return failed(0, 'upstream_address_refused')
   const stopWatch = watchConnect(upstream.url, timeouts.connectMs, () => dog.abort('connect_timeout'))
   let res: Response
   try {
@@ -97,8 +109,13 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
       // The watchdog enforces idle and total; Bun's own 5-minute socket idle timer would cut long silences.
       timeout: false,
     })
-  } catch {
+  } catch (e) {
     stopWatch()
+    // Out of sockets or file descriptors here: the gateway's own failure, not the provider's.
+    if (isLocalFailure(e) && dog.cause === undefined) {
+      release()
+      return { kind: 'failed', status: 0, error: 'gateway_overloaded', timedOut: false, local: true }
+    }
     return failed(0, 'connect')
   }
   stopWatch()

@@ -14,6 +14,7 @@ import { preAuthAnswer, preAuthShape, routesVisibleTo, scrubCredentialQuery } fr
 import { applyRespondHooks, runAdmitHooks, type ProxyContext, type RequestHooks } from './context'
 import type { RequestRecord, RequestSink } from './record'
 import type { RouteTable, RouteTarget } from './routes'
+import { Admission, type Ticket } from './admission'
 import { BreakerRegistry } from './breaker'
 import { forwardWithFailover, viableTargets, type ForwardOutcome } from './failover'
 import { planTargets } from './plan'
@@ -41,6 +42,8 @@ export class Proxy {
   private publicUrl: string | undefined
   /** One circuit breaker per provider; `breakers.snapshot()` is what metrics read. */
   readonly breakers: BreakerRegistry
+  /** Says when the gateway is full (src/proxy/admission.ts); metrics read it. */
+  readonly admission = new Admission()
 
   constructor(private deps: ProxyDeps) {
     this.breakers = new BreakerRegistry(deps.now)
@@ -50,6 +53,7 @@ export class Proxy {
   setConfig(config: Config, routes: RouteTable): void {
     this.deps = { ...this.deps, config, routes }
     this.breakers.configure(config.providers)
+    this.admission.configure(config)
     this.projects = new Map(config.projects.map((p) => [p.id, p]))
     this.users = new Map(config.users.map((u) => [u.id, u]))
     this.publicUrl = config.admin.public_url?.replace(/\/+$/, '')
@@ -123,10 +127,17 @@ export class Proxy {
       if (upstream.model && key.models) this.checkModelAllowed(upstream.model, key.models)
 
       const ctx: ProxyContext = { id: record.id, request, key, project, user, route, target, inbound, upstream, record }
-      await runAdmitHooks(this.deps.hooks, ctx)
+      // Full: a native 503 before anything is reserved (admit hooks) or sent upstream.
+      const ticket = this.admission.admit(key.id)
+      try {
+        await runAdmitHooks(this.deps.hooks, ctx)
+      } catch (e) {
+        ticket.release()
+        throw e
+      }
       this.inflight++
       forwarded = true
-      return await this.forward(ctx, targets, server, start)
+      return await this.forward(ctx, targets, server, start, ticket)
     } catch (e) {
       const err = e instanceof GatewayError ? e : internalError(e)
       record.status = err.status
@@ -141,7 +152,7 @@ export class Proxy {
   }
 
   /** Tries the planned targets in turn (src/proxy/failover.ts) and settles the request exactly once. */
-  private async forward(ctx: ProxyContext, targets: RouteTarget[], server: Server<unknown> | undefined, start: number): Promise<Response> {
+  private async forward(ctx: ProxyContext, targets: RouteTarget[], server: Server<unknown> | undefined, start: number, ticket: Ticket): Promise<Response> {
     const { request, record } = ctx
     let finished = false
     const finish = (status: number, error?: string) => {
@@ -151,6 +162,7 @@ export class Proxy {
       record.error ??= error
       record.durationMs = performance.now() - start
       this.inflight--
+      ticket.release()
       this.emit(ctx, record)
     }
     const models = ctx.key.models
