@@ -14,6 +14,7 @@ import type { RouteTarget } from './routes'
 import type { RequestRecord } from './record'
 import type { UpstreamRequest } from '../providers/types'
 import { responseHeaders } from './headers'
+import { redactErrorBody, sseErrorScreen } from './redact-errors'
 import { sseDecoder } from './sse'
 import { meteredStream, type StreamEnd } from './stream'
 import { AttemptWatchdog, timeoutsFor } from './timeouts'
@@ -122,7 +123,9 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
   const status = res.status
 
   if (isRetryableStatus(status) && spec.canFailOver) {
-    const body = await readAll(res, dog, KEPT_ERROR_BODY_BYTES)
+    const kept = await readAll(res, dog, KEPT_ERROR_BODY_BYTES)
+    // May reach the client (the last answer when every target fails): redacted like any error body.
+    const body = kept && redactErrorBody(kept, target.provider, spec.headers)
     return failed(status, `upstream_${status}`, body ? { status, headers: res.headers, body } : undefined)
   }
 
@@ -147,7 +150,8 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
         // Not JSON after all; the client still gets the bytes as sent.
       }
     }
-    const body = res.ok && upstream.convertJson ? upstream.convertJson(bytes) : bytes
+    // Error bodies are redacted (src/proxy/redact-errors.ts); 2xx bodies go as they came.
+    const body = !res.ok ? redactErrorBody(bytes, target.provider, spec.headers) : upstream.convertJson ? upstream.convertJson(bytes) : bytes
     return { kind: 'committed', status, headers, body: res.body ? body : null, streamed: false, error }
   }
 
@@ -182,6 +186,8 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
       },
       // A conversion writes the client's framing, and so its own error ending.
       errorTail: (how) => (!eventStream ? undefined : conversion ? '' : spec.errorTail(how)),
+      // Error events inside a 2xx SSE stream are redacted like error bodies (AWS event-stream frames are not: see README).
+      screen: eventStream && !contentType.includes('vnd.amazon.eventstream') ? sseErrorScreen(target.provider, spec.headers) : undefined,
     },
     dog,
     first.done ? undefined : first.value,
