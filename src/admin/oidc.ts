@@ -148,19 +148,45 @@ export class OidcClient {
   }
 }
 
-/** Email-domain gate from `allowed_domains` (empty = any verified email). */
-export function domainAllowed(cfg: OidcConfig, claims: IdClaims): boolean {
-  const domains = (cfg.allowed_domains ?? []).map((d) => d.toLowerCase().replace(/^@/, ''))
-  if (!domains.length) return true
-  if (!claims.email || claims.email_verified !== true) return false
-  const domain = claims.email.toLowerCase().split('@').pop()!
-  return domains.includes(domain)
+/**
+ * The claims' email as an address, lower-cased, only when the provider says it is verified:
+ * exactly one `@`, a local part of ordinary characters, a dotted domain of DNS labels.
+ * `a@evil.com@example.com`, an unverified address and a missing one all give undefined.
+ */
+export function verifiedEmail(claims: IdClaims): string | undefined {
+  if (claims.email_verified !== true || typeof claims.email !== 'string') return undefined
+  const email = claims.email.trim().toLowerCase()
+  if (email.length > 320) return undefined
+  const parts = email.split('@')
+  if (parts.length !== 2) return undefined
+  const [local, domain] = parts as [string, string]
+  if (!/^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/.test(local) || local.length > 64) return undefined
+  if (!/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(domain)) return undefined
+  return email
 }
 
-/** Whether the claims make an org admin: a listed email (verified) or a listed group. */
+/**
+ * The client for a (re)loaded `[auth.oidc]`: the same one when nothing changed (its discovery
+ * and keys stay cached), a new one when anything did, none when the section is gone. Every
+ * setting applies from the next sign-in; none needs a restart.
+ */
+export function oidcClientFor(current: OidcClient | undefined, cfg: OidcConfig | undefined): OidcClient | undefined {
+  if (!cfg) return undefined
+  if (current && JSON.stringify(current.cfg) === JSON.stringify(cfg)) return current
+  return new OidcClient(cfg)
+}
+
+/** Email-domain gate from `allowed_domains` (empty = any verified email); the email must be verified either way. */
+export function domainAllowed(cfg: OidcConfig, email: string): boolean {
+  const domains = (cfg.allowed_domains ?? []).map((d) => d.toLowerCase().replace(/^@/, ''))
+  if (!domains.length) return true
+  return domains.includes(email.slice(email.indexOf('@') + 1))
+}
+
+/** Whether the claims make an org admin: a listed (verified) email or a listed group. */
 export function claimsGrantAdmin(cfg: OidcConfig, claims: IdClaims): boolean {
-  const email = claims.email_verified === true ? claims.email?.toLowerCase() : undefined
-  if (email && (cfg.admin_emails ?? []).some((e) => e.toLowerCase() === email)) return true
+  const email = verifiedEmail(claims)
+  if (email && (cfg.admin_emails ?? []).some((e) => e.trim().toLowerCase() === email)) return true
   if (cfg.groups_claim && cfg.admin_groups?.length) {
     const g = claims[cfg.groups_claim]
     const groups = Array.isArray(g) ? g.map(String) : typeof g === 'string' ? [g] : []

@@ -8,6 +8,7 @@
  */
 import { GatewayError, UpstreamError, UpstreamTimeoutError } from '../errors'
 import type { StreamDecoder, StreamUsageReader } from '../providers/types'
+import { connectRefusal } from '../net/upstream-guard'
 import { markReachable, watchConnect } from './connect-probe'
 import type { RouteTarget } from './routes'
 import type { RequestRecord } from './record'
@@ -92,6 +93,9 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
     return { kind: 'failed', status, error: dog.cause ?? fallback, timedOut: dog.timedOut, answer }
   }
 
+  // Admin-made providers: the host is resolved again now, so DNS rebinding cannot reach inside.
+  const refusal = connectRefusal(target.provider, upstream.url)
+  if (refusal && (await refusal)) return failed(0, 'upstream_address_refused')
   const stopWatch = watchConnect(upstream.url, timeouts.connectMs, () => dog.abort('connect_timeout'))
   let res: Response
   try {

@@ -8,9 +8,9 @@ import type { KeyStore } from '../auth/keystore'
 import { globMatcher } from '../auth/principal'
 import type { Config, ProjectConfig, UserConfig } from '../config/schema'
 import { GatewayError, NotFoundError, PermissionError, type ErrorShape } from '../errors'
-import { shapeFor } from '../providers/registry'
 import type { InboundRequest } from '../providers/types'
 import { inspectJson, readBody } from './body'
+import { preAuthAnswer, preAuthShape, routesVisibleTo, scrubCredentialQuery } from './edge'
 import { applyRespondHooks, runAdmitHooks, type ProxyContext, type RequestHooks } from './context'
 import type { RequestRecord, RequestSink } from './record'
 import type { RouteTable, RouteTarget } from './routes'
@@ -70,10 +70,10 @@ export class Proxy {
     const routeName = safeDecode(slash < 0 ? path.slice(1) : path.slice(1, slash))
     const rest = slash < 0 ? '' : path.slice(slash + 1)
     const route = this.deps.routes.get(routeName)
-    const shape: ErrorShape = (route && (route.api.errorsFor?.(rest) ?? route.api.errors)) ?? shapeFor(routeName, request.headers)
-
-    // Claude Code probes its base URL with HEAD before the first request.
-    if (route && !rest && (request.method === 'HEAD' || request.method === 'GET')) return new Response(null, { status: 200 })
+    // Edge (src/proxy/edge.ts): before auth nothing depends on whether the route exists.
+    let shape: ErrorShape = preAuthShape(routeName, rest, request.headers)
+    const probe = url.search ? undefined : preAuthAnswer(request.method, rest)
+    if (probe) return probe
 
     const record: RequestRecord = {
       // Time-ordered (v7): the log and ledger indexes grow at one end instead of at random pages.
@@ -89,12 +89,14 @@ export class Proxy {
     for (const h of this.deps.hooks) h.start && safely(() => h.start!(request, record))
     let forwarded = false
     try {
+      const search = scrubCredentialQuery(url.search)
       const key = await authenticate(request.headers, this.deps.keys)
       record.keyId = key.id
       record.project = key.project
       record.user = key.user
-      if (!route) throw new NotFoundError(`No route named "${routeName}". Known routes: ${this.deps.routes.names().join(', ')}.`, 'unknown_route')
       const project = this.projects.get(key.project)
+      if (!route) throw new NotFoundError(`No route named "${routeName}". Routes this key can use: ${routesVisibleTo(this.deps.routes, key, project).join(', ') || 'none'}.`, 'unknown_route')
+      shape = route.api.errorsFor?.(rest) ?? route.api.errors
       if (!project) throw new PermissionError(`This key's project "${key.project}" no longer exists.`, 'unknown_project')
       const user = key.user ? this.users.get(key.user) : undefined
 
@@ -105,12 +107,12 @@ export class Proxy {
       record.provider = provider.id
       record.api = provider.api
 
-      const body = await readBody(request, this.deps.config.server.max_body_bytes)
+      const body = await readBody(request, this.deps.config.server.max_body_bytes, this.deps.config.server.body_timeout_seconds * 1000, start)
       const publicUrl = this.publicUrl
       const inbound: InboundRequest = {
         method: request.method,
         path: rest,
-        search: url.search,
+        search,
         headers: request.headers,
         body,
         json: route.api.opaqueBody?.(rest) ? undefined : inspectJson(body, request.headers.get('content-type')),
