@@ -1,10 +1,10 @@
 /**
  * Admission: the gateway says when it is full instead of failing inside. A new request is
  * refused with a native 503 and retry-after, before anything is reserved or sent upstream, when
- * - `server.max_inflight` requests are in flight (default: open-files soft limit / 3, since a
- *   relayed stream holds two descriptors and the rest is margin for the database and logs), or
+ * - `server.max_inflight` requests are in flight (default: (open-files soft limit − 256) / 2,
+ *   since a relayed stream holds two descriptors; 256 are margin for the database and logs), or
  * - the streams' buffered bytes have reached `server.stream_buffer_budget_bytes`, or
- * - the gateway is above its high-water mark (75 %) and this key already holds its fair share.
+ * - the gateway is above its high-water mark (90 %) and this key already holds its fair share.
  * Requests already admitted are never touched. Per-key concurrency limits (src/ratelimit) apply
  * on top of this.
  */
@@ -14,7 +14,7 @@ import { GatewayError } from '../errors'
 import { startupOpenFiles } from './rlimit'
 
 /** Above this fraction of max_inflight, a key may hold at most its fair share. */
-const HIGH_WATER = 0.75
+const HIGH_WATER = 0.9
 /** A key's share never drops below this fraction of max_inflight (a few keys may each stream a lot). */
 const SHARE_FLOOR = 0.05
 /** Without a readable open-files limit. */
@@ -25,10 +25,13 @@ export function gatewayOverloaded(message: string, retryAfterSecs = 1): GatewayE
   return new GatewayError('unavailable', 503, 'gateway_overloaded', message, { headers: { 'retry-after': String(retryAfterSecs) }, retryable: true })
 }
 
-/** The default for `server.max_inflight`: a third of the open-files soft limit. */
+/** Descriptors kept for the database, logs, listeners and connect probes. */
+const FD_MARGIN = 256
+
+/** The default for `server.max_inflight`: (open-files soft limit − 256) / 2, two descriptors a stream. */
 export function defaultMaxInflight(softLimit = startupOpenFiles()?.soft): number {
   if (!softLimit || !Number.isFinite(softLimit)) return FALLBACK_MAX_INFLIGHT
-  return Math.max(16, Math.round(softLimit / 3))
+  return Math.max(16, Math.floor((softLimit - FD_MARGIN) / 2))
 }
 
 /** What one admitted request holds; `release` once when it finishes (extra calls do nothing). */

@@ -34,18 +34,18 @@ describe('admission', () => {
 
   test('above the high-water mark one key holds at most its fair share; another key is still admitted', () => {
     const a = admission(100)
-    for (let i = 0; i < 75; i++) a.admit('greedy')
-    // Above 75 %: with two keys the share is 50, and greedy holds 75.
+    for (let i = 0; i < 90; i++) a.admit('greedy')
+    // Above 90 %: with two keys the share is 50, and greedy holds 90.
     expect(refusal(() => a.admit('greedy')).code).toBe('gateway_overloaded')
-    for (let i = 0; i < 20; i++) a.admit('other')
-    expect(a.inflight).toBe(95)
+    for (let i = 0; i < 10; i++) a.admit('other')
+    expect(a.inflight).toBe(100)
   })
 
   test('one key alone stops at the high-water mark, leaving room for a newcomer', () => {
     const a = admission(100)
-    for (let i = 0; i < 75; i++) a.admit('only')
+    for (let i = 0; i < 90; i++) a.admit('only')
     expect(refusal(() => a.admit('only')).message).toContain('fair share')
-    for (let i = 0; i < 25; i++) a.admit(`new${i}`)
+    for (let i = 0; i < 10; i++) a.admit(`new${i}`)
     expect(refusal(() => a.admit('late')).message).toContain('100 requests in flight')
   })
 
@@ -59,9 +59,9 @@ describe('admission', () => {
     a.admit('k')
   })
 
-  test('the default max_inflight is a third of the open-files soft limit', () => {
-    expect(defaultMaxInflight(20_000)).toBe(6667)
-    expect(defaultMaxInflight(1024)).toBe(341)
+  test('the default max_inflight is (open-files soft limit - 256) / 2', () => {
+    expect(defaultMaxInflight(20_000)).toBe(9872)
+    expect(defaultMaxInflight(1024)).toBe(384)
     expect(defaultMaxInflight(Infinity)).toBe(4096)
   })
 })
@@ -95,7 +95,7 @@ describe('admission through the gateway', () => {
     const { startGateway, basicConfig, CANARY } = await import('../support/gateway')
     const OpenAI = (await import('openai')).default
     const gateway = await startGateway(
-      `[server]\nmax_inflight = 8\n` +
+      `[server]\nmax_inflight = 10\n` +
         basicConfig(
           `[[providers]]\nid = "openai"\napi = "openai"\nbase_url = "http://127.0.0.1:${upstream.port}/v1"\napi_key = "${CANARY.openaiKey}"\n`,
           `[[keys]]\nid = "other"\nproject = "default"\nkey = "${OTHER_KEY}"\n`,
@@ -105,9 +105,9 @@ describe('admission through the gateway', () => {
       const greedy = new OpenAI({ apiKey: CANARY.gatewayKey, baseURL: `${gateway.url}/openai`, maxRetries: 0 })
       const other = new OpenAI({ apiKey: OTHER_KEY, baseURL: `${gateway.url}/openai`, maxRetries: 0 })
       const open = () => greedy.chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [] })
-      // 6 of 8 is the high-water mark; a key alone may hold that much.
-      const streams = await Promise.all(Array.from({ length: 6 }, open))
-      expect(seen).toBe(6)
+      // 90 % of 10 is the high-water mark: a key alone may hold 9.
+      const streams = await Promise.all(Array.from({ length: 9 }, open))
+      expect(seen).toBe(9)
       const refused = await open().then(
         () => undefined,
         (e) => e as InstanceType<typeof OpenAI.APIError>,
@@ -115,12 +115,12 @@ describe('admission through the gateway', () => {
       expect(refused?.status).toBe(503)
       expect((refused?.error as { code?: string }).code).toBe('gateway_overloaded')
       expect(refused?.headers?.get('retry-after')).toBe('1')
-      expect(seen).toBe(6)
+      expect(seen).toBe(9)
       const metrics = await gateway.gw.telemetry.metrics.registry.metrics()
-      expect(metrics).toContain('tollgate_admission_inflight 6')
-      expect(metrics).toContain('tollgate_admission_max_inflight 8')
+      expect(metrics).toContain('tollgate_admission_inflight 9')
+      expect(metrics).toContain('tollgate_admission_max_inflight 10')
       const served = await other.chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [] })
-      expect(seen).toBe(7)
+      expect(seen).toBe(10)
       release()
       for (const s of [...streams, served]) for await (const _ of s) void _
       // Admitted streams were never hurt, and their slots came back.
