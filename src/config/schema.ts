@@ -193,8 +193,8 @@ export const ServerConfig = Type.Object(
     shutdown_grace_seconds: Type.Number({ minimum: 0, default: 30 }),
     /**
      * Requests in flight at most (streams included); past it a new request gets a native 503 with
-     * retry-after before anything is reserved or sent upstream. Default: the open-files soft limit / 3
-     * (a relayed stream holds two descriptors, and a margin is left for the database and logs).
+     * retry-after before anything is reserved or sent upstream. Default: (open-files soft limit − 256) / 2
+     * (a relayed stream holds two descriptors; 256 are left for the database, logs and probes).
      */
     max_inflight: Type.Optional(Type.Integer({ minimum: 1 })),
     /** Bytes one relayed stream buffers for a slow client before it stops reading the upstream. */

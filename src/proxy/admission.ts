@@ -1,19 +1,20 @@
 /**
  * Admission: the gateway says when it is full instead of failing inside. A new request is
  * refused with a native 503 and retry-after, before anything is reserved or sent upstream, when
- * - `server.max_inflight` requests are in flight (default: open-files soft limit / 3, since a
- *   relayed stream holds two descriptors and the rest is margin for the database and logs), or
+ * - `server.max_inflight` requests are in flight (default: (open-files soft limit − 256) / 2,
+ *   since a relayed stream holds two descriptors; 256 are margin for the database and logs), or
  * - the streams' buffered bytes have reached `server.stream_buffer_budget_bytes`, or
- * - the gateway is above its high-water mark and this key already holds its fair share.
+ * - the gateway is above its high-water mark (90 %) and this key already holds its fair share.
  * Requests already admitted are never touched. Per-key concurrency limits (src/ratelimit) apply
  * on top of this.
  */
+import { Gauge, type Registry } from 'prom-client'
 import type { Config } from '../config/schema'
 import { GatewayError } from '../errors'
 import { startupOpenFiles } from './rlimit'
 
 /** Above this fraction of max_inflight, a key may hold at most its fair share. */
-const HIGH_WATER = 0.75
+const HIGH_WATER = 0.9
 /** A key's share never drops below this fraction of max_inflight (a few keys may each stream a lot). */
 const SHARE_FLOOR = 0.05
 /** Without a readable open-files limit. */
@@ -24,10 +25,13 @@ export function gatewayOverloaded(message: string, retryAfterSecs = 1): GatewayE
   return new GatewayError('unavailable', 503, 'gateway_overloaded', message, { headers: { 'retry-after': String(retryAfterSecs) }, retryable: true })
 }
 
-/** The default for `server.max_inflight`: a third of the open-files soft limit. */
+/** Descriptors kept for the database, logs, listeners and connect probes. */
+const FD_MARGIN = 256
+
+/** The default for `server.max_inflight`: (open-files soft limit − 256) / 2, two descriptors a stream. */
 export function defaultMaxInflight(softLimit = startupOpenFiles()?.soft): number {
   if (!softLimit || !Number.isFinite(softLimit)) return FALLBACK_MAX_INFLIGHT
-  return Math.max(16, Math.round(softLimit / 3))
+  return Math.max(16, Math.floor((softLimit - FD_MARGIN) / 2))
 }
 
 /** What one admitted request holds; `release` once when it finishes (extra calls do nothing). */
@@ -54,13 +58,26 @@ export class Admission {
     this.streamBuffer = config.server.stream_buffer_bytes
   }
 
+  /** Gauges of how close the gateway is to each limit, read at scrape time. */
+  registerMetrics(registry: Registry): void {
+    const registers = [registry]
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({ name, help, registers, collect() {
+        this.set(read())
+      } })
+    gauge('tollgate_admission_inflight', 'Requests admitted and not yet finished (counted by admission).', () => this.inflight)
+    gauge('tollgate_admission_max_inflight', 'server.max_inflight: past it new requests get 503 gateway_overloaded.', () => this.maxInflight)
+    gauge('tollgate_stream_buffer_bytes', 'Bytes buffered by relayed streams for slow clients.', () => this.buffers.bytes)
+    gauge('tollgate_stream_buffer_budget_bytes', 'server.stream_buffer_budget_bytes: past it new requests get 503.', () => this.bufferBudget)
+  }
+
   /** Admits a request of `key`, or throws the 503 that says the gateway is full. */
   admit(key: string): Ticket {
     const max = this.maxInflight
     if (this.inflight >= max) throw gatewayOverloaded(`The gateway is at its limit of ${max} requests in flight; try again shortly.`)
     if (this.buffers.bytes + this.streamBuffer > this.bufferBudget) throw gatewayOverloaded('The gateway is at its memory budget for stream buffers; try again shortly.')
     const held = this.perKey.get(key) ?? 0
-    if (this.inflight >= max * HIGH_WATER && held >= this.fairShare(held > 0)) {
+    if (held > 0 && this.inflight >= max * HIGH_WATER && held >= this.fairShare()) {
       throw gatewayOverloaded('The gateway is busy and this key holds its fair share of it; try again shortly.')
     }
     this.inflight++
@@ -78,9 +95,12 @@ export class Admission {
     }
   }
 
-  /** Each active key's share of max_inflight, never below the floor. */
-  fairShare(counted: boolean): number {
-    const keys = this.perKey.size + (counted ? 0 : 1)
-    return Math.max(Math.ceil(this.maxInflight / keys), Math.ceil(this.maxInflight * SHARE_FLOOR))
+  /**
+   * A key's share of max_inflight above the high-water mark: an equal part among the active keys
+   * and one more that may still arrive (so a lone key stops at the mark and leaves room for a
+   * newcomer), never below the floor. A key holding nothing is always within its share.
+   */
+  fairShare(): number {
+    return Math.max(Math.ceil(this.maxInflight / (this.perKey.size + 1)), Math.ceil(this.maxInflight * SHARE_FLOOR))
   }
 }
