@@ -75,8 +75,7 @@ export async function finishLogin(ctx: AdminContext, request: Request): Promise<
 
   let claims: IdClaims
   try {
-    const idToken = await oidc.exchange(code, login.codeVerifier)
-    claims = await oidc.verifyIdToken(idToken, login.nonce)
+    claims = await oidc.finish(q, { state, nonce: login.nonce, verifier: login.codeVerifier })
   } catch (e) {
     const msg = e instanceof OidcError ? e.message : 'The sign-in could not be verified.'
     console.error(`admin: sign-in refused: ${msg}`)
