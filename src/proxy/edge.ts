@@ -12,11 +12,12 @@ import type { RouteTable } from './routes'
 
 /**
  * Claude Code sends `HEAD <base URL>` before its first request. Every bare first segment
- * (`/anthropic`, `/proxy/x`, `/nonexistent`) gets the same empty 200, with or without a key,
- * so the answer says nothing about which routes exist.
+ * (`/anthropic`, `/proxy/x`, `/nonexistent`) gets the same empty 200 to a HEAD, with or without
+ * a key, so the answer says nothing about which routes exist. A GET goes through authentication
+ * like any request (a bare `GET /metrics` on a gateway that serves metrics elsewhere is a 401).
  */
 export function preAuthAnswer(method: string, rest: string): Response | undefined {
-  if (rest || (method !== 'HEAD' && method !== 'GET')) return undefined
+  if (rest || method !== 'HEAD') return undefined
   return new Response(null, { status: 200 })
 }
 
