@@ -197,7 +197,7 @@ export const ServerConfig = Type.Object(
      * (a relayed stream holds two descriptors; 256 are left for the database, logs and probes).
      */
     max_inflight: Type.Optional(Type.Integer({ minimum: 1 })),
-    /** Bytes one relayed stream buffers for a slow client before it stops reading the upstream. */
+    /** Bytes one relayed stream may buffer for a slow client (not enforced yet: see README, Operations). */
     stream_buffer_bytes: Type.Integer({ minimum: 1024, default: 256 * 1024 }),
     /** All streams' buffers together at most (bytes); past it new requests get a 503. Default 1 GiB. */
     stream_buffer_budget_bytes: Type.Integer({ minimum: 1024 * 1024, default: 1024 * 1024 * 1024 }),
