@@ -31,6 +31,8 @@ export function isAllowedRead(target: unknown): boolean {
   } else if (target instanceof Uint8Array) p = Buffer.from(target).toString()
   else return true // file descriptors, Blobs: opened elsewhere
   const abs = resolve(p)
+  // The repo's siblings (../shared, other checkouts) stay out even when the repo sits in /tmp.
+  if (under(abs, resolve(REPO_ROOT, '..')) && !under(abs, REPO_ROOT)) return false
   return roots().some((r) => under(abs, r))
 }
 
