@@ -109,6 +109,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
   const telemetry = createTelemetry(config, { inflight: () => proxy.inflight, logOutput: opts.logOutput })
   const proxy = new Proxy({ config, keys, routes, sinks: [telemetry.redactSink, requestLog, ...telemetry.sinks, ...(opts.sinks ?? [])], hooks: [...telemetry.hooks, rateLimits, spendHooks, ...(cluster ? [cluster.budget] : []), ...(opts.hooks ?? [])], now: opts.now, random: opts.random })
   telemetry.setBreakerSource(() => proxy.breakers.snapshot())
+  proxy.admission.registerMetrics(telemetry.metrics.registry)
   let running = config
   let configPath = loaded.path
   const reloadListeners: ((c: Config) => void)[] = []

@@ -123,3 +123,55 @@ export interface ProviderApi {
   /** A fresh usage reader for one streamed response. */
   streamUsage(flavor: string): StreamUsageReader
 }
+
+// ---------------------------------------------------------------------------------------------
+// Classification: each format's endpoint table answers these before anything goes upstream.
+// The core (spend, rate limits, telemetry, proxy) reads only these normalised values.
+
+/**
+ * - `metered`: priced from usage and held to limits (a model is required);
+ * - `free`: costs nothing (count_tokens, model lists, …);
+ * - `object`: reads or changes a provider-side object, kept within its project (src/objects);
+ * - `refused`: never forwarded (the row says why).
+ */
+export type EndpointClass = 'metered' | 'free' | 'object' | 'refused'
+
+/** Provider-side objects a project's requests create and only that project may reach. */
+export type ObjectKind =
+  | 'file'
+  | 'response'
+  | 'batch'
+  | 'upload'
+  | 'vector_store'
+  | 'cached_content'
+  | 'container'
+  | 'conversation'
+  | 'message_batch'
+
+/** The provider-side object a request names in its path. */
+export interface ObjectRef {
+  kind: ObjectKind
+  id: string
+  action: 'read' | 'write' | 'delete'
+}
+
+export interface Classification {
+  /** chat, responses, embeddings, audio, images, moderations, count_tokens, files, batches, … */
+  operation: string
+  class: EndpointClass
+  /** Requested model (already bounded and checked for control characters). */
+  model?: string
+  stream: boolean
+  /** The request's own output-token bound times its number of choices, when it sets one. */
+  maxOutputTokens?: number
+  /** The request pulls in context the body does not carry (previous_response_id, file ids, cachedContent, …). */
+  contextByReference?: boolean
+  /** Object access: the object the path names. */
+  object?: ObjectRef
+  /** The 2xx answer creates an object of this kind (its id is read from the answer). */
+  creates?: ObjectKind
+  /** A list endpoint for objects of this kind: the answer is filtered to the caller's project. */
+  lists?: ObjectKind
+  /** Why a `refused` row refuses (rendered as the format's native 4xx). */
+  refusal?: { status: number; message: string }
+}
