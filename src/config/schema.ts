@@ -88,6 +88,11 @@ export const ProviderConfig = Type.Object(
     enabled: Type.Optional(Type.Boolean()),
     /** Extra headers sent upstream on every request (e.g. an org id). */
     headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    /**
+     * Paths no endpoint-table row matches that still go upstream (`*` one segment, `**` the rest),
+     * recorded unpriced and refused for keys with a model allow-list or any limit (default deny).
+     */
+    passthrough_paths: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { maxItems: 100 })),
     timeouts: Type.Optional(TimeoutsConfig),
     circuit_breaker: Type.Optional(BreakerConfig),
     /** Cloud region (Bedrock: required, e.g. "us-east-1"). */

@@ -141,7 +141,8 @@ export interface ProviderApi {
  * - `object`: reads or changes a provider-side object, kept within its project (src/objects);
  * - `refused`: never forwarded (the row says why).
  */
-export type EndpointClass = 'metered' | 'free' | 'object' | 'refused'
+/** `passthrough`: no table row, let through by the provider's `passthrough_paths` (unpriced; refused for limited keys). */
+export type EndpointClass = 'metered' | 'free' | 'object' | 'refused' | 'passthrough'
 
 /** Provider-side objects a project's requests create and only that project may reach. */
 export type ObjectKind =

@@ -5,7 +5,7 @@
 import type { Server } from 'bun'
 import { authenticate } from '../auth/authenticate'
 import type { KeyStore } from '../auth/keystore'
-import { globMatcher } from '../auth/principal'
+import { anyLimit, globMatcher, type KeyRecord } from '../auth/principal'
 import type { Config, ProjectConfig, UserConfig } from '../config/schema'
 import { GatewayError, NotFoundError, PermissionError, type ErrorShape } from '../errors'
 import type { InboundRequest } from '../providers/types'
@@ -31,6 +31,8 @@ export interface ProxyDeps {
   now?: () => number
   /** Random source for weighted target order (tests inject one). */
   random?: () => number
+  /** Whether a spend limit or prepaid credits apply to a key, its user or its project (the spend service's answer). */
+  isLimited?: (key: KeyRecord, user: UserConfig | undefined, project: ProjectConfig | undefined) => boolean
 }
 
 export class Proxy {
@@ -123,7 +125,7 @@ export class Proxy {
         },
       }
       // Classify: the format's endpoint table says what this is (or refuses it) before anything is reserved.
-      const classification = classifyInbound(route.api, inbound, { routeName, key, user, project, hasCredits: this.hasCredits })
+      const classification = classifyInbound(route.api, inbound, { routeName, key, user, project, limited: this.isLimited(key, user, project) }, provider)
       // Bounded by the classification; a refused model is logged as requested.
       record.model = classification?.model
       for (const m of classification?.models ?? (classification?.model ? [classification.model] : [])) if (key.models) this.checkModelAllowed(m, key.models)
@@ -216,8 +218,10 @@ export class Proxy {
     for (const s of this.deps.sinks) safely(() => s.record(record))
   }
 
-  /** Whether a project has prepaid credits (a limit, for batch and passthrough refusals); set by the spend service when present. */
-  hasCredits: (project: string) => boolean = () => false
+  /** Whether a spend limit or prepaid credits apply (batch and passthrough refusals); the gateway hands in the spend service's answer. */
+  private get isLimited(): (key: KeyRecord, user: UserConfig | undefined, project: ProjectConfig | undefined) => boolean {
+    return this.deps.isLimited ?? anyLimit
+  }
 
   private checkModelAllowed(model: string, globs: string[]): void {
     let m = this.modelMatchers.get(globs)

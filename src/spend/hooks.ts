@@ -226,6 +226,8 @@ export class SpendHooks implements RequestHooks {
         tokens = { ...tokens, input_tokens: tokens?.input_tokens || open.inputTokens, output_tokens: Math.max(reported, delivered) }
       }
     }
+    // Passthrough paths are priced by nobody: recorded as unpriced.
+    if (ctx.classification?.class === 'passthrough') return { cost: 0, providerCost: 0, managed, estimated: false, unpriced: true, note: 'passthrough' }
     if (!tokens || !model) return { cost: 0, providerCost: 0, managed, estimated: false, unpriced: false, note: note ?? (record.status >= 400 ? 'released' : undefined) }
     const price =
       spend.pricer.price(tokens, model, api.pricingProvider, provider.id, at) ??

@@ -3,7 +3,7 @@
  * Start-up order: sweep reservations a crash left open, rebuild the budget from the ledger,
  * then start the batched ledger writer and the credit refresher.
  */
-import type { KeyRecord } from '../auth/principal'
+import { anyLimit, type KeyRecord } from '../auth/principal'
 import type { Config, Limits, ProjectConfig, UserConfig } from '../config/schema'
 import type { BatchWriter } from '../db/batch-writer'
 import type { Db } from '../db/client'
@@ -111,8 +111,7 @@ export class Spend {
 
   /** Whether any spend limit or prepaid credits apply to the key, its user or its project (pricing.unknown_model = "limited"). */
   isLimited(key: KeyRecord, user: UserConfig | undefined, project: ProjectConfig | undefined): boolean {
-    const some = (l: object | undefined) => !!l && Object.values(l).some((v) => typeof v === 'number')
-    return some(key.limits) || some(user?.limits) || some(project?.limits) || (this.topups.get(key.project) ?? 0) > 0
+    return anyLimit(key, user, project) || (this.topups.get(key.project) ?? 0) > 0
   }
 
   /** The scopes a request is held by: its key, its user (personal keys), its project, and its project's credits (managed providers). */
