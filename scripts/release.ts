@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { buildUi } from './build-ui'
 import { compile } from './lib/compile'
 import pkg from '../package.json'
@@ -72,4 +72,4 @@ export async function release(out = OUT): Promise<void> {
   console.log(`${out}: ${RELEASE_TARGETS.length} binaries, SHA256SUMS, ${sbom.split('/').pop()}`)
 }
 
-if (import.meta.main) await release(process.argv[2] ? join(process.cwd(), process.argv[2]) : OUT)
+if (import.meta.main) await release(process.argv[2] ? resolve(process.argv[2]) : OUT)
