@@ -15,11 +15,17 @@ export const serveCommand = defineCommand({
     listen: { type: 'string', description: 'HOST:PORT to listen on (overrides server.listen)' },
   },
   async run({ args }) {
+    // TOLLGATE_STARTUP_TIMING=1: each start-up step's end, in ms since the process began (scripts/bench-start.ts).
+    const mark = process.env.TOLLGATE_STARTUP_TIMING ? (step: string) => console.error(`startup ${step} ${performance.now().toFixed(1)}`) : () => {}
+    mark('modules')
     warnFetchLimit()
     raiseOpenFilesLimit()
     const loaded = await loadOrExit(args.config)
+    mark('config')
     const gw = await createGateway(loaded)
+    mark('gateway')
     const server = listen(gw, args.listen ?? loaded.config.server.listen, configPath(args.config))
+    mark('listen')
     handleSignals(server.stop)
     handleReload(gw, configPath(args.config))
   },
