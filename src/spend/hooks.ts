@@ -2,18 +2,15 @@
  * The spend side of the proxy pipeline (src/proxy/context.ts RequestHooks):
  * - `admit`: prices an upper-bound estimate and reserves it on every scope at once, or
  *   refuses (unknown model: 400; limit or credits exhausted: the provider's quota reply);
- * - `attempt`: a failed try whose provider billed it (its outcome carries usage) is charged
- *   and gets its own ledger row;
  * - `stream`: counts delivered text, for the estimate of a stream cut short;
  * - `respond`: a non-streamed JSON answer gets `x-tollgate-cost-usd` (and, with
  *   inject_cost, the cost in its usage);
  * - `settle`: exactly once per admitted request, the reservation becomes the actual cost,
  *   `record.costNanos` is set, and the ledger row is queued.
  */
-import type { Attempt, AttemptOutcome, ProxyContext, RequestHooks, ResponseChange } from '../proxy/context'
+import type { ProxyContext, RequestHooks, ResponseChange } from '../proxy/context'
 import type { RequestRecord } from '../proxy/record'
-import type { ReportedUsage, TokenUsage } from '../providers/types'
-import { providerApi } from '../providers/registry'
+import type { TokenUsage } from '../providers/types'
 import { InvalidRequestError } from '../errors'
 import { type Reservation, isDenial, scopeKey } from './budget'
 import { limitError } from './errors'
@@ -29,8 +26,6 @@ interface Open {
   row: LedgerRow
   inputTokens: number
   tap?: OutputTap
-  /** Billed failed attempts, already charged. */
-  attemptsNanos: number
   final?: Final
   settled: boolean
 }
@@ -72,7 +67,7 @@ export class SpendHooks implements RequestHooks {
     }
     if (isFreeOperation(upstream, request.method, ctx.classification)) {
       // Nothing to reserve; a usage that still shows up is settled like any other.
-      this.open.set(ctx, { row, inputTokens: 0, attemptsNanos: 0, settled: false })
+      this.open.set(ctx, { row, inputTokens: 0, settled: false })
       return
     }
     const model = upstream.model!
@@ -113,42 +108,7 @@ export class SpendHooks implements RequestHooks {
     row.reservedNanos = amount
     row.managed = managed
     spend.ledger.put(row)
-    this.open.set(ctx, { reservation: r, row, inputTokens: est.inputTokens, attemptsNanos: 0, settled: false })
-  }
-
-  attempt(ctx: ProxyContext, attempt: Attempt): ((o: AttemptOutcome) => void) | void {
-    const open = this.open.get(ctx)
-    if (!open?.reservation) return
-    return (o) => {
-      const usage = (o as AttemptOutcome & { usage?: ReportedUsage }).usage
-      if (!o.failedOver || !usage) return
-      // A try that failed over, yet the provider billed it (it reported usage): charge it on its own row.
-      const api = providerApi(attempt.provider.api)
-      const model = usage.model ?? ctx.upstream.model ?? ''
-      const price = api ? this.spend.pricer.price(usage.tokens, model, api.pricingProvider, attempt.provider.id, new Date(open.row.ts)) : null
-      const managed = attempt.provider.managed === true
-      const cost = withMarkup(price?.nanos ?? 0, managed ? attempt.provider.markup : undefined)
-      const now = this.spend.clock()
-      const scopes = open.reservation!.scopes.filter((s) => managed || !s.startsWith('credits:'))
-      this.spend.budget.charge(scopes, cost, open.row.ts)
-      open.attemptsNanos += cost
-      const row: LedgerRow = {
-        ...open.row,
-        id: `${ctx.id}#${attempt.n}`,
-        provider: attempt.provider.id,
-        model,
-        state: 'settled',
-        reservedNanos: 0,
-        costNanos: cost,
-        providerCostNanos: price?.nanos ?? 0,
-        managed,
-        unpriced: !price,
-        settledAt: now,
-        note: 'failed_attempt',
-      }
-      this.spend.ledger.put(row)
-      if (managed && cost > 0) this.spend.ledger.credit({ project: row.project, ts: row.ts, kind: 'usage', amountNanos: -cost, ledgerId: row.id })
-    }
+    this.open.set(ctx, { reservation: r, row, inputTokens: est.inputTokens, settled: false })
   }
 
   stream(ctx: ProxyContext): OutputTap | void {
@@ -163,7 +123,7 @@ export class SpendHooks implements RequestHooks {
     if (!open || open.settled) return
     const f = (open.final = this.finalCost(ctx, ctx.record, open))
     if (f.unpriced) return
-    const usd = nanosToUsdString(f.cost + open.attemptsNanos)
+    const usd = nanosToUsdString(f.cost)
     const change: ResponseChange = { headers: { 'x-tollgate-cost-usd': usd } }
     if (ctx.target.provider.inject_cost) change.body = injectCost(body, usd)
     return change
@@ -179,7 +139,7 @@ export class SpendHooks implements RequestHooks {
     const now = spend.clock()
     if (open.reservation) spend.budget.settle(open.reservation, f.cost, f.managed ? undefined : scopeKey('credits', ctx.key.project))
     else if (f.cost > 0) spend.budget.charge(this.chargeScopes(ctx, f.managed), f.cost, open.row.ts)
-    if (!f.unpriced) record.costNanos = f.cost + open.attemptsNanos
+    if (!f.unpriced) record.costNanos = f.cost
     if (!open.reservation && f.cost === 0 && !f.unpriced && !record.usage) return
     const row: LedgerRow = {
       ...open.row,
