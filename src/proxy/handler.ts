@@ -125,7 +125,7 @@ export class Proxy {
         },
       }
       // Classify: the format's endpoint table says what this is (or refuses it) before anything is reserved.
-      const classification = classifyInbound(route.api, inbound, { routeName, key, user, project, limited: this.isLimited(key, user, project) }, provider)
+      const classification = classifyInbound(route.api, inbound, { routeName, key, user, project, limited: this.isLimited(key, user, project) || route.targets.some((t) => t.provider.managed === true) }, provider)
       // Bounded by the classification; a refused model is logged as requested.
       record.model = classification?.model
       for (const m of classification?.models ?? (classification?.model ? [classification.model] : [])) if (key.models) this.checkModelAllowed(m, key.models)

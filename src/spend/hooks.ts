@@ -74,8 +74,11 @@ export class SpendHooks implements RequestHooks {
     const at = new Date(now)
     const facts = spend.pricer.facts(model, target.api.pricingProvider, target.provider.id, at)
     const rule = spend.config.pricing.unknown_model
-    // "limited": refuse an unpriceable model only where a limit or prepaid credits need its price.
-    if (!facts && (rule === 'reject' || (rule === 'limited' && spend.isLimited(key, ctx.user, ctx.project)))) {
+    // Any managed target of the route needs the project's credits, whichever answers.
+    const needsCredits = ctx.route.targets.some((t) => t.provider.managed === true)
+    // "limited": refuse an unpriceable model only where a limit or prepaid credits need its price
+    // (a managed provider always draws on credits, even a project's empty balance).
+    if (!facts && (rule === 'reject' || (rule === 'limited' && (needsCredits || spend.isLimited(key, ctx.user, ctx.project))))) {
       throw new InvalidRequestError(
         `Model "${model}" cannot be priced, so this gateway refuses it (pricing.unknown_model = "${rule}"${rule === 'limited' ? ': a spend limit or prepaid credits apply to this key' : ''}). ` +
           `Give it a price in config.toml: [[pricing.models]] model = "${model}", input_mtok = <USD per 1M input tokens>, ` +
@@ -97,8 +100,6 @@ export class SpendHooks implements RequestHooks {
     if (facts) {
       amount = withMarkup(usdToNanos(estimateUsd(facts, est)), managed ? target.provider.markup : undefined)
     }
-    // Any managed target of the route needs the project's credits, whichever answers.
-    const needsCredits = ctx.route.targets.some((t) => t.provider.managed === true)
     const r = spend.budget.tryReserve(spend.scopesFor(key, ctx.user, ctx.project, needsCredits), amount)
     if (isDenial(r)) {
       // Telemetry counts rejections by the scope that bound.
