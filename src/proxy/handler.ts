@@ -13,7 +13,7 @@ import { inspectJson, readBody } from './body'
 import { classifyInbound } from './classify'
 import { preAuthAnswer, preAuthShape, routesVisibleTo, scrubCredentialQuery } from './edge'
 import { applyRespondHooks, runAdmitHooks, type ProxyContext, type RequestHooks } from './context'
-import type { RequestRecord, RequestSink } from './record'
+import { recordedText, type RequestRecord, type RequestSink } from './record'
 import type { RouteTable, RouteTarget } from './routes'
 import { Admission, type Ticket } from './admission'
 import { BreakerRegistry } from './breaker'
@@ -83,8 +83,8 @@ export class Proxy {
       id: Bun.randomUUIDv7(),
       ts: Date.now(),
       method: request.method,
-      path: url.pathname,
-      route: routeName,
+      path: recordedText(url.pathname),
+      route: recordedText(routeName, 128),
       stream: false,
       status: 0,
       durationMs: 0,

@@ -16,6 +16,7 @@
  */
 import type { Classification, TokenUsage, UpstreamRequest } from '../providers/types'
 import type { ModelFacts } from './prices'
+import { BoundedMap } from '../bounded-map'
 
 export interface EstimateInput {
   body: Uint8Array | null
@@ -147,7 +148,7 @@ const FAMILY_MAX_OUTPUT: [RegExp, number][] = [
 ]
 
 /** Answers by model name: ten regexes per request otherwise. Bounded, since names come from clients. */
-const maxOutputByModel = new Map<string, number | undefined>()
+export const maxOutputByModel = new BoundedMap<number | undefined>(1000, 512 << 10)
 
 export function knownMaxOutput(model: string): number | undefined {
   if (maxOutputByModel.has(model)) return maxOutputByModel.get(model)
@@ -159,7 +160,6 @@ export function knownMaxOutput(model: string): number | undefined {
       break
     }
   }
-  if (maxOutputByModel.size >= 1000) maxOutputByModel.clear()
   maxOutputByModel.set(model, found)
   return found
 }

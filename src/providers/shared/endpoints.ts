@@ -146,7 +146,11 @@ export function classifyWith(table: EndpointTable, req: InboundRequest, model?: 
   let name = model?.(m)
   if (name !== undefined) {
   } else if (row.model === 'body') name = typeof json?.model === 'string' ? json.model : undefined
-  else if (row.model === 'path') name = params.model
+  else if (row.model === 'path') {
+    name = params.model
+    // A model segment is a plain name: an encoded byte (%2F, %0A) would mean something else upstream than what the allow-list saw.
+    if (name?.includes('%')) throw new InvalidRequestError('model: the name in the path contains percent-encoded characters.', 'invalid_model')
+  }
   const out: Classification = {
     operation: row.operation,
     class: row.class,
