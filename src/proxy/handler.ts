@@ -131,6 +131,8 @@ export class Proxy {
       for (const m of classification?.models ?? (classification?.model ? [classification.model] : [])) if (key.models) this.checkModelAllowed(m, key.models)
 
       const upstream = await target.api.prepare(inbound, provider)
+      // The table found the model wherever it is (form field, batch, a path prepare does not parse): spend, limits and the log price that one.
+      upstream.model ??= classification?.model
       record.model = upstream.model
       record.stream = upstream.stream
       if (upstream.model && key.models) this.checkModelAllowed(upstream.model, key.models)

@@ -38,8 +38,9 @@ export interface Estimate {
 }
 
 /** Operations that cost nothing and reserve nothing. */
-export function isFreeOperation(u: Pick<UpstreamRequest, 'model' | 'operation'>, method: string, c?: Pick<Classification, 'class'>): boolean {
-  if (c) return !u.model || c.class !== 'metered'
+export function isFreeOperation(u: Pick<UpstreamRequest, 'model' | 'operation'>, method: string, c?: Pick<Classification, 'class' | 'model'>): boolean {
+  // The table's class decides: a metered request always has a model (classification refuses one without).
+  if (c) return c.class !== 'metered' || !(u.model ?? c.model)
   return !u.model || method === 'GET' || method === 'HEAD' || u.operation === 'count_tokens'
 }
 

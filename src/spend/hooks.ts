@@ -70,35 +70,37 @@ export class SpendHooks implements RequestHooks {
       this.open.set(ctx, { row, inputTokens: 0, settled: false })
       return
     }
-    const model = upstream.model!
     const at = new Date(now)
-    const facts = spend.pricer.facts(model, target.api.pricingProvider, target.provider.id, at)
     const rule = spend.config.pricing.unknown_model
     // Any managed target of the route needs the project's credits, whichever answers.
     const needsCredits = ctx.route.targets.some((t) => t.provider.managed === true)
-    // "limited": refuse an unpriceable model only where a limit or prepaid credits need its price
-    // (a managed provider always draws on credits, even a project's empty balance).
-    if (!facts && (rule === 'reject' || (rule === 'limited' && (needsCredits || spend.isLimited(key, ctx.user, ctx.project))))) {
-      throw new InvalidRequestError(
-        `Model "${model}" cannot be priced, so this gateway refuses it (pricing.unknown_model = "${rule}"${rule === 'limited' ? ': a spend limit or prepaid credits apply to this key' : ''}). ` +
-          `Give it a price in config.toml: [[pricing.models]] model = "${model}", input_mtok = <USD per 1M input tokens>, ` +
-          `output_mtok = <USD per 1M output tokens>; or set pricing.unknown_model = "allow".`,
-        'unknown_model_price',
-      )
-    }
-    const est = estimate({
-      body: ctx.inbound.body,
-      json: ctx.inbound.json,
-      upstream,
-      facts,
-      defaultMaxOutput: spend.config.pricing.default_max_output_tokens,
-      classification: ctx.classification,
-      unseenContextTokens: spend.config.pricing.unseen_context_tokens,
-    })
     const managed = target.provider.managed === true
+    // An inline batch names a model per request: the whole batch is reserved at the dearest one.
     let amount = 0
-    if (facts) {
-      amount = withMarkup(usdToNanos(estimateUsd(facts, est)), managed ? target.provider.markup : undefined)
+    let inputTokens = 0
+    for (const model of ctx.classification?.models ?? [upstream.model!]) {
+      const facts = spend.pricer.facts(model, target.api.pricingProvider, target.provider.id, at)
+      // "limited": refuse an unpriceable model only where a limit or prepaid credits need its price
+      // (a managed provider always draws on credits, even a project's empty balance).
+      if (!facts && (rule === 'reject' || (rule === 'limited' && (needsCredits || spend.isLimited(key, ctx.user, ctx.project))))) {
+        throw new InvalidRequestError(
+          `Model "${model}" cannot be priced, so this gateway refuses it (pricing.unknown_model = "${rule}"${rule === 'limited' ? ': a spend limit or prepaid credits apply to this key' : ''}). ` +
+            `Give it a price in config.toml: [[pricing.models]] model = "${model}", input_mtok = <USD per 1M input tokens>, ` +
+            `output_mtok = <USD per 1M output tokens>; or set pricing.unknown_model = "allow".`,
+          'unknown_model_price',
+        )
+      }
+      const est = estimate({
+        body: ctx.inbound.body,
+        json: ctx.inbound.json,
+        upstream: { ...upstream, model },
+        facts,
+        defaultMaxOutput: spend.config.pricing.default_max_output_tokens,
+        classification: ctx.classification,
+        unseenContextTokens: spend.config.pricing.unseen_context_tokens,
+      })
+      inputTokens = Math.max(inputTokens, est.inputTokens)
+      if (facts) amount = Math.max(amount, withMarkup(usdToNanos(estimateUsd(facts, est)), managed ? target.provider.markup : undefined))
     }
     const r = spend.budget.tryReserve(spend.scopesFor(key, ctx.user, ctx.project, needsCredits), amount)
     if (isDenial(r)) {
@@ -109,7 +111,7 @@ export class SpendHooks implements RequestHooks {
     row.reservedNanos = amount
     row.managed = managed
     spend.ledger.put(row)
-    this.open.set(ctx, { reservation: r, row, inputTokens: est.inputTokens, settled: false })
+    this.open.set(ctx, { reservation: r, row, inputTokens, settled: false })
   }
 
   stream(ctx: ProxyContext): OutputTap | void {
