@@ -176,7 +176,7 @@ export class SpendHooks implements RequestHooks {
     const api = ctx.target.api
     const managed = provider.managed === true
     const at = new Date(open.row.ts)
-    const model = record.usage?.model ?? ctx.upstream.model
+    const model = record.usage?.model ?? ctx.upstream.model ?? ctx.classification?.model
     const cut = record.error !== undefined && CUT.has(record.error)
     let tokens: TokenUsage | undefined = record.usage?.tokens
     let estimated = false

@@ -399,7 +399,7 @@ describe('every recorded request goes through its table to the operation, class 
           if (!c) throw new Error(`${where} matched no row`)
           const want = expected(i.method, i.path)
           if (!want) throw new Error(`${where}: no expectation for this path`)
-          expect({ where, operation: c.operation, class: c.class }).toEqual({ where, ...want })
+          expect({ where, operation: c.operation, class: c.class as string }).toEqual({ where, ...want })
           // The model: the body's, else the path's (Bedrock's decoded).
           const pathModel = /models\/([^/:]+):/.exec(i.path)?.[1] ?? (/^\/model\/([^/]+)\//.exec(i.path)?.[1] ? decodeURIComponent(/^\/model\/([^/]+)\//.exec(i.path)![1]!) : undefined)
           const model = typeof json?.model === 'string' && !/:(generateContent|streamGenerateContent|countTokens)$/.test(i.path) ? json.model : pathModel
