@@ -1,16 +1,20 @@
 /**
  * The overshoot race of issue 14 §3: 40 concurrent requests that pull in context the body does
  * not carry (previous_response_id, file ids, file_search, Anthropic file documents, Gemini
- * fileData and cachedContent), on a $0.01 daily key limit, against an upstream that reports
+ * fileData and cachedContent, Vertex cachedContent, Bedrock S3 documents), on a $0.01 daily key limit, against an upstream that reports
  * large usage. Each reserves the model's whole context window, so spend stays within the limit
  * plus one request's cost, on every one of 20 repetitions. Official SDKs as clients.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import Anthropic from '@anthropic-ai/sdk'
 import { GoogleGenAI } from '@google/genai'
+import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime'
+import { NodeHttpHandler } from '@smithy/node-http-handler'
 import OpenAI from 'openai'
 import { scopeKey } from '../../src/spend/budget'
 import { startGateway, type TestGateway } from '../support/gateway'
+import { startOAuthServer, type OAuthServer } from '../support/oauth-server'
+import { SA_ENV, vertexToml } from '../google/support'
 
 const REPS = 20
 const CONCURRENT = 40
@@ -21,6 +25,7 @@ const REPORTED: Record<string, number> = {
   'gpt-4o-mini': 100_000,
   'claude-3-5-haiku-latest': 150_000,
   'gemini-2.0-flash': 500_000,
+  'amazon.nova-lite-v1:0': 250_000,
   // Priced in config with a 4,000-token window (or none, and unseen_context_tokens = 4,000): two fit the limit at once.
   'house-window': 3_900,
   'house-nowindow': 3_900,
@@ -38,10 +43,15 @@ interface Scenario {
 let upstream: ReturnType<typeof Bun.serve>
 let gw: TestGateway
 let calls = 0
+let oauth: OAuthServer
 
 const openai = (key: string) => new OpenAI({ apiKey: key, baseURL: `${gw.url}/openai`, maxRetries: 0 })
 const anthropic = (key: string) => new Anthropic({ apiKey: key, baseURL: `${gw.url}/anthropic`, maxRetries: 0 })
 const gemini = (key: string) => new GoogleGenAI({ apiKey: key, httpOptions: { baseUrl: `${gw.url}/gemini`, apiVersion: 'v1beta' } })
+
+const vertex = (key: string) => new GoogleGenAI({ vertexai: true, apiKey: key, httpOptions: { baseUrl: `${gw.url}/google-vertex` } })
+const bedrock = (key: string) =>
+  new BedrockRuntimeClient({ region: 'us-east-1', endpoint: `${gw.url}/bedrock`, token: { token: key }, authSchemePreference: ['httpBearerAuth'], requestHandler: new NodeHttpHandler(), maxAttempts: 1 })
 
 const fileInput = [{ role: 'user' as const, content: [{ type: 'input_file' as const, file_id: 'file-abc' }, { type: 'input_text' as const, text: 'Summarise.' }] }]
 
@@ -71,6 +81,19 @@ const SCENARIOS: Scenario[] = [
       gemini(k).models.generateContent({ model, contents: [{ role: 'user', parts: [{ fileData: { fileUri: 'https://generativelanguage.googleapis.com/v1beta/files/abc', mimeType: 'application/pdf' } }, { text: 'Summarise.' }] }], config: { maxOutputTokens: OUTPUT } }),
   },
   { name: 'Gemini cachedContent', model: 'gemini-2.0-flash', send: (k, model) => gemini(k).models.generateContent({ model, contents: 'And then?', config: { cachedContent: 'cachedContents/abc', maxOutputTokens: OUTPUT } }) },
+  { name: 'Vertex Gemini cachedContent', model: 'gemini-2.0-flash', send: (k, model) => vertex(k).models.generateContent({ model, contents: 'And then?', config: { cachedContent: 'projects/p/locations/global/cachedContents/abc', maxOutputTokens: OUTPUT } }) },
+  {
+    name: 'Bedrock converse with an S3 document',
+    model: 'amazon.nova-lite-v1:0',
+    send: (k, model) =>
+      bedrock(k).send(
+        new ConverseCommand({
+          modelId: model,
+          inferenceConfig: { maxTokens: OUTPUT },
+          messages: [{ role: 'user', content: [{ document: { name: 'handbook', format: 'pdf', source: { s3Location: { uri: 's3://bucket/handbook.pdf' } } } }, { text: 'Summarise.' }] }],
+        }),
+      ),
+  },
   { name: 'previous_response_id, model priced with a context window', model: 'house-window', send: (k, model) => openai(k).responses.create({ model, previous_response_id: 'resp_1', input: 'And then?', max_output_tokens: OUTPUT }) },
   { name: 'previous_response_id, no context window: unseen_context_tokens', model: 'house-nowindow', send: (k, model) => openai(k).responses.create({ model, previous_response_id: 'resp_1', input: 'And then?', max_output_tokens: OUTPUT }) },
 ]
@@ -85,6 +108,11 @@ function answer(path: string, body: Record<string, unknown>): Response {
   }
   if (path.endsWith('/chat/completions')) {
     return Response.json({ id: 'c', object: 'chat.completion', created: 1, model, choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }], usage: { prompt_tokens: input, completion_tokens: OUTPUT, total_tokens: input + OUTPUT } })
+  }
+  if (path.endsWith('/converse')) {
+    const m = decodeURIComponent(/model\/([^/]+)\//.exec(path)![1]!)
+    const n = REPORTED[m] ?? 10
+    return Response.json({ output: { message: { role: 'assistant', content: [{ text: 'ok' }] } }, stopReason: 'end_turn', usage: { inputTokens: n, outputTokens: OUTPUT, totalTokens: n + OUTPUT }, metrics: { latencyMs: 1 } })
   }
   if (path.endsWith('/messages')) {
     return Response.json({ id: 'msg_1', type: 'message', role: 'assistant', model, content: [{ type: 'text', text: 'ok' }], stop_reason: 'end_turn', usage: { input_tokens: input, output_tokens: OUTPUT } })
@@ -109,10 +137,13 @@ beforeAll(async () => {
     },
   })
   const u = `http://127.0.0.1:${upstream.port}`
+  oauth = await startOAuthServer({ project: 'pydantic-ai' })
   let toml =
     `[[providers]]\nid = "openai"\napi = "openai"\nbase_url = "${u}/v1"\napi_key = "sk-x"\n` +
     `[[providers]]\nid = "anthropic"\napi = "anthropic"\nbase_url = "${u}"\napi_key = "sk-ant-x"\n` +
     `[[providers]]\nid = "gemini"\napi = "gemini"\nbase_url = "${u}"\napi_key = "g-x"\n` +
+    `[[providers]]\nid = "bedrock"\napi = "bedrock"\nbase_url = "${u}"\nregion = "us-east-1"\napi_key = "ABSK-x"\n` +
+    `${vertexToml({ baseUrl: u, tokenUrl: oauth.tokenUrl })}\n` +
     `[pricing]\nunseen_context_tokens = 4000\n` +
     `[[pricing.models]]\nmodel = "house-window"\ninput_mtok = 1.0\noutput_mtok = 1.0\ncontext_window = 4000\n` +
     `[[pricing.models]]\nmodel = "house-nowindow"\ninput_mtok = 1.0\noutput_mtok = 1.0\n` +
@@ -120,15 +151,16 @@ beforeAll(async () => {
   for (let s = 0; s < SCENARIOS.length; s++) {
     for (let r = 0; r < REPS; r++) toml += `[[keys]]\nid = "k-${s}-${r}"\nproject = "default"\nkey = "${keyOf(s, r)}"\nlimits = { daily = ${LIMIT_USD} }\n`
   }
-  gw = await startGateway(toml)
+  gw = await startGateway(toml, { env: { [SA_ENV]: oauth.accountJson } })
 })
 afterAll(async () => {
   await gw.stop()
   upstream.stop(true)
+  oauth.stop()
 })
 
 /** The limit refusal in each client's terms: OpenAI's 429 insufficient_quota, Anthropic's 402 billing_error, Google's 429 RESOURCE_EXHAUSTED. */
-const isLimitError = (e: unknown) => /insufficient_quota|billing_error|RESOURCE_EXHAUSTED/.test(`${String(e)} ${JSON.stringify((e as { error?: unknown }).error ?? '')}`)
+const isLimitError = (e: unknown) => /insufficient_quota|billing_error|RESOURCE_EXHAUSTED|ServiceQuotaExceeded/.test(`${String(e)} ${JSON.stringify((e as { error?: unknown }).error ?? '')}`)
 
 /** What one request really costs (the upstream's reported usage, priced as the gateway prices it). */
 function oneCost(model: string, pricingProvider: string, provider: string): number {
@@ -143,6 +175,7 @@ const PRICED_AS: Record<string, [string, string]> = {
   'house-nowindow': ['openai', 'openai'],
   'claude-3-5-haiku-latest': ['anthropic', 'anthropic'],
   'gemini-2.0-flash': ['google', 'gemini'],
+  'amazon.nova-lite-v1:0': ['aws', 'bedrock'],
 }
 
 describe(`${CONCURRENT} concurrent requests with context by reference on a $${LIMIT_USD} daily limit, ${REPS} repetitions`, () => {
