@@ -14,10 +14,11 @@ import type { TokenUsage } from '../providers/types'
 import { InvalidRequestError } from '../errors'
 import { type Reservation, isDenial, scopeKey } from './budget'
 import { limitError } from './errors'
-import { estimate, estimateUsd, isFreeOperation } from './estimate'
+import { isFreeOperation } from './estimate'
+import { upperBound } from './upper-bound'
 import { injectCost } from './inject'
 import type { LedgerRow } from './ledger'
-import { nanosToUsdString, usdToNanos, withMarkup } from './money'
+import { nanosToUsdString, withMarkup } from './money'
 import type { Spend } from './service'
 import { OutputTap } from './tap'
 
@@ -70,19 +71,14 @@ export class SpendHooks implements RequestHooks {
       this.open.set(ctx, { row, inputTokens: 0, settled: false })
       return
     }
-    const at = new Date(now)
     const rule = spend.config.pricing.unknown_model
     // Any managed target of the route needs the project's credits, whichever answers.
     const needsCredits = ctx.route.targets.some((t) => t.provider.managed === true)
     const managed = target.provider.managed === true
-    // An inline batch names a model per request: the whole batch is reserved at the dearest one.
-    let amount = 0
-    let inputTokens = 0
-    for (const model of ctx.classification?.models ?? [upstream.model!]) {
-      const facts = spend.pricer.facts(model, target.api.pricingProvider, target.provider.id, at)
+    const { amount, inputTokens } = upperBound(spend, ctx, (model) => {
       // "limited": refuse an unpriceable model only where a limit or prepaid credits need its price
       // (a managed provider always draws on credits, even a project's empty balance).
-      if (!facts && (rule === 'reject' || (rule === 'limited' && (needsCredits || spend.isLimited(key, ctx.user, ctx.project))))) {
+      if (rule === 'reject' || (rule === 'limited' && (needsCredits || spend.isLimited(key, ctx.user, ctx.project)))) {
         throw new InvalidRequestError(
           `Model "${model}" cannot be priced, so this gateway refuses it (pricing.unknown_model = "${rule}"${rule === 'limited' ? ': a spend limit or prepaid credits apply to this key' : ''}). ` +
             `Give it a price in config.toml: [[pricing.models]] model = "${model}", input_mtok = <USD per 1M input tokens>, ` +
@@ -90,18 +86,7 @@ export class SpendHooks implements RequestHooks {
           'unknown_model_price',
         )
       }
-      const est = estimate({
-        body: ctx.inbound.body,
-        json: ctx.inbound.json,
-        upstream: { ...upstream, model },
-        facts,
-        defaultMaxOutput: spend.config.pricing.default_max_output_tokens,
-        classification: ctx.classification,
-        unseenContextTokens: spend.config.pricing.unseen_context_tokens,
-      })
-      inputTokens = Math.max(inputTokens, est.inputTokens)
-      if (facts) amount = Math.max(amount, withMarkup(usdToNanos(estimateUsd(facts, est)), managed ? target.provider.markup : undefined))
-    }
+    })
     const r = spend.budget.tryReserve(spend.scopesFor(key, ctx.user, ctx.project, needsCredits), amount)
     if (isDenial(r)) {
       // Telemetry counts rejections by the scope that bound.
