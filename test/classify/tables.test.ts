@@ -340,6 +340,8 @@ describe('context by reference', () => {
     expect(google({ contents: [], systemInstruction: { parts: [{ fileData: { fileUri: 'u' } }] } })).toBe(true)
     for (const tool of [{ googleSearch: {} }, { urlContext: {} }, { fileSearch: { fileSearchStoreNames: ['s'] } }, { codeExecution: {} }, { retrieval: { vertexRagStore: {} } }]) expect(google({ contents: [], tools: [tool] })).toBe(true)
     expect(google({ contents: [{ parts: [{ text: 'hi' }] }], tools: [{ functionDeclarations: [{ name: 'f' }] }] })).toBeUndefined()
+    // Gemini's OpenAI-compatible rows: a function tool is the client's.
+    expect(classifyGemini(inbound('POST', 'v1beta/openai/chat/completions', { model: 'gemini-2.0-flash', messages: [], tools: [{ type: 'function', function: { name: 'f' } }] }))!.contextByReference).toBeUndefined()
     expect(classifyVertex(inbound('POST', 'v1beta1/publishers/google/models/gemini-2.0-flash:generateContent', { cachedContent: 'projects/p/cachedContents/x' }))!.contextByReference).toBe(true)
   })
   test('Bedrock: documents and media in S3, prompt templates', () => {
