@@ -125,6 +125,7 @@ id = "groq"
 api = "groq"
 base_url = "${up}/groq"
 api_key = "${CANARY.groqKey}"
+models = ["openai/gpt-oss-120b", "llama-3.3-70b-versatile"]
 
 [[providers]]
 id = "gemini"
