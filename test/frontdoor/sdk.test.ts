@@ -33,7 +33,7 @@ beforeAll(async () => {
     apiKey: CANARY.gatewayKey,
     baseURL: `${gateway.url}/v1`,
     maxRetries: 0,
-    fetch: async (url: RequestInfo | URL, init?: RequestInit) => {
+    fetch: async (url: string | URL | Request, init?: RequestInit) => {
       if (typeof init?.body === 'string') sent.push(init.body)
       return fetch(url, init)
     },
@@ -100,7 +100,7 @@ describe('chat through every route', () => {
       const res = await client.chat.completions.create({ model: r.model, messages: [{ role: 'user', content: 'What is the current time?' }], tools: TOOLS, tool_choice: 'auto' })
       checkUpstream(r, false)
       expect(res.choices[0]!.finish_reason).toBe('tool_calls')
-      expect(res.choices[0]!.message.tool_calls![0]!.function.name).toBe('get_current_time')
+      expect((res.choices[0]!.message.tool_calls![0] as OpenAI.Chat.ChatCompletionMessageFunctionToolCall).function.name).toBe('get_current_time')
       expect(res.model).toBe(r.body)
       expect(res.usage).toEqual({ completion_tokens: 12, prompt_tokens: 35, total_tokens: 109 })
       const record = await settled()

@@ -14,17 +14,20 @@ function isSpace(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09
 }
 
-/** Index just past the string token that starts at `i` (a quote). */
-function skipString(body: Uint8Array, i: number): number {
-  for (let j = i + 1; j < body.length; j++) {
-    if (body[j] === BACKSLASH) j++
-    else if (body[j] === QUOTE) return j + 1
+/** Index just past the string token that starts at `i` (a quote): the next quote not escaped by an odd run of backslashes. */
+function skipString(body: Buffer, i: number): number {
+  let j = i
+  for (;;) {
+    j = body.indexOf(QUOTE, j + 1)
+    if (j < 0) return body.length
+    let k = j - 1
+    while (body[k] === BACKSLASH) k--
+    if ((j - 1 - k) % 2 === 0) return j + 1
   }
-  return body.length
 }
 
 /** Index just past the value that starts at `i`. */
-function skipValue(body: Uint8Array, i: number): number {
+function skipValue(body: Buffer, i: number): number {
   if (body[i] === QUOTE) return skipString(body, i)
   let depth = 0
   for (let j = i; j < body.length; j++) {
@@ -44,7 +47,9 @@ function skipValue(body: Uint8Array, i: number): number {
 }
 
 /** Byte ranges [start, end) of every top-level `model` member's string value. */
-export function modelValueRanges(body: Uint8Array): [number, number][] {
+export function modelValueRanges(bytes: Uint8Array): [number, number][] {
+  // Buffer's indexOf is a native search: strings (most of a chat body) are skipped in one call each.
+  const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const out: [number, number][] = []
   let i = 0
   while (i < body.length && isSpace(body[i]!)) i++
