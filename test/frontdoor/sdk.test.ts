@@ -125,8 +125,8 @@ describe('chat through every route', () => {
     })
   }
 
-  test('streamed tool calls arrive whole (groq and bedrock)', async () => {
-    for (const model of ['groq:openai/gpt-oss-120b', 'bedrock:openai.gpt-oss-120b-1:0']) {
+  test('streamed tool calls arrive whole, on every route', async () => {
+    for (const { model, endpoint } of ROUTES) {
       up.reset()
       const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Capital of the UK? Use the tool.' }], tools: TOOLS, stream: true })
       let args = ''
@@ -136,6 +136,7 @@ describe('chat through every route', () => {
         if (call?.function?.name) name = call.function.name
         args += call?.function?.arguments ?? ''
       }
+      expect(up.received.map((r) => r.endpoint)).toEqual([endpoint])
       expect(name).toBe('get_capital')
       expect(JSON.parse(args)).toEqual({ country: 'UK' })
     }
