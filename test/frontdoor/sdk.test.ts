@@ -11,6 +11,7 @@ import type { RequestRecord } from '../../src/proxy/record'
 import { CANARY, basicConfig, startGateway, type TestGateway } from '../support/gateway'
 import { startOAuthServer, type OAuthServer } from '../support/oauth-server'
 import { recomputeAuthorization } from '../providers/bedrock/support'
+import { loadCassette } from '../support/recordings'
 import { SA_ENV, endpoints, providersToml, recordings, startCompatUpstream, type CompatUpstream, type Recorded } from './support'
 
 let up: CompatUpstream
@@ -161,6 +162,28 @@ describe('byte for byte', () => {
     const res = await fetch(`${gateway.url}/proxy/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${CANARY.gatewayKey}`, 'content-type': 'application/json' }, body })
     expect(res.status).toBe(200)
     expect(new TextDecoder().decode(up.received[0]!.body)).toBe(body.replace('"gemini:gemini-2.5-flash"', '"gemini-2.5-flash"'))
+  })
+
+  test("Groq's own recorded streams reach the client byte for byte, metered from the usage chunk", async () => {
+    const cassette = await loadCassette('groq', 'test_tool_use_failed_error_streaming')
+    const send = async (i: number) => {
+      const groq = cassette.interactions[i]!
+      up.reset()
+      records.length = 0
+      up.script({ status: 200, body: groq.responseBody, contentType: 'text/event-stream' })
+      const body = JSON.stringify({ ...(groq.requestBody as object), model: 'groq:openai/gpt-oss-120b' })
+      const res = await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${CANARY.gatewayKey}`, 'content-type': 'application/json' }, body })
+      expect(new Uint8Array(await res.arrayBuffer())).toEqual(groq.responseBody)
+      return settled()
+    }
+    // Groq's tool_use_failed error event inside a 200 stream passes through as Groq sent it; no usage, nothing billed.
+    const failed = await send(0)
+    expect(failed).toMatchObject({ provider: 'groq', model: 'openai/gpt-oss-120b', stream: true, status: 200 })
+    expect(failed.usage).toBeUndefined()
+    const ok = await send(1)
+    expect(ok.usage?.tokens.input_tokens).toBeGreaterThan(0)
+    const want = calcPrice(ok.usage!.tokens, 'openai/gpt-oss-120b', { providerId: 'groq' })!
+    expect(ok.costNanos).toBe(Math.round(want.total_price * 1e9))
   })
 
   test('SigV4 covers the spliced body (recomputed with the AWS SDK signer)', async () => {

@@ -46,7 +46,7 @@ export interface CompatUpstream {
   url: string
   received: (ReceivedRequest & { endpoint?: string })[]
   /** The next answers, in order, before the normal ones ({ status, body }). */
-  script(...answers: { status: number; body: string }[]): void
+  script(...answers: { status: number; body: string | Uint8Array; contentType?: string }[]): void
   reset(): void
   stop(): void
 }
@@ -57,7 +57,7 @@ function withModel(text: string, model: string): string {
 
 export function startCompatUpstream(endpoints: Record<string, Endpoint>, rec: Recorded): CompatUpstream {
   const received: CompatUpstream['received'] = []
-  const queue: { status: number; body: string }[] = []
+  const queue: { status: number; body: string | Uint8Array; contentType?: string }[] = []
   const server = Bun.serve({
     port: 0,
     hostname: '127.0.0.1',
@@ -71,7 +71,7 @@ export function startCompatUpstream(endpoints: Record<string, Endpoint>, rec: Re
       const entry = Object.entries(endpoints).find(([, e]) => e.path === url.pathname)
       received.push({ method: req.method, pathAndQuery: url.pathname + url.search, headers: req.headers, body, json, endpoint: entry?.[0] })
       const next = queue.shift()
-      if (next) return new Response(next.body, { status: next.status, headers: { 'content-type': 'application/json' } })
+      if (next) return new Response(next.body, { status: next.status, headers: { 'content-type': next.contentType ?? 'application/json' } })
       if (!entry) return new Response(`no endpoint at ${url.pathname}`, { status: 418 })
       const auth = req.headers.get('authorization') ?? ''
       const [, e] = entry
