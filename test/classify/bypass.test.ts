@@ -117,6 +117,10 @@ const VARIANTS: Variant[] = [
     { name: `Vertex Anthropic messages, ${ct ?? 'no content type'}`, shape: 'anthropic', ...VERTEX_CLAUDE, request: (m) => json('/google-vertex/v1/messages', chat(m), ct) },
     { name: `Bedrock converse, ${ct ?? 'no content type'}`, shape: 'bedrock', ...BEDROCK, request: (m) => json(`/bedrock/model/${encodeURIComponent(m)}/converse`, converse, ct) },
     { name: `Bedrock Anthropic messages, ${ct ?? 'no content type'}`, shape: 'anthropic', ...BEDROCK, request: (m) => json('/bedrock/v1/messages', chat(m), ct) },
+    // The front door: the model names a route, which forwards to its provider's OpenAI-compatible endpoint.
+    { name: `front door to OpenAI, ${ct ?? 'no content type'}`, shape: 'openai', denied: 'openai:gpt-5', allowed: 'openai:gpt-4o-mini', request: (m) => json('/v1/chat/completions', chat(m), ct) },
+    { name: `front door to Anthropic, ${ct ?? 'no content type'}`, shape: 'openai', denied: 'anthropic:claude-opus-4-1', allowed: 'anthropic:claude-3-5-haiku-latest', request: (m) => json('/v1/chat/completions', chat(m), ct) },
+    { name: `front door to Gemini, ${ct ?? 'no content type'}`, shape: 'openai', denied: 'gemini:gemini-2.5-pro', allowed: 'gemini:gemini-2.0-flash', request: (m) => json('/v1/chat/completions', chat(m), ct) },
   ]),
   // Multipart: the model is the form field.
   { name: 'OpenAI audio transcription (multipart)', shape: 'openai', denied: 'whisper-1', allowed: 'gpt-4o-mini-transcribe', request: (m) => form('/openai/audio/transcriptions', m) },
@@ -157,6 +161,8 @@ const VARIANTS: Variant[] = [
   ].map((p): Variant => ({ name: `Bedrock path ${p('{model}')}`, shape: 'bedrock', ...BEDROCK, request: (m) => json(p(m), converse) })),
   { name: 'Anthropic path //v1//messages/', shape: 'anthropic', ...CLAUDE, request: (m) => json('/anthropic//v1//messages/', chat(m)) },
   { name: 'OpenAI path /v1//chat/completions/', shape: 'openai', ...OPENAI, request: (m) => json('/openai/v1//chat/completions/', chat(m)) },
+  { name: 'front door path /v1//chat/completions/', shape: 'openai', denied: 'openai:gpt-5', allowed: 'openai:gpt-4o-mini', request: (m) => json('/v1//chat/completions/', chat(m)) },
+  { name: 'front door embeddings, text/plain', shape: 'openai', denied: 'openai:text-embedding-3-large', allowed: 'openai:gpt-4o-mini', request: (m) => json('/v1/embeddings', { model: m, input: 'hi' }, 'text/plain') },
   { name: 'OpenAI path chat%2Fcompletions (an encoded slash is not a separator: no row)', shape: 'openai', ...OPENAI, deniedStatus: 404, request: (m) => json('/openai/chat%2Fcompletions', chat(m)) },
 ]
 

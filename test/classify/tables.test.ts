@@ -12,6 +12,7 @@ import { GEMINI_ENDPOINTS, classifyGemini } from '../../src/providers/gemini/end
 import { VERTEX_ANTHROPIC_ENDPOINTS, VERTEX_ENDPOINTS, classifyVertex } from '../../src/providers/google-vertex/endpoints'
 import { GROQ_ENDPOINTS, classifyGroq } from '../../src/providers/groq/endpoints'
 import { OPENAI_ENDPOINTS, classifyOpenAi } from '../../src/providers/openai/endpoints'
+import { FRONT_DOOR_ENDPOINTS, classifyFrontDoor } from '../../src/providers/openai-compat/endpoints'
 import { compilePattern, matchEndpoint, normalizePath, type EndpointRow, type EndpointTable } from '../../src/providers/shared/endpoints'
 import type { Classification, InboundRequest } from '../../src/providers/types'
 import { listCassettes, loadCassette } from '../support/recordings'
@@ -196,6 +197,13 @@ const FORMATS: Format[] = [
   { api: 'gemini', classify: classifyGemini, tables: [GEMINI_ENDPOINTS], cases: GEMINI },
   { api: 'google-vertex', classify: classifyVertex, tables: [VERTEX_ANTHROPIC_ENDPOINTS, VERTEX_ENDPOINTS, ANTHROPIC_ENDPOINTS], cases: VERTEX },
   { api: 'bedrock', classify: classifyBedrock, tables: [BEDROCK_ENDPOINTS, ANTHROPIC_ENDPOINTS], cases: BEDROCK },
+  // The front door's model is the provider's own name it resolved from `route:model`; the body's stands in for it here.
+  {
+    api: 'front door',
+    classify: (r) => classifyFrontDoor(r, String(r.json?.model)),
+    tables: [FRONT_DOOR_ENDPOINTS],
+    cases: ['POST chat/completions → chat metered gpt-4o-mini', 'POST embeddings → embeddings metered text-embedding-3-small'],
+  },
 ]
 
 interface Parsed {
