@@ -95,6 +95,8 @@ const BODY_ROUTES: Route[] = [
       return fetch(`${gateway.url}/openai/audio/transcriptions`, { method: 'POST', headers: { authorization: `Bearer ${CANARY.gatewayKey}` }, body: form })
     },
   },
+  { name: 'front door chat', shape: 'openai', send: (m) => post('/v1/chat/completions', { model: m, messages }) },
+  { name: 'front door chat, route:model', shape: 'openai', send: (m) => post('/v1/chat/completions', { model: `openai:${m}`, messages }) },
   { name: 'Groq chat', shape: 'openai', send: (m) => post('/groq/openai/v1/chat/completions', { model: m, messages }) },
   { name: 'Anthropic messages', shape: 'anthropic', send: (m) => post('/anthropic/v1/messages', { model: m, max_tokens: 5, messages }) },
   { name: 'Anthropic inline batch', shape: 'anthropic', send: (m) => post('/anthropic/v1/messages/batches', { requests: [{ custom_id: 'a', params: { model: m, max_tokens: 5, messages } }] }) },
