@@ -168,6 +168,8 @@ const VERTEX: Case[] = [
   'POST v1beta1/publishers/anthropic/models/claude-3-5-haiku@20241022:streamRawPredict → chat metered claude-3-5-haiku@20241022',
   'POST v1/messages → chat metered claude-3-5-haiku@20241022',
   'POST v1/messages/count_tokens → count_tokens free claude-3-5-haiku@20241022',
+  // A path model is read as the upstream decodes it.
+  'POST v1/publishers/anthropic/models/claude-3-5-haiku%4020241022:rawPredict → chat metered claude-3-5-haiku@20241022',
 ]
 
 const BEDROCK: Case[] = [
@@ -298,6 +300,11 @@ describe('the matcher', () => {
     expect(classifyGemini(inbound('POST', 'v2/models/gemini-2.0-flash:generateContent', {}))).toBeUndefined()
     expect(classifyVertex(inbound('POST', 'v2/publishers/google/models/gemini-2.0-flash:generateContent', {}))).toBeUndefined()
     expect(classifyBedrock(inbound('POST', 'model/x/unknown', {}))).toBeUndefined()
+  })
+  test('a path model that decodes to more than one segment, or to bad escapes, is a 400', () => {
+    for (const m of ['gemini-2.0-flash%2F..%2Fgemini-2.5-pro', 'gemini%5C2.0', '%2E%2E', 'gemini%252F', 'gemini%E0%A4%A']) {
+      expect(() => classifyGemini(inbound('POST', `v1beta/models/${m}:generateContent`, {}))).toThrow(/model:/)
+    }
   })
   test('one output bound per format, with one precedence, times the choices', () => {
     expect(classifyOpenAi(inbound('POST', 'chat/completions', { model: 'gpt-4o-mini', max_tokens: 10, max_completion_tokens: 20, n: 3 }))!.maxOutputTokens).toBe(60)
