@@ -3,6 +3,7 @@ import type { ProviderApi } from '../types'
 import { anthropicErrorShape, anthropicErrorEvent } from './errors'
 import { ANTHROPIC_BASE_URL, prepareAnthropic } from './upstream'
 import { anthropicJsonUsage, anthropicStreamUsage } from './usage'
+import { anthropicObjects } from './objects'
 
 export const anthropicApi: ProviderApi = {
   api: 'anthropic',
@@ -14,4 +15,5 @@ export const anthropicApi: ProviderApi = {
   prepare: prepareAnthropic,
   jsonUsage: (body) => anthropicJsonUsage(body),
   streamUsage: () => anthropicStreamUsage(),
+  objects: anthropicObjects,
 }

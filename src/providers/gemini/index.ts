@@ -4,6 +4,7 @@ import { isGoogleClient } from '../shared/google-errors'
 import { geminiErrorEvent, geminiErrorShape } from './errors'
 import { GEMINI_BASE_URL, prepareGemini } from './upstream'
 import { geminiJsonUsage, geminiStreamUsage } from './usage'
+import { geminiObjects } from './objects'
 
 export const geminiApi: ProviderApi = {
   api: 'gemini',
@@ -18,4 +19,5 @@ export const geminiApi: ProviderApi = {
   prepare: prepareGemini,
   jsonUsage: (body) => geminiJsonUsage(body),
   streamUsage: () => geminiStreamUsage(),
+  objects: geminiObjects,
 }

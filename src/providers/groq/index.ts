@@ -3,6 +3,7 @@ import type { ProviderApi } from '../types'
 import { groqErrorShape, groqErrorEvent } from './errors'
 import { GROQ_BASE_URL, prepareGroq } from './upstream'
 import { groqJsonUsage, groqStreamUsage } from './usage'
+import { groqObjects } from './objects'
 
 export const groqApi: ProviderApi = {
   api: 'groq',
@@ -14,4 +15,5 @@ export const groqApi: ProviderApi = {
   prepare: prepareGroq,
   jsonUsage: groqJsonUsage,
   streamUsage: groqStreamUsage,
+  objects: groqObjects,
 }

@@ -3,6 +3,7 @@ import type { ProviderApi } from '../types'
 import { openAiErrorShape, openAiErrorEvent } from './errors'
 import { OPENAI_BASE_URL, prepareOpenAi } from './upstream'
 import { openAiJsonUsage, openAiStreamUsage } from './usage'
+import { openAiObjects } from './objects'
 
 export const openAiApi: ProviderApi = {
   api: 'openai',
@@ -14,4 +15,5 @@ export const openAiApi: ProviderApi = {
   prepare: prepareOpenAi,
   jsonUsage: openAiJsonUsage,
   streamUsage: openAiStreamUsage,
+  objects: openAiObjects,
 }

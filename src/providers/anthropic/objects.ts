@@ -1,0 +1,33 @@
+/**
+ * Anthropic's provider-side objects: message batches (`type: "message_batch"`, results
+ * available for 29 days after creation) and files (`type: "file"`, kept until deleted).
+ * Lists answer `{ data: [...], has_more, first_id, last_id }`.
+ */
+import type { CreatedObject, ObjectFormat, ObjectKind } from '../types'
+import { DAY_MS, filterArray, instantToMs, record, str } from '../shared/object-json'
+
+const BATCH_TTL_MS = 29 * DAY_MS
+
+function typeOf(kind: ObjectKind): string | undefined {
+  if (kind === 'batch' || kind === 'message_batch') return 'message_batch'
+  if (kind === 'file') return 'file'
+  return undefined
+}
+
+export const anthropicObjects: ObjectFormat = {
+  createdObject(kind, json, now): CreatedObject | undefined {
+    const body = record(json)
+    const id = str(body?.id)
+    if (!body || !id || body.type !== typeOf(kind)) return undefined
+    if (body.type === 'message_batch') return { id, expiresAt: (instantToMs(body.created_at) ?? now) + BATCH_TTL_MS }
+    return { id }
+  },
+
+  filterList(_kind, json, keep) {
+    return filterArray(json, 'data', (item) => str(record(item)?.id), keep)
+  },
+
+  notFoundMessage(kind, id) {
+    return typeOf(kind) === 'message_batch' ? `Message batch ${id} not found.` : `File ${id} not found.`
+  },
+}
