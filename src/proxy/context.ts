@@ -1,7 +1,7 @@
 /** Everything known about one request as it walks auth → route → reserve → forward → meter → settle. */
 import type { KeyRecord } from '../auth/principal'
 import type { Config, ProjectConfig, ProviderConfig, UserConfig } from '../config/schema'
-import type { InboundRequest, ReportedUsage, UpstreamRequest } from '../providers/types'
+import type { Classification, InboundRequest, ReportedUsage, UpstreamRequest } from '../providers/types'
 import type { RequestRecord } from './record'
 import type { Route, RouteTarget } from './routes'
 
@@ -16,6 +16,8 @@ export interface ProxyContext {
   inbound: InboundRequest
   upstream: UpstreamRequest
   record: RequestRecord
+  /** What the format's endpoint table says of this request (the handler's classify step). */
+  classification?: Classification
 }
 
 /** One try at one upstream (a routing group may make several per client request). */
