@@ -91,6 +91,15 @@ export class PayloadTooLargeError extends GatewayError {
   }
 }
 
+/** The client did not send its whole body in time (`server.body_timeout_seconds`); the connection is closed after. */
+export class RequestTimeoutError extends GatewayError {
+  constructor(seconds: number) {
+    super('invalid_request', 408, 'request_timeout', `The request body did not arrive within ${seconds} s; the connection is closed.`, {
+      headers: { connection: 'close' },
+    })
+  }
+}
+
 export class ProviderUnavailableError extends GatewayError {
   constructor(message: string, code = 'provider_unavailable') {
     super('unavailable', 503, code, message, { retryable: false })

@@ -117,6 +117,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
   const telemetry = createTelemetry(config, { inflight: () => proxy.inflight, logOutput: opts.logOutput })
   const proxy = new Proxy({ config, keys, routes, sinks: [telemetry.redactSink, requestLog, ...telemetry.sinks, ...(opts.sinks ?? [])], hooks: [...telemetry.hooks, objects.hooks, rateLimits, spendHooks, ...(cluster ? [cluster.budget] : []), ...(opts.hooks ?? [])], now: opts.now, random: opts.random })
   telemetry.setBreakerSource(() => proxy.breakers.snapshot())
+  proxy.admission.registerMetrics(telemetry.metrics.registry)
   let running = config
   let configPath = loaded.path
   const reloadListeners: ((c: Config) => void)[] = []
@@ -206,7 +207,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
 /** Settings a running process cannot change: a reload keeps them until the next restart, and says so. */
 const RESTART_ONLY = ['server.listen', 'database', 'cluster', 'metrics.listen', 'metrics.enabled', 'admin.enabled', 'secrets', 'log.flush_interval_ms', 'otel', 'logging'] as const
 
-function restartOnlyChanges(prev: Config, next: Config): string[] {
+export function restartOnlyChanges(prev: Config, next: Config): string[] {
   const at = (c: Config, path: string) => path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], c)
   return RESTART_ONLY.filter((p) => JSON.stringify(at(prev, p)) !== JSON.stringify(at(next, p))).map((p) => `${p} changed; it applies after a restart`)
 }

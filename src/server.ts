@@ -2,6 +2,7 @@
  * Serving: listen, print the start-up line, and shut down gracefully on SIGTERM/SIGINT
  * (stop accepting, let requests and streams finish within the grace period, flush, exit 0).
  */
+import { describeOpenFiles, startupOpenFiles } from './proxy/rlimit'
 import type { Gateway } from './gateway'
 import { ConfigError, loadConfigFile } from './config/load'
 import { describeDatabaseUrl } from './db/client'
@@ -41,7 +42,8 @@ export function listen(gw: Gateway, address: string, configPath: string): Listen
   console.log(
     `tollgate ${VERSION} listening on ${url} · config ${configPath} · database ${describeDatabaseUrl(gw.database.url)} · ` +
       `providers enabled: ${enabled.join(', ') || 'none'} · disabled: ${disabled.join(', ') || 'none'}` +
-      (metricsUrl ? ` · metrics ${metricsUrl}/metrics` : ''),
+      (metricsUrl ? ` · metrics ${metricsUrl}/metrics` : '') +
+      ` · ${describeOpenFiles(startupOpenFiles())} · max in flight ${gw.proxy.admission.maxInflight}`,
   )
   let stopping: Promise<void> | undefined
   return {

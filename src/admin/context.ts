@@ -14,7 +14,10 @@ export interface AdminContext {
   /** Undefined when `[secrets] key` is missing or unusable: credentials cannot be stored. */
   box: SecretBox | undefined
   boxProblem: string | undefined
+  /** The sign-in client in force; SIGHUP replaces it when `[auth.oidc]` changes. */
   oidc: OidcClient | undefined
+  /** config.toml as the process started: settings that only a restart applies are in force from it. */
+  started: Config
   now(): number
   /** Called after a change to gateway keys, so the proxy sees it at once. */
   keysChanged(id?: string): Promise<void>

@@ -8,6 +8,9 @@ import { Type } from '@sinclair/typebox'
 import { PROVIDER_APIS as CONFIG_APIS } from '../config/schema'
 import { adminProviders } from '../db/schema-admin'
 import { providerApi } from '../providers/registry'
+import { reservedName } from '../config/reserved'
+import { refusedHeader } from '../net/header-policy'
+import { checkBaseUrl, connectRefusal, isListedBaseUrl, type NetworkPolicy } from '../net/upstream-guard'
 import { audit } from './audit'
 import { canSeeProvider, isProjectAdmin, requireOrgAdmin, requireProjectAdmin, type Principal } from './authz'
 import type { AdminContext } from './context'
@@ -61,6 +64,31 @@ function requireManage(ctx: AdminContext, p: Principal, x: ProviderView): void {
   if (x.project ? !isProjectAdmin(p, x.project) : !p.orgAdmin) throw forbidden('Only an admin of the provider\'s owner can change it.')
 }
 
+function networkPolicy(ctx: AdminContext): NetworkPolicy {
+  return { allowedBaseUrls: ctx.config.admin.allowed_base_urls ?? [], allowPrivate: ctx.config.admin.allow_private_upstreams ?? false }
+}
+
+/**
+ * Where an admin-made provider may point: project admins only at the api's default endpoint or a
+ * base URL listed in `[admin] allowed_base_urls`; org admins also elsewhere, if public (net/).
+ */
+async function requireBaseUrl(ctx: AdminContext, p: Principal, baseUrl: string): Promise<void> {
+  const policy = networkPolicy(ctx)
+  if (!p.orgAdmin && !isListedBaseUrl(baseUrl, policy))
+    throw forbidden('Only an organisation admin can set base_url (project admins: the default endpoint, or a URL listed in [admin] allowed_base_urls).')
+  const why = await checkBaseUrl(baseUrl, policy)
+  if (why) throw badRequest(why)
+}
+
+function requireHeaders(p: Principal, headers: Record<string, string> | undefined): void {
+  if (!headers || !Object.keys(headers).length) return
+  if (!p.orgAdmin) throw forbidden('Only an organisation admin can set headers.')
+  for (const name of Object.keys(headers)) {
+    const why = refusedHeader(name)
+    if (why) throw badRequest(why)
+  }
+}
+
 function requireBox(ctx: AdminContext) {
   if (!ctx.box) throw new AdminError(400, 'secrets_key_missing', `Provider credentials cannot be stored: ${ctx.boxProblem}.`)
   return ctx.box
@@ -96,6 +124,10 @@ export function credentialRoutes(r: ApiRouter): void {
     async ({ ctx, p, body }) => {
       if (body.project) requireProjectAdmin(p, body.project, ctx.dir)
       else requireOrgAdmin(p)
+      const reserved = reservedName(body.id)
+      if (reserved) throw badRequest(`id: ${reserved}`)
+      requireHeaders(p, body.headers)
+      if (body.base_url !== undefined) await requireBaseUrl(ctx, p, body.base_url)
       const box = requireBox(ctx)
       if (!providerApi(body.api)) throw badRequest(`api: "${body.api}" is not available in this build yet`)
       if (ctx.dir.idTaken('provider', body.id)) throw conflict(`A provider with id "${body.id}" already exists.`)
@@ -134,6 +166,7 @@ export function credentialRoutes(r: ApiRouter): void {
       const x = visibleProvider(ctx, p, params.id!)
       requireManage(ctx, p, x)
       if (x.source === 'config') throw readOnly('Provider', x.id)
+      if (body.base_url) await requireBaseUrl(ctx, p, body.base_url)
       const set: Partial<typeof adminProviders.$inferInsert> = {}
       if (body.api_key !== undefined) {
         const apiKey = body.api_key.trim()
@@ -186,6 +219,9 @@ async function testConnection(ctx: AdminContext, id: string): Promise<{ ok: bool
   if (!prov || !api || !path) return { ok: false, status: 0, message: 'This provider api has no models endpoint to test.' }
   if (prov.enabled === false) return { ok: false, status: 0, message: 'The provider is disabled (or its credential cannot be decrypted).' }
   const up = await api.prepare({ method: 'GET', path, search: '', headers: new Headers(), body: null, json: undefined, gatewayBase: '' }, prov)
+  const refusal = connectRefusal(prov, up.url)
+  const refused = refusal && (await refusal)
+  if (refused) return { ok: false, status: 0, message: `Refused: ${refused}.` }
   try {
     const res = await fetch(up.url, { method: 'GET', headers: up.headers, signal: AbortSignal.timeout(10_000), redirect: 'manual' })
     await res.body?.cancel()

@@ -17,14 +17,14 @@ import { invitationRoutes } from './invitations'
 import { keyRoutes } from './keys'
 import { limitRoutes } from './limits'
 import { membershipRoutes } from './memberships'
-import { OidcClient } from './oidc'
+import { oidcClientFor } from './oidc'
 import { DOCS_HTML, DOCS_JS, openApiDocument } from './openapi'
 import { errorPage } from './pages'
 import { projectRoutes } from './projects'
 import { requestLogRoutes } from './request-log'
 import { ApiRouter } from './router'
 import { sessionRoutes } from './session-routes'
-import { createSetupLink, isEmpty } from './setup'
+import { createFirstStartLink, isEmpty } from './setup'
 import { finishLogin, invitePage, redeemSetupForm, setupPage, startLogin } from './signin'
 import { serveUi } from './ui'
 import { usageRoutes } from './usage'
@@ -60,19 +60,28 @@ export async function startAdmin(gw: Gateway, opts: AdminOptions = {}): Promise<
     dir,
     box,
     boxProblem,
-    oidc: config.auth.oidc ? new OidcClient(config.auth.oidc) : undefined,
+    oidc: oidcClientFor(undefined, config.auth.oidc),
+    started: config,
     now: Date.now,
     keysChanged: (id) => gw.keys.reload(id),
     limitsChanged: async () => {
       await opts.onLimitsChanged?.()
     },
   }
+  // SIGHUP: [auth.oidc] applies from the next sign-in (domains, admin emails, groups, the client itself).
+  gw.onReload((next) => {
+    const before = ctx.oidc
+    ctx.oidc = oidcClientFor(before, next.auth.oidc)
+    if (ctx.oidc !== before) console.error(`SIGHUP: note: [auth.oidc] ${next.auth.oidc ? 'changed' : 'removed'}; it applies from the next sign-in`)
+  })
   const router = new ApiRouter(ctx)
   for (const add of [sessionRoutes, projectRoutes, userRoutes, membershipRoutes, invitationRoutes, credentialRoutes, keyRoutes, limitRoutes, usageRoutes, requestLogRoutes, auditRoutes, adminTokenRoutes]) add(router)
 
   if (config.admin.enabled && (await isEmpty(ctx.db))) {
-    const link = await createSetupLink(ctx.db, publicBase(config))
-    ;(opts.announce ?? console.log)(`admin: no administrator yet. Open this one-time setup link within 24 hours to create the first one: ${link}`)
+    const link = await createFirstStartLink(ctx.db, publicBase(config))
+    const say = opts.announce ?? console.log
+    if (link) say(`admin: no administrator yet. Open this one-time setup link within 24 hours to create the first one: ${link}`)
+    else say('admin: no administrator yet. A setup link printed by an earlier start (or another instance) is still pending; `tollgate admin bootstrap` prints a new one.')
   }
   return {
     ctx,

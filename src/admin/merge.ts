@@ -15,6 +15,7 @@
  */
 import type { Config, ProjectConfig, ProviderConfig, UserConfig } from '../config/schema'
 import type { adminMemberships, adminProjects, adminProviders, adminUsers } from '../db/schema-admin'
+import { guardProvider } from '../net/upstream-guard'
 import { columnsToLimits } from './money'
 
 export type ProjectRow = typeof adminProjects.$inferSelect
@@ -31,19 +32,21 @@ export interface DbEntities {
 }
 
 export function mergeConfig(file: Config, db: DbEntities): Config {
+  // Admin-made providers are checked again at connect time, under the file's [admin] policy.
+  const policy = { allowedBaseUrls: file.admin?.allowed_base_urls ?? [], allowPrivate: file.admin?.allow_private_upstreams ?? false }
   const owned = new Map<string, string>()
   for (const { row } of db.providers) if (row.project) owned.set(row.id, row.project)
 
   const providers: ProviderConfig[] = [
     ...file.providers,
-    ...db.providers.map(({ row, apiKey }): ProviderConfig => ({
+    ...db.providers.map(({ row, apiKey }): ProviderConfig => guardProvider({
       id: row.id,
       api: row.api as ProviderConfig['api'],
       ...(row.baseUrl ? { base_url: row.baseUrl } : {}),
       ...(apiKey !== undefined ? { api_key: apiKey } : {}),
       ...(row.headers ? { headers: row.headers } : {}),
       enabled: row.enabled && (apiKey !== undefined || !row.keyCiphertext),
-    })),
+    }, policy)),
   ]
 
   const reachable = (projectId: string, list: string[] | undefined): string[] | undefined => {

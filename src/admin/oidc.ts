@@ -1,21 +1,13 @@
 /**
- * OpenID Connect relying party: authorization-code flow with PKCE (S256), `state` and
- * `nonce`. The ID token is verified with jose against the issuer's JWKS: signature
- * (asymmetric algorithms only), `iss`, `aud` (and `azp` when several audiences), `exp`, `iat`
- * and `nonce`. The identity is the verified (iss, sub).
+ * OpenID Connect relying party on `openid-client` (a maintained, certified library):
+ * discovery, the authorization-code flow with PKCE (S256), `state` and `nonce`, the code
+ * exchange and the ID token checks (signature with the issuer's keys, asymmetric algorithms
+ * only, `iss`, `aud`, `exp`, `iat`, `nonce`, and `azp` with several audiences). On top of the
+ * library: an `azp` naming another client is refused whatever `aud` holds. The identity is
+ * the verified (iss, sub).
  */
-import { createHash } from 'node:crypto'
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose'
+import * as oidc from 'openid-client'
 import type { OidcConfig } from '../config/schema'
-import { randomToken } from './crypto'
-
-interface Discovery {
-  issuer: string
-  authorization_endpoint: string
-  token_endpoint: string
-  jwks_uri: string
-  token_endpoint_auth_methods_supported?: string[]
-}
 
 export class OidcError extends Error {
   constructor(
@@ -26,15 +18,15 @@ export class OidcError extends Error {
   }
 }
 
-/** Asymmetric only: an HS256 token would be signed with our own client secret. */
-const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
-
-export interface IdClaims extends JWTPayload {
+export interface IdClaims {
   iss: string
   sub: string
+  aud: string | string[]
+  azp?: string
   email?: string
   email_verified?: boolean
   name?: string
+  [claim: string]: unknown
 }
 
 export interface PkcePair {
@@ -44,123 +36,146 @@ export interface PkcePair {
 }
 
 export function newPkce(): PkcePair {
-  return { state: randomToken(32), nonce: randomToken(32), verifier: randomToken(48) }
+  return { state: oidc.randomState(), nonce: oidc.randomNonce(), verifier: oidc.randomPKCECodeVerifier() }
+}
+
+const TIMEOUT_SECONDS = 10
+
+/** Plain HTTP only to an issuer on this machine (a test or local identity provider). */
+function loopbackHttp(issuer: string): boolean {
+  const u = new URL(issuer)
+  return u.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)
 }
 
 export class OidcClient {
-  private meta: Promise<Discovery> | undefined
-  private jwks: ReturnType<typeof createRemoteJWKSet> | undefined
+  private config: Promise<oidc.Configuration> | undefined
 
-  constructor(
-    readonly cfg: OidcConfig,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(readonly cfg: OidcConfig) {}
 
-  discovery(): Promise<Discovery> {
-    this.meta ??= (async () => {
-      const url = `${this.cfg.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`
-      const res = await fetch(url, { signal: AbortSignal.timeout(10_000) })
-      if (!res.ok) throw new OidcError('discovery_failed', `The identity provider's discovery document answered HTTP ${res.status}.`)
-      const d = (await res.json()) as Discovery
-      // The discovery document must name the issuer we were configured with (OIDC Discovery §4.3).
-      if (d.issuer !== this.cfg.issuer) throw new OidcError('discovery_failed', `The identity provider says its issuer is "${d.issuer}", not "${this.cfg.issuer}".`)
-      return d
+  /** The issuer's metadata, fetched once (again after a failure); its `issuer` must be the configured one. */
+  discovery(): Promise<oidc.Configuration> {
+    this.config ??= (async () => {
+      const auth = this.cfg.client_secret ? undefined : oidc.None()
+      const metadata = { client_id: this.cfg.client_id, client_secret: this.cfg.client_secret, redirect_uris: [this.cfg.redirect_url] }
+      let c = await oidc.discovery(new URL(this.cfg.issuer), this.cfg.client_id, metadata, auth, {
+        execute: loopbackHttp(this.cfg.issuer) ? [oidc.allowInsecureRequests] : [],
+        timeout: TIMEOUT_SECONDS,
+      })
+      // The secret goes in Basic auth where the issuer supports it (the library defaults to the form body).
+      if (this.cfg.client_secret) {
+        const methods = c.serverMetadata().token_endpoint_auth_methods_supported ?? ['client_secret_basic']
+        const clientAuth = methods.includes('client_secret_basic') ? oidc.ClientSecretBasic(this.cfg.client_secret) : oidc.ClientSecretPost(this.cfg.client_secret)
+        c = new oidc.Configuration(c.serverMetadata(), this.cfg.client_id, metadata, clientAuth)
+        if (loopbackHttp(this.cfg.issuer)) oidc.allowInsecureRequests(c)
+        c.timeout = TIMEOUT_SECONDS
+      }
+      // The library trusts TLS for a token-endpoint ID token by default; verify its signature too.
+      oidc.enableNonRepudiationChecks(c)
+      return c
     })().catch((e) => {
-      this.meta = undefined
-      throw e instanceof OidcError ? e : new OidcError('discovery_failed', 'The identity provider could not be reached.')
+      this.config = undefined
+      throw new OidcError('discovery_failed', discoveryProblem(e, this.cfg.issuer))
     })
-    return this.meta
+    return this.config
   }
 
   async authorizationUrl(p: PkcePair): Promise<string> {
-    const d = await this.discovery()
-    const u = new URL(d.authorization_endpoint)
+    const c = await this.discovery()
     const scopes = this.cfg.scopes ?? ['openid', 'email', 'profile']
-    u.searchParams.set('response_type', 'code')
-    u.searchParams.set('client_id', this.cfg.client_id)
-    u.searchParams.set('redirect_uri', this.cfg.redirect_url)
-    u.searchParams.set('scope', scopes.includes('openid') ? scopes.join(' ') : ['openid', ...scopes].join(' '))
-    u.searchParams.set('state', p.state)
-    u.searchParams.set('nonce', p.nonce)
-    u.searchParams.set('code_challenge', createHash('sha256').update(p.verifier).digest('base64url'))
-    u.searchParams.set('code_challenge_method', 'S256')
-    return u.toString()
+    return oidc
+      .buildAuthorizationUrl(c, {
+        redirect_uri: this.cfg.redirect_url,
+        scope: (scopes.includes('openid') ? scopes : ['openid', ...scopes]).join(' '),
+        state: p.state,
+        nonce: p.nonce,
+        code_challenge: await oidc.calculatePKCECodeChallenge(p.verifier),
+        code_challenge_method: 'S256',
+      })
+      .toString()
   }
 
-  /** Trades the code for tokens at the token endpoint; returns the raw ID token. */
-  async exchange(code: string, verifier: string): Promise<string> {
-    const d = await this.discovery()
-    const form = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: this.cfg.redirect_url, code_verifier: verifier })
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }
-    const methods = d.token_endpoint_auth_methods_supported ?? ['client_secret_basic']
-    if (this.cfg.client_secret && methods.includes('client_secret_basic')) {
-      const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+')
-      headers.authorization = `Basic ${Buffer.from(`${enc(this.cfg.client_id)}:${enc(this.cfg.client_secret)}`).toString('base64')}`
-    } else {
-      form.set('client_id', this.cfg.client_id)
-      if (this.cfg.client_secret) form.set('client_secret', this.cfg.client_secret)
-    }
-    let res: Response
+  /**
+   * Finishes the flow from the callback's query: checks the response (`state`, `iss`), trades
+   * the code with the PKCE verifier, verifies the ID token (nonce included) and returns its claims.
+   */
+  async finish(callbackQuery: URLSearchParams, p: PkcePair): Promise<IdClaims> {
+    const c = await this.discovery()
+    // The library derives redirect_uri from this URL: the configured one, whatever Host the proxy sent.
+    const current = new URL(this.cfg.redirect_url)
+    for (const [k, v] of callbackQuery) current.searchParams.append(k, v)
+    let claims: IdClaims
     try {
-      res = await fetch(d.token_endpoint, { method: 'POST', headers, body: form, signal: AbortSignal.timeout(10_000), redirect: 'manual' })
-    } catch {
-      throw new OidcError('token_exchange_failed', 'The identity provider could not be reached.')
-    }
-    const body = (await res.json().catch(() => ({}))) as { id_token?: unknown; error?: unknown }
-    if (!res.ok || typeof body.id_token !== 'string') {
-      throw new OidcError('token_exchange_failed', `The identity provider refused the sign-in code (${typeof body.error === 'string' ? body.error.slice(0, 60) : `HTTP ${res.status}`}).`)
-    }
-    return body.id_token
-  }
-
-  async verifyIdToken(idToken: string, nonce: string): Promise<IdClaims> {
-    const d = await this.discovery()
-    this.jwks ??= createRemoteJWKSet(new URL(d.jwks_uri))
-    let payload: JWTPayload
-    try {
-      ;({ payload } = await jwtVerify(idToken, this.jwks, {
-        issuer: this.cfg.issuer,
-        audience: this.cfg.client_id,
-        algorithms: ALGORITHMS,
-        currentDate: new Date(this.now()),
-        clockTolerance: 30,
-        requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
-      }))
+      const tokens = await oidc.authorizationCodeGrant(c, current, { pkceCodeVerifier: p.verifier, expectedState: p.state, expectedNonce: p.nonce, idTokenExpected: true })
+      claims = tokens.claims() as unknown as IdClaims
     } catch (e) {
-      const x = e as { code?: string; claim?: string }
-      const why =
-        x.code === 'ERR_JWT_EXPIRED'
-          ? 'expired'
-          : x.code === 'ERR_JWT_CLAIM_VALIDATION_FAILED'
-            ? `${x.claim} claim check failed`
-            : x.code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'
-              ? 'signature check failed'
-              : 'not a valid signed token'
-      throw new OidcError('id_token_invalid', `The ID token was refused (${why}).`)
+      throw refusal(e)
     }
-    if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload.azp !== this.cfg.client_id) {
-      throw new OidcError('id_token_invalid', 'The ID token was refused (azp is not this client).')
-    }
-    if (typeof payload.nonce !== 'string' || payload.nonce.length !== nonce.length || payload.nonce !== nonce) {
-      throw new OidcError('id_token_invalid', 'The ID token was refused (nonce mismatch).')
-    }
-    return payload as IdClaims
+    if (claims.azp !== undefined && claims.azp !== this.cfg.client_id) throw new OidcError('id_token_invalid', 'The ID token was refused (azp is not this client).')
+    return claims
   }
 }
 
-/** Email-domain gate from `allowed_domains` (empty = any verified email). */
-export function domainAllowed(cfg: OidcConfig, claims: IdClaims): boolean {
+function discoveryProblem(e: unknown, issuer: string): string {
+  const x = e as { code?: string; message?: string; cause?: { status?: number } }
+  if (x.code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') return `The identity provider's discovery document does not name "${issuer}" as its issuer.`
+  if (x.code === 'OAUTH_HTTP_REQUEST_FORBIDDEN') return `The issuer "${issuer}" must use https.`
+  if (x.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' && x.cause?.status) return `The identity provider's discovery document answered HTTP ${x.cause.status}.`
+  return 'The identity provider could not be reached.'
+}
+
+/** A short, safe reason for a refused callback (no token, no secret). */
+function refusal(e: unknown): OidcError {
+  const x = e as { code?: string; error?: string }
+  // openid-client wraps oauth4webapi's error, whose own cause names the claim.
+  let claim: string | undefined
+  for (let c = e as { cause?: unknown; claim?: unknown } | undefined, i = 0; c && i < 4 && !claim; c = c.cause as typeof c, i++) if (typeof c.claim === 'string') claim = c.claim
+  if (x.code === 'OAUTH_RESPONSE_BODY_ERROR') return new OidcError('token_exchange_failed', `The identity provider refused the sign-in code (${String(x.error ?? 'error').slice(0, 60)}).`)
+  if (x.code === 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED') return new OidcError('id_token_invalid', `The ID token was refused (${claim === 'exp' ? 'expired' : `${claim ?? 'timestamp'} claim check failed`}).`)
+  if (x.code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED') return new OidcError('id_token_invalid', `The ID token was refused (${claim === 'nonce' ? 'nonce mismatch' : `${claim ?? 'a'} claim check failed`}).`)
+  if (x.code === 'OAUTH_INVALID_RESPONSE' || x.code === 'OAUTH_KEY_SELECTION_FAILED' || x.code === 'OAUTH_UNSUPPORTED_OPERATION') return new OidcError('id_token_invalid', 'The ID token was refused (not a valid signed token).')
+  if (x.code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' || x.code === 'OAUTH_INVALID_REQUEST') return new OidcError('id_token_invalid', 'The sign-in response was refused (state or issuer check failed).')
+  return new OidcError('token_exchange_failed', 'The identity provider could not be reached, or its answer was not understood.')
+}
+
+/**
+ * The claims' email as an address, lower-cased, only when the provider says it is verified:
+ * exactly one `@`, a local part of ordinary characters, a dotted domain of DNS labels.
+ * `a@evil.com@example.com`, an unverified address and a missing one all give undefined.
+ */
+export function verifiedEmail(claims: IdClaims): string | undefined {
+  if (claims.email_verified !== true || typeof claims.email !== 'string') return undefined
+  const email = claims.email.trim().toLowerCase()
+  if (email.length > 320) return undefined
+  const parts = email.split('@')
+  if (parts.length !== 2) return undefined
+  const [local, domain] = parts as [string, string]
+  if (!/^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/.test(local) || local.length > 64) return undefined
+  if (!/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(domain)) return undefined
+  return email
+}
+
+/**
+ * The client for a (re)loaded `[auth.oidc]`: the same one when nothing changed (its discovery
+ * and keys stay cached), a new one when anything did, none when the section is gone. Every
+ * setting applies from the next sign-in; none needs a restart.
+ */
+export function oidcClientFor(current: OidcClient | undefined, cfg: OidcConfig | undefined): OidcClient | undefined {
+  if (!cfg) return undefined
+  if (current && JSON.stringify(current.cfg) === JSON.stringify(cfg)) return current
+  return new OidcClient(cfg)
+}
+
+/** Email-domain gate from `allowed_domains` (empty = any verified email); the email must be verified either way. */
+export function domainAllowed(cfg: OidcConfig, email: string): boolean {
   const domains = (cfg.allowed_domains ?? []).map((d) => d.toLowerCase().replace(/^@/, ''))
   if (!domains.length) return true
-  if (!claims.email || claims.email_verified !== true) return false
-  const domain = claims.email.toLowerCase().split('@').pop()!
-  return domains.includes(domain)
+  return domains.includes(email.slice(email.indexOf('@') + 1))
 }
 
-/** Whether the claims make an org admin: a listed email (verified) or a listed group. */
+/** Whether the claims make an org admin: a listed (verified) email or a listed group. */
 export function claimsGrantAdmin(cfg: OidcConfig, claims: IdClaims): boolean {
-  const email = claims.email_verified === true ? claims.email?.toLowerCase() : undefined
-  if (email && (cfg.admin_emails ?? []).some((e) => e.toLowerCase() === email)) return true
+  const email = verifiedEmail(claims)
+  if (email && (cfg.admin_emails ?? []).some((e) => e.trim().toLowerCase() === email)) return true
   if (cfg.groups_claim && cfg.admin_groups?.length) {
     const g = claims[cfg.groups_claim]
     const groups = Array.isArray(g) ? g.map(String) : typeof g === 'string' ? [g] : []

@@ -1,6 +1,7 @@
 /** Projects: org admins create and delete; project admins rename and choose providers. */
 import { and, eq, isNull } from 'drizzle-orm'
 import { Type } from '@sinclair/typebox'
+import { reservedName } from '../config/reserved'
 import { apiKeys } from '../db/schema'
 import { adminInvitations, adminMemberships, adminProjects, adminProviders } from '../db/schema-admin'
 import { audit } from './audit'
@@ -69,6 +70,8 @@ export function projectRoutes(r: ApiRouter): void {
     },
     async ({ ctx, p, body }) => {
       requireOrgAdmin(p)
+      const reserved = reservedName(body.id)
+      if (reserved) throw badRequest(`id: ${reserved}`)
       if (ctx.dir.idTaken('project', body.id)) throw conflict(`A project with id "${body.id}" already exists.`)
       checkProviders(ctx, body.id, body.providers)
       await ctx.db.insert(adminProjects).values({ id: body.id, name: body.name, providers: body.providers, createdAt: ctx.now(), ...limitsPatch(body.limits ?? {}) })

@@ -6,6 +6,7 @@ import { Nullable, OrgRole, ProjectRole } from './schemas'
 import { endSession } from './session'
 import { publicBase } from './context'
 import { requireOrgAdmin } from './authz'
+import { restartOnlyChanges } from '../gateway'
 
 export function sessionRoutes(r: ApiRouter): void {
   r.get(
@@ -49,7 +50,18 @@ export function sessionRoutes(r: ApiRouter): void {
       response: Type.Object({
         version: Type.String(),
         public_url: Type.String(),
-        oidc: Type.Object({ configured: Type.Boolean(), issuer: Nullable(Type.String()), allowed_domains: Type.Array(Type.String()) }),
+        /** The sign-in settings in force now (a SIGHUP applies a changed [auth.oidc] from the next sign-in). */
+        oidc: Type.Object({
+          configured: Type.Boolean(),
+          issuer: Nullable(Type.String()),
+          client_id: Nullable(Type.String()),
+          allowed_domains: Type.Array(Type.String()),
+          admin_emails: Type.Array(Type.String()),
+          groups_claim: Nullable(Type.String()),
+          admin_groups: Type.Array(Type.String()),
+        }),
+        /** Settings changed in config.toml that a running process keeps until its restart. */
+        pending_restart: Type.Array(Type.String()),
         secrets_key: Type.Object({ usable: Type.Boolean(), problem: Nullable(Type.String()) }),
         session_hours: Type.Number(),
         invitation_days: Type.Number(),
@@ -58,11 +70,20 @@ export function sessionRoutes(r: ApiRouter): void {
     },
     ({ ctx, p, request }) => {
       requireOrgAdmin(p)
-      const o = ctx.config.auth.oidc
+      const o = ctx.oidc?.cfg
       return {
         version: VERSION,
         public_url: publicBase(ctx.config, request),
-        oidc: { configured: Boolean(o), issuer: o?.issuer ?? null, allowed_domains: o?.allowed_domains ?? [] },
+        oidc: {
+          configured: Boolean(o),
+          issuer: o?.issuer ?? null,
+          client_id: o?.client_id ?? null,
+          allowed_domains: o?.allowed_domains ?? [],
+          admin_emails: o?.admin_emails ?? [],
+          groups_claim: o?.groups_claim ?? null,
+          admin_groups: o?.admin_groups ?? [],
+        },
+        pending_restart: restartOnlyChanges(ctx.started, ctx.config),
         secrets_key: { usable: Boolean(ctx.box), problem: ctx.boxProblem ?? null },
         session_hours: ctx.config.admin.session_hours,
         invitation_days: ctx.config.admin.invitation_days,

@@ -31,7 +31,8 @@ export function cookie(ctx: AdminContext, request: Request, name: string, value:
 
 /** Starts a session for a user; returns the Set-Cookie header value. */
 export async function createSession(ctx: AdminContext, request: Request, userId: string): Promise<string> {
-  const secret = randomToken(32)
+  // The prefix lets the redactor recognise a session id pasted anywhere.
+  const secret = `tgss_${randomToken(32)}`
   const now = ctx.now()
   const ttl = ctx.config.admin.session_hours * 3600_000
   await ctx.db.insert(adminSessions).values({ idSha256: sha256(secret), userId, csrfToken: randomToken(24), createdAt: now, expiresAt: now + ttl })

@@ -4,13 +4,13 @@
  * are the pages behind one-time links. The browser is bound to its sign-in by a short-lived
  * cookie holding `state`, so a callback URL replayed in another browser does nothing.
  */
-import { and, eq, lt } from 'drizzle-orm'
-import { adminIdentities, adminLoginStates, adminUsers } from '../db/schema-admin'
+import { and, desc, eq, lt } from 'drizzle-orm'
+import { adminAudit, adminIdentities, adminLoginStates, adminUsers } from '../db/schema-admin'
 import { audit } from './audit'
 import type { AdminContext } from './context'
 import { randomId, safeEqual, sha256 } from './crypto'
 import { pendingInvitation, redeemInvitation } from './invitations'
-import { claimsGrantAdmin, domainAllowed, newPkce, OidcError, type IdClaims } from './oidc'
+import { claimsGrantAdmin, domainAllowed, newPkce, OidcError, verifiedEmail, type IdClaims } from './oidc'
 import { errorPage, escapeHtml, page } from './pages'
 import { cookie, createSession, readCookie } from './session'
 import { consumeSetup, pendingSetup } from './setup'
@@ -55,7 +55,9 @@ export async function startLogin(ctx: AdminContext, request: Request): Promise<R
 }
 
 export async function finishLogin(ctx: AdminContext, request: Request): Promise<Response> {
-  if (!ctx.oidc) return errorPage('Single sign-on is not configured', 'This gateway has no [auth.oidc] section.', 404)
+  // The client in force when the callback arrived (a SIGHUP may swap ctx.oidc meanwhile).
+  const oidc = ctx.oidc
+  if (!oidc) return errorPage('Single sign-on is not configured', 'This gateway has no [auth.oidc] section.', 404)
   const q = new URL(request.url).searchParams
   const clearState = cookie(ctx, request, STATE_COOKIE, '', { maxAgeSeconds: 0, path: '/admin/auth' })
   const fail = (title: string, message: string, status: number) => {
@@ -73,27 +75,29 @@ export async function finishLogin(ctx: AdminContext, request: Request): Promise<
 
   let claims: IdClaims
   try {
-    const idToken = await ctx.oidc.exchange(code, login.codeVerifier)
-    claims = await ctx.oidc.verifyIdToken(idToken, login.nonce)
+    claims = await oidc.finish(q, { state, nonce: login.nonce, verifier: login.codeVerifier })
   } catch (e) {
     const msg = e instanceof OidcError ? e.message : 'The sign-in could not be verified.'
     console.error(`admin: sign-in refused: ${msg}`)
     return fail('Sign-in refused', msg, 401)
   }
-  const cfg = ctx.oidc.cfg
-  if (!domainAllowed(cfg, claims)) {
+  const cfg = oidc.cfg
+  const email = verifiedEmail(claims)
+  if (!email) {
+    await audit(ctx, 'oidc', 'session.refused', 'identity', undefined, undefined, { reason: 'email_not_verified', iss: claims.iss })
+    return fail('Sign-in refused', 'Your identity provider did not give a verified email address; this gateway accepts only verified emails.', 403)
+  }
+  if (!domainAllowed(cfg, email)) {
     await audit(ctx, 'oidc', 'session.refused', 'identity', undefined, undefined, { reason: 'domain_not_allowed', iss: claims.iss })
     return fail('Sign-in refused', 'Your email domain is not allowed to sign in to this gateway.', 403)
   }
 
-  const userId = await resolveUser(ctx, claims)
+  const userId = await resolveUser(ctx, claims, email)
   if (typeof userId !== 'string') return fail('Sign-in refused', userId.error, 403)
   const user = ctx.dir.user(userId)!
 
-  if (claimsGrantAdmin(cfg, claims) && user.source === 'db' && user.role !== 'admin') {
-    await ctx.db.update(adminUsers).set({ role: 'admin' }).where(eq(adminUsers.id, userId))
-    await audit(ctx, 'oidc', 'user.role', 'user', userId, undefined, { role: 'admin', reason: 'claims' })
-  }
+  // A setup link makes an admin by hand below; otherwise the claims decide, both ways.
+  if (!login.setupId && user.source === 'db') await syncClaimsRole(ctx, userId, user.role, claimsGrantAdmin(cfg, claims))
   if (login.setupId) {
     if (user.source === 'config' && user.role !== 'admin') return fail('Setup refused', `User "${userId}" is declared in config.toml as a member; make them admin there.`, 403)
     if (!(await consumeSetup(ctx.db, login.setupId, userId, ctx.now()))) return fail('Setup link not valid', 'This setup link was already used or has expired.', 410)
@@ -102,7 +106,7 @@ export async function finishLogin(ctx: AdminContext, request: Request): Promise<
   }
   await ctx.dir.reload()
   if (login.invitationId) {
-    const r = await redeemInvitation(ctx, login.invitationId, userId, claims.email_verified === true ? claims.email : undefined)
+    const r = await redeemInvitation(ctx, login.invitationId, userId, email)
     if (r === 'wrong_email') return fail('Invitation not for you', 'This invitation was made for another email address.', 403)
     if (r === 'gone') return fail('Invitation not valid', 'This invitation link was already used, was revoked, or has expired. Ask for a new one.', 410)
   }
@@ -116,26 +120,23 @@ export async function finishLogin(ctx: AdminContext, request: Request): Promise<
  * database) with this verified email, bound now; else a new database user (no projects until
  * invited, unless the claims make them an org admin).
  */
-async function resolveUser(ctx: AdminContext, c: IdClaims): Promise<string | { error: string }> {
+async function resolveUser(ctx: AdminContext, c: IdClaims, email: string): Promise<string | { error: string }> {
   const [bound] = await ctx.db
     .select()
     .from(adminIdentities)
     .where(and(eq(adminIdentities.iss, c.iss), eq(adminIdentities.sub, c.sub)))
     .limit(1)
   if (bound && ctx.dir.user(bound.userId)) return bound.userId
-  const email = c.email_verified === true && c.email ? c.email.toLowerCase() : undefined
   const now = ctx.now()
   let userId: string | undefined
-  if (email) {
-    const existing = ctx.dir.userByEmail(email)
-    if (existing) {
-      const other = await ctx.db.select().from(adminIdentities).where(eq(adminIdentities.userId, existing.id)).limit(1)
-      if (other.length && (other[0]!.iss !== c.iss || other[0]!.sub !== c.sub)) return { error: 'Another sign-in identity is already bound to this email; ask an administrator.' }
-      userId = existing.id
-    }
+  const existing = ctx.dir.userByEmail(email)
+  if (existing) {
+    const other = await ctx.db.select().from(adminIdentities).where(eq(adminIdentities.userId, existing.id)).limit(1)
+    if (other.length && (other[0]!.iss !== c.iss || other[0]!.sub !== c.sub)) return { error: 'Another sign-in identity is already bound to this email; ask an administrator.' }
+    userId = existing.id
   }
   if (!userId) {
-    userId = newUserId(ctx, email ?? c.sub)
+    userId = newUserId(ctx, email)
     await ctx.db.insert(adminUsers).values({ id: userId, email, name: typeof c.name === 'string' ? c.name.slice(0, 200) : undefined, role: 'member', createdAt: now })
     await audit(ctx, 'oidc', 'user.create', 'user', userId, undefined, { via: 'oidc', email })
   }
@@ -143,6 +144,38 @@ async function resolveUser(ctx: AdminContext, c: IdClaims): Promise<string | { e
   await ctx.db.insert(adminIdentities).values({ iss: c.iss, sub: c.sub, userId, email, createdAt: now })
   await ctx.dir.reload()
   return userId
+}
+
+/**
+ * Applies the org role the claims give (`admin_emails`, `admin_groups`) at this sign-in: raised
+ * when they grant admin, lowered when they no longer do, but only when the admin role itself
+ * came from claims. The audit trail says where the role came from (the last role change
+ * recorded for the user), so a role granted by hand (API, UI, setup link) is never lowered.
+ * Sessions read the role from the user row, so live sessions follow at once.
+ */
+async function syncClaimsRole(ctx: AdminContext, userId: string, role: string, grant: boolean): Promise<void> {
+  if (grant === (role === 'admin')) return
+  if (!grant && !(await roleCameFromClaims(ctx, userId))) return
+  const next = grant ? 'admin' : 'member'
+  await ctx.db.update(adminUsers).set({ role: next }).where(eq(adminUsers.id, userId))
+  await audit(ctx, 'oidc', 'user.role', 'user', userId, undefined, { role: next, reason: 'claims' })
+  await ctx.dir.reload()
+}
+
+async function roleCameFromClaims(ctx: AdminContext, userId: string): Promise<boolean> {
+  const rows = await ctx.db
+    .select({ actor: adminAudit.actor, action: adminAudit.action, detail: adminAudit.detail })
+    .from(adminAudit)
+    .where(and(eq(adminAudit.objectType, 'user'), eq(adminAudit.objectId, userId)))
+    .orderBy(desc(adminAudit.ts))
+    .limit(200)
+  for (const r of rows) {
+    const detail = (r.detail ?? {}) as { role?: unknown; reason?: unknown }
+    if (r.action === 'setup.redeem') return false
+    if (r.action === 'user.role') return r.actor === 'oidc' && detail.reason === 'claims'
+    if ((r.action === 'user.update' || r.action === 'user.create') && detail.role !== undefined) return false
+  }
+  return false
 }
 
 function newUserId(ctx: AdminContext, seed: string): string {

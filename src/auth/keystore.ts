@@ -3,6 +3,12 @@
  * generated keys by their id, with the digest compared in constant time. DB keys are
  * kept in memory and refreshed in the background, so lookup never waits on the database
  * except for a key created after the last refresh.
+ *
+ * Unknown ids do not reach the database one query each: an id not in memory triggers at most
+ * one change-counter check per `recheckMs` (shared by every request waiting on it), and is then
+ * remembered as missing for `missingTtlMs` in a bounded negative cache. Any key change (the
+ * counter moving, reload/invalidate, a cluster notice, which calls invalidate) drops the cache.
+ * A known id with a wrong secret and an unknown id both end in the same constant-time compare.
  */
 import { eq, gt } from 'drizzle-orm'
 import type { Config, Limits, RateLimits } from '../config/schema'
@@ -16,6 +22,17 @@ export type KeyLookup =
   | { ok: false; reason: 'unknown' | 'expired' | 'too_long' }
 
 const NANOS = 1e9
+/** Compared against when the id is unknown, so both refusals do the same work. */
+const NO_KEY = '0'.repeat(64)
+
+export interface KeyStoreOptions {
+  /** Least time between two database checks caused by unknown ids (default 250 ms). */
+  recheckMs?: number
+  /** How long an unknown id is remembered as missing (default 10 s). */
+  missingTtlMs?: number
+  /** Most unknown ids remembered; the oldest goes first (default 10,000). */
+  missingMax?: number
+}
 type KeyRow = typeof apiKeys.$inferSelect
 
 export class KeyStore {
@@ -25,6 +42,13 @@ export class KeyStore {
   private keysVersion: number | undefined
   private refreshTimer: ReturnType<typeof setInterval> | undefined
   private changeListeners: ((id?: string) => void)[] = []
+  /** Unknown id → until when it is known to be missing (insertion order = age). */
+  private missing = new Map<string, number>()
+  private lastRecheck = -Infinity
+  private rechecking: Promise<void> | undefined
+  private readonly recheckMs: number
+  private readonly missingTtlMs: number
+  private readonly missingMax: number
 
   constructor(
     private readonly db: Db,
@@ -32,8 +56,17 @@ export class KeyStore {
     private readonly now: () => number = Date.now,
     /** Keys read per query on a full load. */
     private readonly pageSize = 1000,
+    opts: KeyStoreOptions = {},
   ) {
+    this.recheckMs = opts.recheckMs ?? 250
+    this.missingTtlMs = opts.missingTtlMs ?? 10_000
+    this.missingMax = opts.missingMax ?? 10_000
     this.setConfig(config)
+  }
+
+  /** How many unknown ids are remembered now (tests, metrics). */
+  get missingCount(): number {
+    return this.missing.size
   }
 
   /** Replaces the config keys (on start and on reload). */
@@ -84,6 +117,7 @@ export class KeyStore {
     }
     this.dbById = m
     this.keysVersion = counter?.version
+    this.missing.clear()
   }
 
   /**
@@ -98,7 +132,11 @@ export class KeyStore {
 
   /** Re-reads one DB key (or all) like reload(), without announcing it: a change another instance announced. */
   async invalidate(id?: string): Promise<void> {
-    if (id === undefined) return this.refresh()
+    if (id === undefined) {
+      this.missing.clear()
+      return this.refresh()
+    }
+    this.missing.delete(id)
     const [row] = await this.db.select().from(apiKeys).where(eq(apiKeys.id, id)).limit(1)
     if (row) this.dbById.set(id, fromRow(row))
     else this.dbById.delete(id)
@@ -118,6 +156,30 @@ export class KeyStore {
     if (this.refreshTimer) clearInterval(this.refreshTimer)
   }
 
+  /**
+   * An id not in memory: maybe created after the last refresh (by the CLI a moment ago, whose
+   * write moved the change counter). Checked at most once per `recheckMs`, then remembered.
+   */
+  private async dbKeyNotInMemory(id: string): Promise<KeyRecord | undefined> {
+    const until = this.missing.get(id)
+    if (until !== undefined) {
+      if (until > this.now()) return undefined
+      this.missing.delete(id)
+    }
+    if (this.now() - this.lastRecheck >= this.recheckMs) {
+      this.lastRecheck = this.now()
+      this.rechecking ??= this.refresh()
+        .catch(() => {})
+        .finally(() => (this.rechecking = undefined))
+    }
+    if (this.rechecking) await this.rechecking
+    const rec = this.dbById.get(id)
+    if (rec) return rec
+    this.missing.set(id, this.now() + this.missingTtlMs)
+    if (this.missing.size > this.missingMax) this.missing.delete(this.missing.keys().next().value!)
+    return undefined
+  }
+
   async lookup(secret: string): Promise<KeyLookup> {
     if (secret.length > MAX_KEY_LENGTH) return { ok: false, reason: 'too_long' }
     const digest = sha256Hex(secret)
@@ -126,13 +188,10 @@ export class KeyStore {
     if (!key) {
       const id = parseKeyId(secret)
       if (id) {
-        let rec = this.dbById.get(id)
-        if (!rec) {
-          // Created after the last refresh (e.g. by the CLI a moment ago).
-          const [row] = await this.db.select().from(apiKeys).where(eq(apiKeys.id, id)).limit(1)
-          if (row) this.dbById.set(id, (rec = fromRow(row)))
-        }
-        if (rec && digestsEqual(rec.sha256, digest)) key = rec
+        const rec = this.dbById.get(id) ?? (await this.dbKeyNotInMemory(id))
+        // The same compare whether the id is known or not.
+        const same = digestsEqual(rec?.sha256 ?? NO_KEY, digest)
+        if (rec && same) key = rec
       }
     }
     // Unknown and revoked keys get the same answer, so a probe learns nothing.

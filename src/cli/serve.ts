@@ -2,6 +2,7 @@
 import { defineCommand } from 'citty'
 import { createGateway } from '../gateway'
 import { handleReload, handleSignals, listen } from '../server'
+import { raiseOpenFilesLimit } from '../proxy/rlimit'
 import { configArg, configPath, loadOrExit } from './shared'
 
 /** Bun's fetch runs at most this many upstream requests at once unless told otherwise at process start. */
@@ -15,6 +16,7 @@ export const serveCommand = defineCommand({
   },
   async run({ args }) {
     if (!process.env.BUN_CONFIG_MAX_HTTP_REQUESTS) return reexecWithFetchLimit()
+    raiseOpenFilesLimit()
     const loaded = await loadOrExit(args.config)
     const gw = await createGateway(loaded)
     const server = listen(gw, args.listen ?? loaded.config.server.listen, configPath(args.config))

@@ -1,6 +1,7 @@
 /** Reads config.toml: TOML → interpolation → defaults → TypeBox validation → cross-checks. */
 import { readFile } from 'node:fs/promises'
 import { Value, type ValueError } from '@sinclair/typebox/value'
+import { reservedName } from './reserved'
 import { Config, type ProviderConfig } from './schema'
 import { interpolate, type InterpolationProblem } from './interpolate'
 import { isValidZone } from '../spend/windows'
@@ -92,6 +93,7 @@ function crossCheck(c: Config, problems: InterpolationProblem[], warnings: strin
   }
   const providers = unique(c.providers, 'providers')
   const projects = unique(c.projects, 'projects')
+  checkReserved(c, problems)
   const users = unique(c.users, 'users')
   unique(c.keys, 'keys')
 
@@ -160,6 +162,25 @@ function checkBedrock(p: ProviderConfig, i: number, problems: InterpolationProbl
     const empty = pairDeclared ? (p.access_key_id ? 'secret_access_key' : 'access_key_id') : 'api_key'
     warnings.push(`provider ${p.id} is disabled: ${at}.${empty} is empty`)
   }
+}
+
+/** Provider ids, route names and project ids may not take a built-in route name (see reserved.ts). */
+function checkReserved(c: Config, problems: InterpolationProblem[]): void {
+  c.providers.forEach((p, i) => {
+    const why = reservedName(p.id, p.api)
+    if (why) problems.push({ path: `providers[${i}].id`, message: why })
+  })
+  const apiOf = new Map(c.providers.map((p) => [p.id, p.api]))
+  c.routes.forEach((r, i) => {
+    // The primary target (highest priority, first on a tie) sets the route's format, as in RouteTable.
+    const primary = r.targets.reduce<(typeof r.targets)[number] | undefined>((a, b) => (!a || (b.priority ?? 0) > (a.priority ?? 0) ? b : a), undefined)
+    const why = reservedName(r.name, primary && apiOf.get(primary.provider))
+    if (why) problems.push({ path: `routes[${i}].name`, message: why })
+  })
+  c.projects.forEach((p, i) => {
+    const why = reservedName(p.id)
+    if (why) problems.push({ path: `projects[${i}].id`, message: why })
+  })
 }
 
 /** Routing groups: unique names, known providers, each provider once per group. */

@@ -188,8 +188,25 @@ export const ServerConfig = Type.Object(
     listen: Type.String({ default: '127.0.0.1:8787', pattern: '^[^:]*:[0-9]{1,5}$' }),
     /** Largest request body accepted, in bytes; larger gets 413 and never goes upstream. */
     max_body_bytes: Type.Integer({ minimum: 1024, default: 32 * 1024 * 1024 }),
+    /**
+     * Bun.serve reads request headers under a fixed 10 s timer of its own (not configurable);
+     * this must stay 10 until Bun lets it change, and is here so the file says so. See README.
+     */
+    header_timeout_seconds: Type.Number({ minimum: 10, maximum: 10, default: 10 }),
+    /** A request body not fully arrived this long after the request began gets a native 408 and the connection is closed. */
+    body_timeout_seconds: Type.Number({ exclusiveMinimum: 0, default: 30 }),
     /** How long SIGTERM waits for in-flight requests and streams. */
     shutdown_grace_seconds: Type.Number({ minimum: 0, default: 30 }),
+    /**
+     * Requests in flight at most (streams included); past it a new request gets a native 503 with
+     * retry-after before anything is reserved or sent upstream. Default: (open-files soft limit − 256) / 2
+     * (a relayed stream holds two descriptors; 256 are left for the database, logs and probes).
+     */
+    max_inflight: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** Bytes one relayed stream may buffer for a slow client (not enforced yet: see README, Operations). */
+    stream_buffer_bytes: Type.Integer({ minimum: 1024, default: 256 * 1024 }),
+    /** All streams' buffers together at most (bytes); past it new requests get a 503. Default 1 GiB. */
+    stream_buffer_budget_bytes: Type.Integer({ minimum: 1024 * 1024, default: 1024 * 1024 * 1024 }),
   },
   { additionalProperties: false, default: {} },
 )
@@ -299,6 +316,10 @@ export const AdminConfig = Type.Object(
     public_url: Type.Optional(Type.String({ pattern: '^https?://' })),
     session_hours: Type.Number({ minimum: 0.1, default: 12 }),
     invitation_days: Type.Number({ minimum: 0.01, default: 7 }),
+    /** Base URLs project admins may give their providers (and exempt from the address checks). */
+    allowed_base_urls: Type.Array(Type.String({ pattern: '^https?://' }), { default: [] }),
+    /** Let admin-made providers reach loopback, private and link-local addresses (and plain http). */
+    allow_private_upstreams: Type.Boolean({ default: false }),
   },
   { additionalProperties: false, default: {} },
 )

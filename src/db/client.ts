@@ -21,7 +21,7 @@
  * Limits of this choice: SQL inside `sql` fragments must be valid on both (e.g. `false`,
  * not `0`, as a condition); drizzle's relational `db.query` API is not wired for pg.
  */
-import { mkdir } from 'node:fs/promises'
+import { chmod, mkdir, open } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { createClient, type Client } from '@libsql/client'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
@@ -65,7 +65,7 @@ export async function openDatabase(url: string, authToken?: string): Promise<Dat
 async function openLibsql(url: string, authToken?: string): Promise<Database> {
   if (url.startsWith('file:')) {
     const path = url.slice(5).split('?')[0]!
-    if (path && path !== ':memory:') await mkdir(dirname(path), { recursive: true })
+    if (path && path !== ':memory:') await createPrivately(path)
   }
   // The busy timeout must reach every pooled connection, not only the one a PRAGMA runs on.
   const client = createClient({ url, authToken, timeout: 5000 })
@@ -94,6 +94,25 @@ async function openLibsql(url: string, authToken?: string): Promise<Database> {
       await off?.close()
       client.close()
     },
+  }
+}
+
+/**
+ * The file holds the request log, sealed credentials and key hashes: a new database and a folder
+ * made for it are the owner's only (0600 / 0700), whatever the umask. SQLite creates the -wal and
+ * -shm files with the database file's mode. Existing files and folders are left as they are.
+ */
+async function createPrivately(path: string): Promise<void> {
+  const made = await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+  if (made) await chmod(made, 0o700)
+  if (made && made !== dirname(path)) await chmod(dirname(path), 0o700)
+  try {
+    // An empty file is a valid new database for SQLite.
+    const f = await open(path, 'wx', 0o600)
+    await f.close()
+    await chmod(path, 0o600)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
   }
 }
 

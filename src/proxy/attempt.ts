@@ -8,11 +8,13 @@
  */
 import { GatewayError, UpstreamError, UpstreamTimeoutError } from '../errors'
 import type { StreamDecoder, StreamUsageReader } from '../providers/types'
+import { connectRefusal } from '../net/upstream-guard'
 import { markReachable, watchConnect } from './connect-probe'
 import type { RouteTarget } from './routes'
 import type { RequestRecord } from './record'
 import type { UpstreamRequest } from '../providers/types'
 import { responseHeaders } from './headers'
+import { redactErrorBody, sseErrorScreen } from './redact-errors'
 import { sseDecoder } from './sse'
 import { meteredStream, type StreamEnd } from './stream'
 import { AttemptWatchdog, timeoutsFor } from './timeouts'
@@ -56,8 +58,16 @@ export type AttemptResult =
   /** Goes to the client. `streamed`: the body is a live relay that reports through streamEnded. */
   | { kind: 'committed'; status: number; headers: Headers; body: Uint8Array | ReadableStream<Uint8Array> | null; streamed: boolean; error?: string }
   /** Nothing reached the client; another target may be tried. */
-  | { kind: 'failed'; status: number; error: string; timedOut: boolean; answer?: UpstreamAnswer }
+  | { kind: 'failed'; status: number; error: string; timedOut: boolean; answer?: UpstreamAnswer; local?: boolean }
   | { kind: 'client_gone'; status: number }
+
+/** Error codes of a connect that failed on this host (descriptors, buffers, ports), whatever the upstream. */
+const LOCAL_CODES = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EADDRNOTAVAIL'])
+
+export function isLocalFailure(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code
+  return typeof code === 'string' && LOCAL_CODES.has(code)
+}
 
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || status >= 500
@@ -84,6 +94,9 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
     return { kind: 'failed', status, error: dog.cause ?? fallback, timedOut: dog.timedOut, answer }
   }
 
+  // Admin-made providers: the host is resolved again now, so DNS rebinding cannot reach inside.
+  const refusal = connectRefusal(target.provider, upstream.url)
+  if (refusal && (await refusal)) return failed(0, 'upstream_address_refused')
   const stopWatch = watchConnect(upstream.url, timeouts.connectMs, () => dog.abort('connect_timeout'))
   let res: Response
   try {
@@ -96,8 +109,13 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
       // The watchdog enforces idle and total; Bun's own 5-minute socket idle timer would cut long silences.
       timeout: false,
     })
-  } catch {
+  } catch (e) {
     stopWatch()
+    // Out of sockets or file descriptors here: the gateway's own failure, not the provider's.
+    if (isLocalFailure(e) && dog.cause === undefined) {
+      release()
+      return { kind: 'failed', status: 0, error: 'gateway_overloaded', timedOut: false, local: true }
+    }
     return failed(0, 'connect')
   }
   stopWatch()
@@ -105,7 +123,9 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
   const status = res.status
 
   if (isRetryableStatus(status) && spec.canFailOver) {
-    const body = await readAll(res, dog, KEPT_ERROR_BODY_BYTES)
+    const kept = await readAll(res, dog, KEPT_ERROR_BODY_BYTES)
+    // May reach the client (the last answer when every target fails): redacted like any error body.
+    const body = kept && redactErrorBody(kept, target.provider, spec.headers)
     return failed(status, `upstream_${status}`, body ? { status, headers: res.headers, body } : undefined)
   }
 
@@ -130,7 +150,8 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
         // Not JSON after all; the client still gets the bytes as sent.
       }
     }
-    const body = res.ok && upstream.convertJson ? upstream.convertJson(bytes) : bytes
+    // Error bodies are redacted (src/proxy/redact-errors.ts); 2xx bodies go as they came.
+    const body = !res.ok ? redactErrorBody(bytes, target.provider, spec.headers) : upstream.convertJson ? upstream.convertJson(bytes) : bytes
     return { kind: 'committed', status, headers, body: res.body ? body : null, streamed: false, error }
   }
 
@@ -165,6 +186,8 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
       },
       // A conversion writes the client's framing, and so its own error ending.
       errorTail: (how) => (!eventStream ? undefined : conversion ? '' : spec.errorTail(how)),
+      // Error events inside a 2xx SSE stream are redacted like error bodies (AWS event-stream frames are not: see README).
+      screen: eventStream && !contentType.includes('vnd.amazon.eventstream') ? sseErrorScreen(target.provider, spec.headers) : undefined,
     },
     dog,
     first.done ? undefined : first.value,

@@ -1,11 +1,35 @@
-/** Reads a request body with a hard size cap, before anything goes upstream. */
-import { InvalidRequestError, PayloadTooLargeError } from '../errors'
+/** Reads a request body with a hard size cap and a deadline, before anything goes upstream. */
+import { InvalidRequestError, PayloadTooLargeError, RequestTimeoutError } from '../errors'
 
 /** Stateless without `stream: true`, so one serves every request. */
 const utf8 = new TextDecoder()
 
-export async function readBody(request: Request, limit: number): Promise<Uint8Array | null> {
+/**
+ * The body, or a 408 when it has not arrived in full `timeoutMs` after `since` (performance.now()
+ * when the request began): a client sending a byte now and then must not hold a connection
+ * for as long as the idle timeout allows. The 408 carries `connection: close`.
+ */
+export async function readBody(request: Request, limit: number, timeoutMs = Infinity, since = performance.now()): Promise<Uint8Array | null> {
   if (request.method === 'GET' || request.method === 'HEAD' || !request.body) return null
+  if (!Number.isFinite(timeoutMs)) return readWhole(request, limit)
+  const left = Math.max(0, timeoutMs - (performance.now() - since))
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      // Stops reading; the unread rest goes with the connection the 408 closes.
+      void request.body?.cancel().catch(() => {})
+      reject(new RequestTimeoutError(timeoutMs / 1000))
+    }, left)
+  })
+  try {
+    return await Promise.race([readWhole(request, limit), late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+async function readWhole(request: Request, limit: number): Promise<Uint8Array | null> {
+  if (!request.body) return null
   const declared = Number(request.headers.get('content-length') ?? NaN)
   if (declared > limit) throw new PayloadTooLargeError(limit)
   // With a declared length the server has already capped the body; the native read is fastest.

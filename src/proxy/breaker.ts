@@ -3,10 +3,17 @@
  * skipped for `cooldown_ms`; then exactly one request may probe it. The probe's success closes
  * the breaker, its failure opens it for another cool-down. The clock is injectable so tests
  * need not wait. `snapshot()` is what metrics read.
+ *
+ * A burst is one signal: a failure of an attempt that started before the last verdict (success
+ * or failure) was observed says nothing that verdict did not, so it is not counted again. Five
+ * streams that fail at once are one failure, not five in a row.
  */
 import type { ProviderConfig } from '../config/schema'
 
 export const DEFAULT_BREAKER = { failures: 5, cooldownMs: 30_000 }
+
+/** Stream cuts this close to the last counted failure are one burst. */
+const LATE_BURST_MS = 1000
 
 export type BreakerState = 'closed' | 'open' | 'half_open'
 
@@ -36,6 +43,9 @@ export class CircuitBreaker {
   private consecutive = 0
   private openedAt: number | undefined
   private probing = false
+  /** When the last verdict was observed (this.now()). */
+  private lastVerdictAt = -Infinity
+  private lastFailureAt = -Infinity
 
   constructor(
     readonly provider: string,
@@ -59,6 +69,7 @@ export class CircuitBreaker {
     if (s === 'open' || (s === 'half_open' && this.probing)) return undefined
     const probe = s === 'half_open'
     if (probe) this.probing = true
+    const startedAt = this.now()
     let done = false
     const once = (f: () => void) => () => {
       if (done) return
@@ -66,20 +77,29 @@ export class CircuitBreaker {
       if (probe) this.probing = false
       f()
     }
-    return { success: once(() => this.onSuccess()), failure: once(() => this.onFailure(probe)), cancel: once(() => {}) }
+    return { success: once(() => this.onSuccess()), failure: once(() => this.onFailure(probe, startedAt)), cancel: once(() => {}) }
   }
 
-  /** A committed response later failed (a stream cut mid-way): counts as one more failure. */
+  /**
+   * A committed response later failed (a stream cut mid-way): counts as one more failure. Cuts
+   * within a second of the last counted failure are the same burst (one upstream dying cuts all
+   * its streams at once).
+   */
   lateFailure(): void {
-    this.onFailure(false)
+    if (this.now() - this.lastFailureAt < LATE_BURST_MS) return
+    this.onFailure(false, this.now())
   }
 
   private onSuccess(): void {
     this.consecutive = 0
     this.openedAt = undefined
+    this.lastVerdictAt = this.now()
   }
 
-  private onFailure(probe: boolean): void {
+  private onFailure(probe: boolean, startedAt: number): void {
+    // Part of a burst already counted (or older than a success since): no new signal. A probe always counts.
+    if (!probe && startedAt < this.lastVerdictAt) return
+    this.lastVerdictAt = this.lastFailureAt = this.now()
     this.consecutive++
     if (this.failures <= 0) return
     // A failed probe re-opens at once; otherwise open on the N-th failure in a row (not again while open).

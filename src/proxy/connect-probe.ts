@@ -4,6 +4,10 @@
  * starts, a bare TCP connect to the same origin runs beside it: if that cannot connect within
  * `connect_ms`, the origin is unreachable and the attempt is aborted. An origin that answered
  * recently is known to be reachable and is not probed, so a warm gateway sends no extra SYNs.
+ *
+ * One probe per cold origin at a time: every request that starts while it runs waits on the same
+ * probe (a burst of 8,000 streams at a cold gateway would otherwise open 8,000 extra sockets and
+ * run out of file descriptors). A probe that connects warms the origin for everyone.
  */
 
 const NOOP = () => {}
@@ -19,10 +23,21 @@ const tcpConnect: Connector = async (hostname, port) => {
   return { close: () => socket.end() }
 }
 
+/** The probe in flight for an origin, and the requests waiting on its verdict. */
+interface Probe {
+  waiting: Set<() => void>
+}
+const probes = new Map<string, Probe>()
+
 /** Records that an origin answered (any HTTP status). */
 export function markReachable(url: string): void {
   const origin = originOf(url)
   if (origin) warm.set(origin.key, performance.now())
+}
+
+/** Probes in flight (tests read it). */
+export function probesInFlight(): number {
+  return probes.size
 }
 
 /**
@@ -36,30 +51,41 @@ export function watchConnect(url: string, ms: number, onTimeout: () => void, con
   const seen = warm.get(origin.key)
   if (seen !== undefined && performance.now() - seen < WARM_MS) return NOOP
   if (viaProxy(origin.protocol)) return NOOP
+  let probe = probes.get(origin.key)
+  if (!probe) probe = startProbe(origin, ms, connect)
+  const waiting = probe.waiting
+  waiting.add(onTimeout)
+  return () => waiting.delete(onTimeout)
+}
+
+function startProbe(origin: Origin, ms: number, connect: Connector): Probe {
+  const probe: Probe = { waiting: new Set() }
+  probes.set(origin.key, probe)
   let settled = false
-  const timer = setTimeout(() => {
+  const settle = () => {
     settled = true
-    onTimeout()
+    clearTimeout(timer)
+    if (probes.get(origin.key) === probe) probes.delete(origin.key)
+  }
+  const timer = setTimeout(() => {
+    if (settled) return
+    settle()
+    for (const f of probe.waiting) f()
+    probe.waiting.clear()
   }, ms)
   connect(origin.hostname, origin.port).then(
     (s) => {
       s.close()
       if (settled) return
-      settled = true
-      clearTimeout(timer)
+      settle()
+      warm.set(origin.key, performance.now())
     },
     () => {
-      // Refused or unresolvable: the request's own fetch fails with the real error.
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
+      // Refused, unresolvable or out of sockets here: each request's own fetch fails with the real error.
+      if (!settled) settle()
     },
   )
-  return () => {
-    if (settled) return
-    settled = true
-    clearTimeout(timer)
-  }
+  return probe
 }
 
 interface Origin {

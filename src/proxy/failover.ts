@@ -15,6 +15,7 @@ import { responseHeaders, upstreamHeaders } from './headers'
 import type { AttemptRecord } from './record'
 import type { RouteTarget } from './routes'
 import type { StreamEnd } from './stream'
+import { gatewayOverloaded } from './admission'
 
 export interface FailoverDeps {
   hooks: RequestHooks[]
@@ -46,6 +47,8 @@ export async function forwardWithFailover(ctx: ProxyContext, targets: RouteTarge
   let lastAnswer: UpstreamAnswer | undefined
   let allTimedOut = true
   let skippedByBreaker = false
+  /** Attempts that failed on the gateway's own side (out of descriptors): no provider's fault. */
+  let localFailures = 0
   const tried: string[] = []
 
   for (let i = 0; i < targets.length; i++) {
@@ -127,7 +130,10 @@ export async function forwardWithFailover(ctx: ProxyContext, targets: RouteTarge
       permit.cancel()
       return { kind: 'client_gone' }
     }
-    permit.failure()
+    if (result.local) {
+      localFailures++
+      permit.cancel()
+    } else permit.failure()
     entry.error = result.error
     entry.failedOver = more
     report({ status: result.status, error: result.error, failedOver: more })
@@ -145,6 +151,7 @@ export async function forwardWithFailover(ctx: ProxyContext, targets: RouteTarge
     if (skippedByBreaker) return { kind: 'error', error: circuitOpen(targets.map((t) => t.provider.id), deps.breakers) }
     return { kind: 'error', error: new UpstreamError(`No provider of route "${ctx.route.name}" can take this request.`, 'no_target') }
   }
+  if (localFailures === tried.length) return { kind: 'error', error: gatewayOverloaded('The gateway is overloaded (out of sockets or file descriptors); try again shortly.') }
   return { kind: 'error', error: noAnswerError(allTimedOut, tried) }
 }
 

@@ -8,12 +8,13 @@ import type { KeyStore } from '../auth/keystore'
 import { globMatcher } from '../auth/principal'
 import type { Config, ProjectConfig, UserConfig } from '../config/schema'
 import { GatewayError, NotFoundError, PermissionError, type ErrorShape } from '../errors'
-import { shapeFor } from '../providers/registry'
 import type { InboundRequest } from '../providers/types'
 import { inspectJson, readBody } from './body'
+import { preAuthAnswer, preAuthShape, routesVisibleTo, scrubCredentialQuery } from './edge'
 import { applyRespondHooks, runAdmitHooks, type ProxyContext, type RequestHooks } from './context'
 import type { RequestRecord, RequestSink } from './record'
 import type { RouteTable, RouteTarget } from './routes'
+import { Admission, type Ticket } from './admission'
 import { BreakerRegistry } from './breaker'
 import { forwardWithFailover, viableTargets, type ForwardOutcome } from './failover'
 import { planTargets } from './plan'
@@ -41,6 +42,8 @@ export class Proxy {
   private publicUrl: string | undefined
   /** One circuit breaker per provider; `breakers.snapshot()` is what metrics read. */
   readonly breakers: BreakerRegistry
+  /** Says when the gateway is full (src/proxy/admission.ts); metrics read it. */
+  readonly admission = new Admission()
 
   constructor(private deps: ProxyDeps) {
     this.breakers = new BreakerRegistry(deps.now)
@@ -50,6 +53,7 @@ export class Proxy {
   setConfig(config: Config, routes: RouteTable): void {
     this.deps = { ...this.deps, config, routes }
     this.breakers.configure(config.providers)
+    this.admission.configure(config)
     this.projects = new Map(config.projects.map((p) => [p.id, p]))
     this.users = new Map(config.users.map((u) => [u.id, u]))
     this.publicUrl = config.admin.public_url?.replace(/\/+$/, '')
@@ -66,10 +70,10 @@ export class Proxy {
     const routeName = safeDecode(slash < 0 ? path.slice(1) : path.slice(1, slash))
     const rest = slash < 0 ? '' : path.slice(slash + 1)
     const route = this.deps.routes.get(routeName)
-    const shape: ErrorShape = (route && (route.api.errorsFor?.(rest) ?? route.api.errors)) ?? shapeFor(routeName, request.headers)
-
-    // Claude Code probes its base URL with HEAD before the first request.
-    if (route && !rest && (request.method === 'HEAD' || request.method === 'GET')) return new Response(null, { status: 200 })
+    // Edge (src/proxy/edge.ts): before auth nothing depends on whether the route exists.
+    let shape: ErrorShape = preAuthShape(routeName, rest, request.headers)
+    const probe = url.search ? undefined : preAuthAnswer(request.method, rest)
+    if (probe) return probe
 
     const record: RequestRecord = {
       // Time-ordered (v7): the log and ledger indexes grow at one end instead of at random pages.
@@ -85,12 +89,14 @@ export class Proxy {
     for (const h of this.deps.hooks) h.start && safely(() => h.start!(request, record))
     let forwarded = false
     try {
+      const search = scrubCredentialQuery(url.search)
       const key = await authenticate(request.headers, this.deps.keys)
       record.keyId = key.id
       record.project = key.project
       record.user = key.user
-      if (!route) throw new NotFoundError(`No route named "${routeName}". Known routes: ${this.deps.routes.names().join(', ')}.`, 'unknown_route')
       const project = this.projects.get(key.project)
+      if (!route) throw new NotFoundError(`No route named "${routeName}". Routes this key can use: ${routesVisibleTo(this.deps.routes, key, project).join(', ') || 'none'}.`, 'unknown_route')
+      shape = route.api.errorsFor?.(rest) ?? route.api.errors
       if (!project) throw new PermissionError(`This key's project "${key.project}" no longer exists.`, 'unknown_project')
       const user = key.user ? this.users.get(key.user) : undefined
 
@@ -101,12 +107,12 @@ export class Proxy {
       record.provider = provider.id
       record.api = provider.api
 
-      const body = await readBody(request, this.deps.config.server.max_body_bytes)
+      const body = await readBody(request, this.deps.config.server.max_body_bytes, this.deps.config.server.body_timeout_seconds * 1000, start)
       const publicUrl = this.publicUrl
       const inbound: InboundRequest = {
         method: request.method,
         path: rest,
-        search: url.search,
+        search,
         headers: request.headers,
         body,
         json: route.api.opaqueBody?.(rest) ? undefined : inspectJson(body, request.headers.get('content-type')),
@@ -121,10 +127,17 @@ export class Proxy {
       if (upstream.model && key.models) this.checkModelAllowed(upstream.model, key.models)
 
       const ctx: ProxyContext = { id: record.id, request, key, project, user, route, target, inbound, upstream, record }
-      await runAdmitHooks(this.deps.hooks, ctx)
+      // Full: a native 503 before anything is reserved (admit hooks) or sent upstream.
+      const ticket = this.admission.admit(key.id)
+      try {
+        await runAdmitHooks(this.deps.hooks, ctx)
+      } catch (e) {
+        ticket.release()
+        throw e
+      }
       this.inflight++
       forwarded = true
-      return await this.forward(ctx, targets, server, start)
+      return await this.forward(ctx, targets, server, start, ticket)
     } catch (e) {
       const err = e instanceof GatewayError ? e : internalError(e)
       record.status = err.status
@@ -139,7 +152,7 @@ export class Proxy {
   }
 
   /** Tries the planned targets in turn (src/proxy/failover.ts) and settles the request exactly once. */
-  private async forward(ctx: ProxyContext, targets: RouteTarget[], server: Server<unknown> | undefined, start: number): Promise<Response> {
+  private async forward(ctx: ProxyContext, targets: RouteTarget[], server: Server<unknown> | undefined, start: number, ticket: Ticket): Promise<Response> {
     const { request, record } = ctx
     let finished = false
     const finish = (status: number, error?: string) => {
@@ -149,6 +162,7 @@ export class Proxy {
       record.error ??= error
       record.durationMs = performance.now() - start
       this.inflight--
+      ticket.release()
       this.emit(ctx, record)
     }
     const models = ctx.key.models

@@ -23,6 +23,8 @@ export interface StreamEvents {
    * cleanly for a response conversion that writes its own error at the end.
    */
   errorTail?(how: StreamEnd, error: unknown): string | Uint8Array | undefined
+  /** Rewrites a chunk before it is written (error events redacted, src/proxy/redact-errors.ts); usually the same chunk. */
+  screen?(chunk: Uint8Array): Uint8Array
 }
 
 /** How the relay learns why a read failed, and tells the idle watchdog when it waits. */
@@ -91,7 +93,7 @@ export function meteredStream(
             started = true
             events.firstByte()
           }
-          const written = c.write(chunk)
+          const written = c.write(events.screen ? events.screen(chunk) : chunk)
           if (typeof written !== 'number') await written
           unflushed = true
           try {

@@ -12,7 +12,8 @@ const MIN_SECRET_LENGTH = 8
 /**
  * Key shapes, each a named group so the replacement can keep a harmless prefix:
  * OpenAI/Anthropic `sk-…`, Google `AIza…`, Groq `gsk_…`, AWS access key ids, Bearer tokens,
- * and Tollgate keys `tg_<id>_<secret>` (the id is public and kept).
+ * Tollgate keys `tg_<id>_<secret>` and admin tokens `tga_<id>_<secret>` (the id is public and
+ * kept), and the one-time secrets the admin API issues (setup links, invitations, sessions).
  */
 const SHAPES = [
   String.raw`\bsk-[A-Za-z0-9][A-Za-z0-9_-]{15,}`,
@@ -22,6 +23,10 @@ const SHAPES = [
   // A token has a digit or punctuation; "bearer certificates" in prose is not one.
   String.raw`\b(?<bearer>[Bb]earer\s+)(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,}`,
   String.raw`\b(?<tg>tg_[a-z0-9]{6,32}_)[A-Za-z0-9_-]{16,}`,
+  // Admin tokens `tga_<id>_<secret>` (id kept, as for gateway keys).
+  String.raw`\b(?<tga>tga_[a-z0-9]{12}_)[A-Za-z0-9_-]{16,}`,
+  // Setup links `tgs_…`, invitations `tgi_…` and browser session ids `tgss_…`: the whole value is the secret.
+  String.raw`\b(?:tgs|tgi|tgss)_[A-Za-z0-9_-]{16,}`,
 ]
 
 /** Headers whose values are credentials, whatever they hold. */
@@ -67,7 +72,7 @@ export class Redactor {
     if (!this.re.test(s)) return s
     return s.replace(this.re, (...args) => {
       const groups = args[args.length - 1] as Record<string, string | undefined> | undefined
-      return (groups?.bearer ?? groups?.tg ?? '') + REDACTED
+      return (groups?.bearer ?? groups?.tg ?? groups?.tga ?? '') + REDACTED
     })
   }
 

@@ -72,6 +72,38 @@ const cases: Case[] = [
     body: (t, n) => ({ id: `p${n}`, api: 'openai', api_key: 'sk-test-0000000000000000000000', project: proj[t] }),
     expect: { org: [201, 201, 404], pa: [201, 404, 404], mem: [403, 404, 404] },
   },
+  // Where a provider points and what it sends (issue 15): base_url beyond [admin] allowed_base_urls
+  // and extra headers are the org admins' only; refused header names are refused even for them.
+  {
+    method: 'POST',
+    route: '/providers',
+    path: () => `${V}/providers`,
+    body: (t, n) => ({ id: `p${n}`, api: 'openai', api_key: 'sk-test-0000000000000000000000', project: proj[t], base_url: 'http://127.0.0.1:9/elsewhere' }),
+    expect: { org: [201, 201, 404], pa: [403, 404, 404], mem: [403, 404, 404] },
+  },
+  {
+    method: 'POST',
+    route: '/providers',
+    path: () => `${V}/providers`,
+    body: (t, n) => ({ id: `p${n}`, api: 'openai', api_key: 'sk-test-0000000000000000000000', project: proj[t], base_url: 'http://127.0.0.1:9/v1' }),
+    expect: { org: [201, 201, 404], pa: [201, 404, 404], mem: [403, 404, 404] },
+  },
+  {
+    method: 'POST',
+    route: '/providers',
+    path: () => `${V}/providers`,
+    body: (t, n) => ({ id: `p${n}`, api: 'openai', api_key: 'sk-test-0000000000000000000000', project: proj[t], headers: { 'OpenAI-Organization': 'org-1' } }),
+    expect: { org: [201, 201, 404], pa: [403, 404, 404], mem: [403, 404, 404] },
+  },
+  {
+    method: 'POST',
+    route: '/providers',
+    path: () => `${V}/providers`,
+    body: (t, n) => ({ id: `p${n}`, api: 'openai', api_key: 'sk-test-0000000000000000000000', project: proj[t], headers: { Host: 'metadata.google.internal' } }),
+    expect: { org: [400, 400, 404], pa: [403, 404, 404], mem: [403, 404, 404] },
+  },
+  { method: 'PATCH', route: '/providers/:id', path: (t) => `${V}/providers/${prov[t]}`, body: () => ({ base_url: 'http://127.0.0.1:9/elsewhere' }), expect: orgOnlyWrite },
+  { method: 'PATCH', route: '/providers/:id', path: (t) => `${V}/providers/${prov[t]}`, body: () => ({ base_url: 'http://127.0.0.1:9/v1' }), expect: adminOnlyInProject },
   { method: 'GET', route: '/keys/:id', path: (t) => `${V}/keys/${key[t]}`, expect: seeAll },
   { method: 'PATCH', route: '/keys/:id', path: (t) => `${V}/keys/${key[t]}`, body: () => ({ name: 'renamed' }), expect: seeAll },
   { method: 'POST', route: '/keys/:id/revoke', path: (t) => `${V}/keys/${key[t]}/revoke`, expect: seeAll, mutates: true },

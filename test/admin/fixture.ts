@@ -69,6 +69,11 @@ id = "cfg-key"
 project = "default"
 user = "cfguser"
 key = "${CANARY.gatewayKey}"
+
+# The tests' upstreams are local servers: admin-made providers may reach them here.
+[admin]
+allow_private_upstreams = true
+allowed_base_urls = ["http://127.0.0.1:9/v1"]
 ${extra}`
 }
 

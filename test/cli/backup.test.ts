@@ -4,6 +4,7 @@
  * and names the right tool for PostgreSQL.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'libsql'
 import { generateKey } from '../../src/auth/key-format'
@@ -45,6 +46,18 @@ test('a copy taken while the gateway runs opens, checks clean and holds the comm
   const again = await cli(['backup', to, '--config', configFile])
   expect(again.code).toBe(1)
   expect(again.stderr).toContain('already exists')
+})
+
+test('the copy is the owner\'s only (0600) under a usual umask (022)', async () => {
+  const old = process.umask(0o022)
+  try {
+    const to = join(gateway.dir, 'private.db')
+    const run = await cli(['backup', to, '--config', configFile])
+    expect(run.code).toBe(0)
+    expect(statSync(to).mode & 0o777).toBe(0o600)
+  } finally {
+    process.umask(old)
+  }
 })
 
 test('PostgreSQL is pointed at pg_dump', async () => {

@@ -78,12 +78,44 @@ describe('circuit breaker', () => {
     expect(b2.snapshot().consecutiveFailures).toBe(1)
   })
 
-  test('a stream cut after commit counts as a failure', () => {
-    const { b } = breaker(2)
+  test('a stream cut after commit counts as a failure; cuts within a second are one burst', () => {
+    const { b, clock } = breaker(2)
     b.acquire()!.success()
     b.lateFailure()
+    clock.t += 500
+    b.lateFailure()
+    expect(b.state()).toBe('closed')
+    clock.t += 1000
     b.lateFailure()
     expect(b.state()).toBe('open')
+  })
+
+  test('a burst of simultaneous failures counts as one signal, not as N in a row', () => {
+    const { b, clock } = breaker(3)
+    // Eight attempts start together, then fail one after another.
+    const permits = Array.from({ length: 8 }, () => b.acquire()!)
+    for (const p of permits) {
+      clock.t += 10
+      p.failure()
+    }
+    expect(b.snapshot().consecutiveFailures).toBe(1)
+    expect(b.state()).toBe('closed')
+    // Attempts started after that failure was seen are new signals.
+    fail(b)
+    clock.t += 10
+    fail(b)
+    expect(b.state()).toBe('open')
+  })
+
+  test('a failure of an attempt that started before a success does not count', () => {
+    const { b, clock } = breaker(1)
+    const old = b.acquire()!
+    clock.t += 10
+    b.acquire()!.success()
+    clock.t += 10
+    old.failure()
+    expect(b.state()).toBe('closed')
+    expect(b.snapshot().consecutiveFailures).toBe(0)
   })
 
   test('the registry applies per-provider settings and keeps state across a reload', () => {

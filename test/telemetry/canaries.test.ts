@@ -153,6 +153,15 @@ key = "${CANARIES.brokeKey}"
   expect(created.code).toBe(0)
   LATER.dbKey = created.stdout.trim()
   expect(LATER.dbKey).toStartWith('tg_')
+  // Secrets the admin side issues: an admin token and a setup link.
+  const token = await cli(['admin-token', 'create', '--config', config, '--role', 'org_admin'], { env })
+  expect(token.code).toBe(0)
+  LATER.adminToken = token.stdout.trim()
+  expect(LATER.adminToken).toStartWith('tga_')
+  const boot = await cli(['admin', 'bootstrap', '--config', config, '--url', 'http://127.0.0.1:1'], { env })
+  expect(boot.code).toBe(0)
+  LATER.setupToken = new URL(boot.stdout.trim()).searchParams.get('token')!
+  expect(LATER.setupToken).toStartWith('tgs_')
   server = await serve(['--config', config, '--listen', '127.0.0.1:0'], { env })
 })
 
@@ -211,6 +220,8 @@ test('no canary leaves the gateway, on any path', async () => {
   upstream.use([])
   // A secret pasted into a prompt, with content capture on (the replay upstream answers 418: no recording).
   await post('secret in a prompt', openai, { authorization: `Bearer ${CANARY.gatewayKey}` }, chat('gpt-4o-mini', `my key is ${CANARIES.pastedInPrompt}`))
+  await post('admin secrets in a prompt', openai, { authorization: `Bearer ${CANARY.gatewayKey}` }, chat('gpt-4o-mini', `admin token ${LATER.adminToken}, setup ${LATER.setupToken}`))
+  expect((await keep('admin API with an admin token', await fetch(`${url}/admin/api/v1/session`, { headers: { authorization: `Bearer ${LATER.adminToken}` } }))).status).toBe(200)
   expect((await keep('metrics without token', await fetch(`${url}/metrics`))).status).toBe(401)
   const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${CANARIES.metricsToken}` } })).text()
   expect(metrics).toContain('tollgate_requests_total')

@@ -23,6 +23,10 @@ describe('Redactor', () => {
     ['Bearer token', 'Authorization: Bearer abc.def-ghi_jkl', `Authorization: Bearer ${REDACTED}`],
     ['bearer, lower case', 'bearer 0123456789abcdef', `bearer ${REDACTED}`],
     ['Tollgate key (id kept)', 'tg_abc123def456_ABCDEFGHIJKLMNOPQRSTUVWXYZ012345', `tg_abc123def456_${REDACTED}`],
+    ['admin token (id kept)', 'my token tga_abc123def456_Q2xhc3NpY1NlY3JldEFkbWluVG9rZW4tMDEyMzQ1Njc4 ok', `my token tga_abc123def456_${REDACTED} ok`],
+    ['setup link', 'https://gw.example/admin/setup?token=tgs_Q2xhc3NpY1NlY3JldFNldHVwTGluay0wMTIzNDU2Nzg', `https://gw.example/admin/setup?token=${REDACTED}`],
+    ['invitation', '/admin/invite?token=tgi_-Q2xhc3NpY1NlY3JldEludml0YXRpb24tMDEyMzQ1Njc', `/admin/invite?token=${REDACTED}`],
+    ['session id', 'cookie tollgate_session=tgss_Q2xhc3NpY1NlY3JldFNlc3Npb24tMDEyMzQ1Njc4OTA', `cookie tollgate_session=${REDACTED}`],
   ])('%s', (_name, input, output) => {
     expect(r.text(input)).toBe(output)
   })

@@ -83,6 +83,8 @@ beforeAll(async () => {
 key = "${SECRET_KEY}"
 [admin]
 public_url = "${base}"
+# The UI adds a provider pointed at the local replay upstream.
+allow_private_upstreams = true
 [auth.oidc]
 issuer = "${op.issuer}"
 client_id = "tollgate"

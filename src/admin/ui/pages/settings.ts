@@ -5,7 +5,7 @@ import { ago, when } from '../format'
 
 export async function settingsPage(root: HTMLElement) {
   const [s, t] = await Promise.all([
-    get<{ version: string; public_url: string; oidc: { configured: boolean; issuer: string | null; allowed_domains: string[] }; secrets_key: { usable: boolean; problem: string | null }; session_hours: number; invitation_days: number; counts: Record<string, number> }>('/settings'),
+    get<{ version: string; public_url: string; oidc: { configured: boolean; issuer: string | null; client_id: string | null; allowed_domains: string[]; admin_emails: string[]; groups_claim: string | null; admin_groups: string[] }; pending_restart: string[]; secrets_key: { usable: boolean; problem: string | null }; session_hours: number; invitation_days: number; counts: Record<string, number> }>('/settings'),
     get<{ tokens: { id: string; name: string | null; role: string; project: string | null; user: string | null; created_at: number; last_used_at: number | null; revoked_at: number | null }[] }>('/admin-tokens'),
   ])
   const reload = () => void settingsPage(root)
@@ -24,7 +24,15 @@ export async function settingsPage(root: HTMLElement) {
         h('dt', {}, 'Public URL'),
         h('dd', {}, s.public_url),
         h('dt', {}, 'Single sign-on'),
-        h('dd', {}, s.oidc.configured ? `${s.oidc.issuer} · domains: ${s.oidc.allowed_domains.join(', ') || 'any'}` : 'Not configured: add [auth.oidc] to config.toml to let people sign in and accept invitations.'),
+        h('dd', {}, s.oidc.configured ? `${s.oidc.issuer} · domains: ${s.oidc.allowed_domains.join(', ') || 'any (verified emails only)'}` : 'Not configured: add [auth.oidc] to config.toml to let people sign in and accept invitations.'),
+        ...(s.oidc.configured
+          ? [
+              h('dt', {}, 'Org admins from sign-in'),
+              h('dd', {}, [s.oidc.admin_emails.length ? `emails: ${s.oidc.admin_emails.join(', ')}` : '', s.oidc.groups_claim && s.oidc.admin_groups.length ? `groups (${s.oidc.groups_claim}): ${s.oidc.admin_groups.join(', ')}` : ''].filter(Boolean).join(' · ') || 'none'),
+            ]
+          : []),
+        h('dt', {}, 'In force'),
+        h('dd', {}, 'Sign-in settings as shown apply from the next sign-in after a reload (SIGHUP).', ...(s.pending_restart.length ? [' Waiting for a restart: ', s.pending_restart.join('; ')] : [])),
         h('dt', {}, 'Credential encryption'),
         h('dd', {}, s.secrets_key.usable ? badge('key configured', 'ok') : h('span', {}, badge('unavailable', 'bad'), ' ', s.secrets_key.problem ?? '')),
         h('dt', {}, 'Sessions last'),

@@ -1,0 +1,181 @@
+/**
+ * Load and memory under many streams (issue 16), against a cold gateway and a bare Bun
+ * pass-through, each in its own process; clients are raw sockets (node:net), because Bun's
+ * fetch reads eagerly and caps concurrency. Only 127.0.0.1. Every loop is bounded.
+ *   npm run bench:load              # STREAMS=8000 SECONDS=5 SLOW=20
+ * Prints: complete/failed of STREAMS concurrent streams, RSS per open stream (at 2,000 and
+ * at STREAMS), RSS growth and bytes pulled from the upstream per slow reader of 2 MB and 32 MB,
+ * and p50 of a normal request from another key idle vs while the streams run.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const ROOT = join(import.meta.dir, '..')
+const STREAMS = Number(process.env.STREAMS ?? 8000)
+const SECONDS = Number(process.env.SECONDS ?? 5)
+const SLOW = Number(process.env.SLOW ?? 20)
+const KEY_A = 'tg-bench-load-key-a-000000000000000000001'
+const KEY_B = 'tg-bench-load-key-b-000000000000000000002'
+
+if (process.argv[2] === 'upstream') {
+  // Streams last SECONDS (one event a second); `bytes=N` streams N bytes as fast as the reader takes them.
+  let pulled = 0
+  const enc = new TextEncoder()
+  const server = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    idleTimeout: 0,
+    async fetch(req) {
+      const u = new URL(req.url)
+      if (u.pathname === '/pulled') return new Response(String(pulled))
+      const body = await req.text()
+      const size = Number(/"bytes":(\d+)/.exec(body)?.[1] ?? 0)
+      if (size) {
+        const chunk = enc.encode(`data: ${'x'.repeat(16 * 1024 - 8)}\n\n`)
+        let sent = 0
+        return new Response(new ReadableStream({ type: 'bytes', pull(c) {
+          if (sent >= size) return c.close()
+          sent += chunk.byteLength
+          pulled += chunk.byteLength
+          c.enqueue(chunk.slice())
+        } }, { highWaterMark: 0 }), { headers: { 'content-type': 'text/event-stream' } })
+      }
+      if (!body.includes('"stream":true')) return Response.json({ id: 'x', object: 'chat.completion', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } })
+      return new Response(new ReadableStream({ async start(c) {
+        for (let i = 0; i < SECONDS; i++) {
+          c.enqueue(enc.encode('data: {"choices":[{"index":0,"delta":{"content":"x"}}]}\n\n'))
+          await Bun.sleep(1000)
+        }
+        c.enqueue(enc.encode('data: [DONE]\n\n'))
+        c.close()
+      } }), { headers: { 'content-type': 'text/event-stream' } })
+    },
+  })
+  console.log(`READY ${server.port}`)
+} else await main()
+
+async function start(cmd: string[], env: Record<string, string> = {}): Promise<{ proc: Bun.Subprocess; port: number }> {
+  const proc = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: '65336', ...env }, stdout: 'pipe', stderr: 'inherit' })
+  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader()
+  let out = ''
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    const m = /READY (\d+)/.exec(out) ?? /listening on http:\/\/[^:]+:(\d+)/.exec(out)
+    if (m) {
+      void (async () => { for (;;) if ((await reader.read()).done) return })()
+      if (out.includes('listening')) console.log(out.trim().split('\n').find((l) => l.includes('listening')))
+      return { proc, port: Number(m[1]) }
+    }
+    const { done, value } = await reader.read()
+    if (done) break
+    out += new TextDecoder().decode(value)
+  }
+  throw new Error(`did not start: ${cmd.join(' ')}: ${out}`)
+}
+
+function rssKb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1])
+}
+
+/** One raw request; resolves with its status (0: no answer) once the response ends. */
+function raw(port: number, key: string, body: string, opts: { readDelayMs?: number; timeoutMs?: number } = {}): Promise<number> {
+  return new Promise((resolve) => {
+    let head = ''
+    let status = 0
+    const s = connect(port, '127.0.0.1', () => {
+      s.write(`POST /openai/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+    })
+    const timer = setTimeout(() => s.destroy(), opts.timeoutMs ?? 120_000)
+    s.on('data', (d) => {
+      if (!status) {
+        head += d.toString('latin1', 0, Math.min(d.length, 64))
+        status = Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? 0)
+      }
+      if (opts.readDelayMs) {
+        s.pause()
+        setTimeout(() => s.resume(), opts.readDelayMs)
+      }
+    })
+    s.on('close', () => (clearTimeout(timer), resolve(status)))
+    s.on('error', () => {})
+  })
+}
+
+async function p50(port: number, n = 30): Promise<number> {
+  const ms: number[] = []
+  for (let i = 0; i < n; i++) {
+    const t = performance.now()
+    await raw(port, KEY_B, '{"model":"gpt-4o-mini","messages":[]}', { timeoutMs: 10_000 })
+    ms.push(performance.now() - t)
+  }
+  ms.sort((a, b) => a - b)
+  return ms[Math.floor(n / 2)]!
+}
+
+async function streams(port: number, pid: number, n: number): Promise<{ ok: number; failed: number; perStreamKb: number }> {
+  const base = rssKb(pid)
+  const body = '{"model":"gpt-4o-mini","stream":true,"messages":[]}'
+  const all = Array.from({ length: n }, () => raw(port, KEY_A, body))
+  await Bun.sleep(SECONDS * 500)
+  const peak = rssKb(pid)
+  const codes = await Promise.all(all)
+  const ok = codes.filter((c) => c === 200).length
+  return { ok, failed: n - ok, perStreamKb: (peak - base) / n }
+}
+
+async function slow(port: number, pid: number, upstreamPort: number, bytes: number): Promise<{ rssKbPerReader: number; pulledMbPerReader: number }> {
+  const base = rssKb(pid)
+  const before = Number(await (await fetch(`http://127.0.0.1:${upstreamPort}/pulled`)).text())
+  const body = `{"model":"gpt-4o-mini","stream":true,"bytes":${bytes},"messages":[]}`
+  const all = Array.from({ length: SLOW }, () => raw(port, KEY_A, body, { readDelayMs: 1000, timeoutMs: 8_000 }))
+  await Bun.sleep(6_000)
+  const rss = rssKb(pid)
+  const pulled = Number(await (await fetch(`http://127.0.0.1:${upstreamPort}/pulled`)).text()) - before
+  await Promise.all(all)
+  return { rssKbPerReader: (rss - base) / SLOW, pulledMbPerReader: pulled / SLOW / 1e6 }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tg-bench-load-'))
+  const up = await start([process.execPath, import.meta.path, 'upstream'])
+  const url = `http://127.0.0.1:${up.port}`
+  writeFileSync(join(dir, 'config.toml'),
+    `[server]\nlisten = "127.0.0.1:0"\n[database]\nurl = "file:${join(dir, 't.db')}"\n[logging]\nlevel = "off"\n[[providers]]\nid = "openai"\napi = "openai"\nbase_url = "${url}/v1"\napi_key = "sk-bench"\n` +
+      `[[projects]]\nid = "p"\n[[keys]]\nid = "a"\nproject = "p"\nkey = "${KEY_A}"\n[[keys]]\nid = "b"\nproject = "p"\nkey = "${KEY_B}"\n`)
+  const rows: string[][] = [['', 'tollgate', 'bare']]
+  const gw = await start([process.execPath, join(ROOT, 'src/cli.ts'), 'serve', '--config', join(dir, 'config.toml')], { TOLLGATE_OTEL: '' })
+  const bare = await start([process.execPath, join(ROOT, 'scripts/bench-servers.ts'), 'bare', url])
+  try {
+    // Cold: the gateway has sent nothing upstream yet, so the burst meets the connect probe.
+    const runs: Record<string, [Awaited<ReturnType<typeof streams>>, number]> = {}
+    for (const [name, s] of [['tollgate', gw], ['bare', bare]] as const) {
+      const r0 = streams(s.port, s.proc.pid, STREAMS)
+      // Once the burst is open: another key's normal requests meanwhile.
+      const during = Bun.sleep(1000).then(() => p50(s.port))
+      const r = await r0
+      runs[name] = [r, await during]
+    }
+    rows.push([`${STREAMS} streams of ${SECONDS} s: complete / failed`, `${runs.tollgate![0].ok} / ${runs.tollgate![0].failed}`, `${runs.bare![0].ok} / ${runs.bare![0].failed}`])
+    rows.push([`RSS per open stream at ${STREAMS} (KB)`, runs.tollgate![0].perStreamKb.toFixed(1), runs.bare![0].perStreamKb.toFixed(1)])
+    if (STREAMS !== 2000) {
+      const t = await streams(gw.port, gw.proc.pid, 2000)
+      const b = await streams(bare.port, bare.proc.pid, 2000)
+      rows.push(['RSS per open stream at 2000 (KB)', t.perStreamKb.toFixed(1), b.perStreamKb.toFixed(1)])
+    }
+    const idle = [await p50(gw.port), await p50(bare.port)]
+    rows.push(['p50 normal request, idle (ms)', idle[0]!.toFixed(1), idle[1]!.toFixed(1)])
+    rows.push([`p50 normal request (other key) during the streams (ms)`, runs.tollgate![1].toFixed(1), runs.bare![1].toFixed(1)])
+    for (const mb of [2, 32]) {
+      const t = await slow(gw.port, gw.proc.pid, up.port, mb * 1024 * 1024)
+      const b = await slow(bare.port, bare.proc.pid, up.port, mb * 1024 * 1024)
+      rows.push([`${SLOW} slow readers of ${mb} MB (1 read/s): RSS per reader (KB)`, t.rssKbPerReader.toFixed(0), b.rssKbPerReader.toFixed(0)])
+      rows.push([`  pulled from upstream per reader in 6 s (MB)`, t.pulledMbPerReader.toFixed(1), b.pulledMbPerReader.toFixed(1)])
+    }
+  } finally {
+    for (const p of [gw.proc, bare.proc, up.proc]) p.kill()
+  }
+  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+  for (const r of rows) console.log(r.map((c, i) => (i ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  '))
+}

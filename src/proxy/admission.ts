@@ -1,0 +1,106 @@
+/**
+ * Admission: the gateway says when it is full instead of failing inside. A new request is
+ * refused with a native 503 and retry-after, before anything is reserved or sent upstream, when
+ * - `server.max_inflight` requests are in flight (default: (open-files soft limit − 256) / 2,
+ *   since a relayed stream holds two descriptors; 256 are margin for the database and logs), or
+ * - the streams' buffered bytes have reached `server.stream_buffer_budget_bytes`, or
+ * - the gateway is above its high-water mark (90 %) and this key already holds its fair share.
+ * Requests already admitted are never touched. Per-key concurrency limits (src/ratelimit) apply
+ * on top of this.
+ */
+import { Gauge, type Registry } from 'prom-client'
+import type { Config } from '../config/schema'
+import { GatewayError } from '../errors'
+import { startupOpenFiles } from './rlimit'
+
+/** Above this fraction of max_inflight, a key may hold at most its fair share. */
+const HIGH_WATER = 0.9
+/** A key's share never drops below this fraction of max_inflight (a few keys may each stream a lot). */
+const SHARE_FLOOR = 0.05
+/** Without a readable open-files limit. */
+const FALLBACK_MAX_INFLIGHT = 4096
+
+/** The client's native 503 for a full gateway. */
+export function gatewayOverloaded(message: string, retryAfterSecs = 1): GatewayError {
+  return new GatewayError('unavailable', 503, 'gateway_overloaded', message, { headers: { 'retry-after': String(retryAfterSecs) }, retryable: true })
+}
+
+/** Descriptors kept for the database, logs, listeners and connect probes. */
+const FD_MARGIN = 256
+
+/** The default for `server.max_inflight`: (open-files soft limit − 256) / 2, two descriptors a stream. */
+export function defaultMaxInflight(softLimit = startupOpenFiles()?.soft): number {
+  if (!softLimit || !Number.isFinite(softLimit)) return FALLBACK_MAX_INFLIGHT
+  return Math.max(16, Math.floor((softLimit - FD_MARGIN) / 2))
+}
+
+/** What one admitted request holds; `release` once when it finishes (extra calls do nothing). */
+export interface Ticket {
+  release(): void
+}
+
+/** Bytes buffered by all relayed streams, updated by the relays (src/proxy/stream.ts). */
+export interface BufferGauge {
+  bytes: number
+}
+
+export class Admission {
+  maxInflight = FALLBACK_MAX_INFLIGHT
+  bufferBudget = 1024 * 1024 * 1024
+  streamBuffer = 256 * 1024
+  inflight = 0
+  readonly buffers: BufferGauge = { bytes: 0 }
+  private readonly perKey = new Map<string, number>()
+
+  configure(config: Config): void {
+    this.maxInflight = config.server.max_inflight ?? defaultMaxInflight()
+    this.bufferBudget = config.server.stream_buffer_budget_bytes
+    this.streamBuffer = config.server.stream_buffer_bytes
+  }
+
+  /** Gauges of how close the gateway is to each limit, read at scrape time. */
+  registerMetrics(registry: Registry): void {
+    const registers = [registry]
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({ name, help, registers, collect() {
+        this.set(read())
+      } })
+    gauge('tollgate_admission_inflight', 'Requests admitted and not yet finished (counted by admission).', () => this.inflight)
+    gauge('tollgate_admission_max_inflight', 'server.max_inflight: past it new requests get 503 gateway_overloaded.', () => this.maxInflight)
+    gauge('tollgate_stream_buffer_bytes', 'Bytes buffered by relayed streams for slow clients.', () => this.buffers.bytes)
+    gauge('tollgate_stream_buffer_budget_bytes', 'server.stream_buffer_budget_bytes: past it new requests get 503.', () => this.bufferBudget)
+  }
+
+  /** Admits a request of `key`, or throws the 503 that says the gateway is full. */
+  admit(key: string): Ticket {
+    const max = this.maxInflight
+    if (this.inflight >= max) throw gatewayOverloaded(`The gateway is at its limit of ${max} requests in flight; try again shortly.`)
+    if (this.buffers.bytes + this.streamBuffer > this.bufferBudget) throw gatewayOverloaded('The gateway is at its memory budget for stream buffers; try again shortly.')
+    const held = this.perKey.get(key) ?? 0
+    if (held > 0 && this.inflight >= max * HIGH_WATER && held >= this.fairShare()) {
+      throw gatewayOverloaded('The gateway is busy and this key holds its fair share of it; try again shortly.')
+    }
+    this.inflight++
+    this.perKey.set(key, held + 1)
+    let done = false
+    return {
+      release: () => {
+        if (done) return
+        done = true
+        this.inflight--
+        const n = (this.perKey.get(key) ?? 1) - 1
+        if (n > 0) this.perKey.set(key, n)
+        else this.perKey.delete(key)
+      },
+    }
+  }
+
+  /**
+   * A key's share of max_inflight above the high-water mark: an equal part among the active keys
+   * and one more that may still arrive (so a lone key stops at the mark and leaves room for a
+   * newcomer), never below the floor. A key holding nothing is always within its share.
+   */
+  fairShare(): number {
+    return Math.max(Math.ceil(this.maxInflight / (this.perKey.size + 1)), Math.ceil(this.maxInflight * SHARE_FLOOR))
+  }
+}
