@@ -115,7 +115,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
   // Telemetry hooks go first (they never throw, so a refused request still has its span);
   // its redacting sink runs before the request log stores paths and models, its other sinks after settle.
   const telemetry = createTelemetry(config, { inflight: () => proxy.inflight, logOutput: opts.logOutput })
-  const proxy = new Proxy({ config, keys, routes, sinks: [telemetry.redactSink, requestLog, ...telemetry.sinks, ...(opts.sinks ?? [])], hooks: [...telemetry.hooks, objects.hooks, rateLimits, spendHooks, ...(cluster ? [cluster.budget] : []), ...(opts.hooks ?? [])], now: opts.now, random: opts.random })
+  const proxy = new Proxy({ config, keys, routes, sinks: [telemetry.redactSink, requestLog, ...telemetry.sinks, ...(opts.sinks ?? [])], hooks: [...telemetry.hooks, objects.hooks, rateLimits, spendHooks, ...(cluster ? [cluster.budget] : []), ...(opts.hooks ?? [])], now: opts.now, random: opts.random, isLimited: (k, u, p) => spend.isLimited(k, u, p) })
   telemetry.setBreakerSource(() => proxy.breakers.snapshot())
   proxy.admission.registerMetrics(telemetry.metrics.registry)
   let running = config

@@ -1,5 +1,5 @@
 /** Who is calling: the key, its project and its user, with their allow-lists and limits. */
-import type { Limits, RateLimits } from '../config/schema'
+import type { Limits, ProjectConfig, RateLimits, UserConfig } from '../config/schema'
 
 export interface KeyRecord {
   id: string
@@ -22,4 +22,10 @@ export interface KeyRecord {
 export function globMatcher(globs: string[]): (s: string) => boolean {
   const res = globs.map((g) => new RegExp(`^${g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`))
   return (s) => res.some((r) => r.test(s))
+}
+
+/** Any spend limit on the key, its user or its project (prepaid credits are the spend service's to add). */
+export function anyLimit(key: KeyRecord, user: UserConfig | undefined, project: ProjectConfig | undefined): boolean {
+  const some = (l: object | undefined) => !!l && Object.values(l).some((v) => typeof v === 'number')
+  return some(key.limits) || some(user?.limits) || some(project?.limits)
 }

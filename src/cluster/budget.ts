@@ -129,7 +129,7 @@ export class SharedBudget implements RequestHooks, Participant {
   /** The same upper bound the spend hook reserved (src/spend/hooks.ts `admit`), on the scopes that have a limit. */
   private plan(ctx: ProxyContext): Plan | undefined {
     const { upstream, target, key, request } = ctx
-    if (isFreeOperation(upstream, request.method)) return undefined
+    if (isFreeOperation(upstream, request.method, ctx.classification)) return undefined
     const needsCredits = ctx.route.targets.some((t) => t.provider.managed === true)
     const scopes = this.spend.scopesFor(key, ctx.user, ctx.project, needsCredits).filter((s) => WINDOWS.some((w) => s.limits[w] !== undefined))
     if (!scopes.length) return undefined
@@ -141,7 +141,15 @@ export class SharedBudget implements RequestHooks, Participant {
     let amount = 0
     const managed = target.provider.managed === true
     if (facts) {
-      const est = estimate({ body: ctx.inbound.body, json: ctx.inbound.json, upstream, facts, defaultMaxOutput: spend.config.pricing.default_max_output_tokens })
+      const est = estimate({
+        body: ctx.inbound.body,
+        json: ctx.inbound.json,
+        upstream,
+        facts,
+        defaultMaxOutput: spend.config.pricing.default_max_output_tokens,
+        classification: ctx.classification,
+        unseenContextTokens: spend.config.pricing.unseen_context_tokens,
+      })
       amount = withMarkup(usdToNanos(estimateUsd(facts, est)), managed ? target.provider.markup : undefined)
     }
     const credits = scopes.findIndex((s) => s.kind === 'credits')

@@ -88,6 +88,11 @@ export const ProviderConfig = Type.Object(
     enabled: Type.Optional(Type.Boolean()),
     /** Extra headers sent upstream on every request (e.g. an org id). */
     headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    /**
+     * Paths no endpoint-table row matches that still go upstream (`*` one segment, `**` the rest),
+     * recorded unpriced and refused for keys with a model allow-list or any limit (default deny).
+     */
+    passthrough_paths: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { maxItems: 100 })),
     timeouts: Type.Optional(TimeoutsConfig),
     circuit_breaker: Type.Optional(BreakerConfig),
     /** Cloud region (Bedrock: required, e.g. "us-east-1"). */
@@ -346,8 +351,17 @@ export type PricedModelConfig = Static<typeof PricedModelConfig>
 /** `[pricing]`: how requests are priced (src/spend/prices.ts). */
 export const PricingConfig = Type.Object(
   {
-    /** A model that cannot be priced: "reject" answers 400 before upstream; "allow" passes it, recorded unpriced. */
-    unknown_model: Type.Union([Type.Literal('reject'), Type.Literal('allow')], { default: 'reject' }),
+    /**
+     * A model that cannot be priced: "limited" (default) answers 400 before upstream only when a spend
+     * limit or prepaid credits apply to the key, its user or its project, and otherwise passes it,
+     * recorded unpriced; "reject" always answers 400; "allow" always passes it.
+     */
+    unknown_model: Type.Union([Type.Literal('limited'), Type.Literal('reject'), Type.Literal('allow')], { default: 'limited' }),
+    /**
+     * Input tokens reserved for a request that pulls in context by reference (previous_response_id,
+     * file ids, cachedContent) when the price data knows no context window for its model.
+     */
+    unseen_context_tokens: Type.Integer({ minimum: 1, default: 1_000_000 }),
     /** Output tokens reserved when neither the request nor the price data states a maximum. */
     default_max_output_tokens: Type.Integer({ minimum: 1, default: 32768 }),
     models: Type.Array(PricedModelConfig, { default: [] }),

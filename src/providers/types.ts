@@ -112,6 +112,13 @@ export interface ProviderApi {
   streamDecoder?(reader: StreamUsageReader): StreamDecoder
   /** A body the gateway relays without reading, whatever its content type (an upload's bytes). */
   opaqueBody?(path: string): boolean
+  /**
+   * Classifies a request with the format's endpoint table (src/providers/<api>/endpoints.ts),
+   * once, after routing and before anything is reserved: undefined when no row matches (default deny).
+   */
+  classify?(req: InboundRequest): Classification | undefined
+  /** Client headers this format's upstream reads (beside the core's content type, accept and trace context). */
+  readonly forwardHeaders?: readonly string[]
   /** Builds the upstream request, or throws a GatewayError for a request this api cannot serve. */
   prepare(req: InboundRequest, provider: ProviderConfig): Promise<UpstreamRequest> | UpstreamRequest
   /** One well-formed error event that ends a stream the gateway must cut (stall, upstream failure). */
@@ -136,7 +143,8 @@ export interface ProviderApi {
  * - `object`: reads or changes a provider-side object, kept within its project (src/objects);
  * - `refused`: never forwarded (the row says why).
  */
-export type EndpointClass = 'metered' | 'free' | 'object' | 'refused'
+/** `passthrough`: no table row, let through by the provider's `passthrough_paths` (unpriced; refused for limited keys). */
+export type EndpointClass = 'metered' | 'free' | 'object' | 'refused' | 'passthrough'
 
 /** Provider-side objects a project's requests create and only that project may reach. */
 export type ObjectKind =
@@ -166,6 +174,8 @@ export interface Classification {
   stream: boolean
   /** The request's own output-token bound times its number of choices, when it sets one. */
   maxOutputTokens?: number
+  /** Choices the request asks for (OpenAI `n`, Gemini `candidateCount`), when more than one. */
+  choices?: number
   /** The request pulls in context the body does not carry (previous_response_id, file ids, cachedContent, …). */
   contextByReference?: boolean
   /** Object access: the object the path names. */
@@ -174,6 +184,10 @@ export interface Classification {
   creates?: ObjectKind
   /** A list endpoint for objects of this kind: the answer is filtered to the caller's project. */
   lists?: ObjectKind
+  /** Every model a request names when it names several (an inline message batch): each is checked against the allow-list. */
+  models?: string[]
+  /** Batch creation: refused for keys with limits or a model allow-list unless the format can price it (Anthropic inline batches). */
+  batch?: boolean
   /** Why a `refused` row refuses (rendered as the format's native 4xx). */
   refusal?: { status: number; message: string }
 }

@@ -61,10 +61,14 @@ async function readWhole(request: Request, limit: number): Promise<Uint8Array | 
   return out
 }
 
-/** Parses a JSON body that the gateway must read (model, stream). Non-JSON content types are not read. */
+/**
+ * Parses a JSON body that the gateway must read (model, stream). A body that looks like JSON is
+ * read whatever its declared type (`text/plain`, `Application/Json`, none), so a mislabelled body
+ * cannot slip past the model check; multipart and other bodies are left to the format's table.
+ */
 export function inspectJson(body: Uint8Array | null, contentType: string | null): Record<string, unknown> | undefined {
   if (!body || body.byteLength === 0) return undefined
-  const isJson = contentType ? contentType.includes('json') : body[0] === 0x7b
+  const isJson = (contentType !== null && contentType.toLowerCase().includes('json')) || firstByte(body) === 0x7b
   if (!isJson) return undefined
   let v: unknown
   try {
@@ -74,4 +78,13 @@ export function inspectJson(body: Uint8Array | null, contentType: string | null)
   }
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new InvalidRequestError('Request body must be a JSON object.', 'invalid_json')
   return v as Record<string, unknown>
+}
+
+/** The first byte that is not JSON whitespace. */
+function firstByte(body: Uint8Array): number | undefined {
+  for (let i = 0; i < body.length && i < 64; i++) {
+    const b = body[i]!
+    if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return b
+  }
+  return undefined
 }

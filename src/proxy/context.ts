@@ -14,6 +14,8 @@ export interface ProxyContext {
   route: Route
   target: RouteTarget
   inbound: InboundRequest
+  /** What the route's format table says the request is (src/proxy/classify.ts); absent for an api without a table. */
+  classification?: Classification
   upstream: UpstreamRequest
   record: RequestRecord
   /** What the format's endpoint table says of this request (the handler's classify step). */

@@ -11,7 +11,7 @@ import type { UpstreamRequest } from '../providers/types'
 import { isRetryableStatus, noAnswerError, runAttempt, type AttemptResult, type UpstreamAnswer } from './attempt'
 import type { BreakerRegistry } from './breaker'
 import { observeStream, type Attempt, type AttemptOutcome, type ProxyContext, type RequestHooks } from './context'
-import { responseHeaders, upstreamHeaders } from './headers'
+import { forwardList, responseHeaders, upstreamHeaders } from './headers'
 import type { AttemptRecord } from './record'
 import type { RouteTarget } from './routes'
 import type { StreamEnd } from './stream'
@@ -83,7 +83,7 @@ export async function forwardWithFailover(ctx: ProxyContext, targets: RouteTarge
       n: tried.length,
       provider: target.provider,
       url: upstream.url,
-      headers: upstreamHeaders(ctx.request.headers, upstream.headers, upstream.stream),
+      headers: upstreamHeaders(ctx.request.headers, upstream.headers, upstream.stream, forwardList(ctx.route.api, target.api)),
     }
     const ends = deps.hooks.map((h) => h.attempt?.(ctx, attempt)).filter((f) => typeof f === 'function')
     const report = (o: AttemptOutcome) => {

@@ -5,11 +5,12 @@
 import type { Server } from 'bun'
 import { authenticate } from '../auth/authenticate'
 import type { KeyStore } from '../auth/keystore'
-import { globMatcher } from '../auth/principal'
+import { anyLimit, globMatcher, type KeyRecord } from '../auth/principal'
 import type { Config, ProjectConfig, UserConfig } from '../config/schema'
 import { GatewayError, NotFoundError, PermissionError, type ErrorShape } from '../errors'
 import type { InboundRequest } from '../providers/types'
 import { inspectJson, readBody } from './body'
+import { classifyInbound } from './classify'
 import { preAuthAnswer, preAuthShape, routesVisibleTo, scrubCredentialQuery } from './edge'
 import { applyRespondHooks, runAdmitHooks, type ProxyContext, type RequestHooks } from './context'
 import type { RequestRecord, RequestSink } from './record'
@@ -30,6 +31,8 @@ export interface ProxyDeps {
   now?: () => number
   /** Random source for weighted target order (tests inject one). */
   random?: () => number
+  /** Whether a spend limit or prepaid credits apply to a key, its user or its project (the spend service's answer). */
+  isLimited?: (key: KeyRecord, user: UserConfig | undefined, project: ProjectConfig | undefined) => boolean
 }
 
 export class Proxy {
@@ -121,12 +124,18 @@ export class Proxy {
           return (publicUrl ?? url.origin) + (viaProxy ? '/proxy' : '')
         },
       }
+      // Classify: the format's endpoint table says what this is (or refuses it) before anything is reserved.
+      const classification = classifyInbound(route.api, inbound, { routeName, key, user, project, limited: this.isLimited(key, user, project) }, provider)
+      // Bounded by the classification; a refused model is logged as requested.
+      record.model = classification?.model
+      for (const m of classification?.models ?? (classification?.model ? [classification.model] : [])) if (key.models) this.checkModelAllowed(m, key.models)
+
       const upstream = await target.api.prepare(inbound, provider)
       record.model = upstream.model
       record.stream = upstream.stream
       if (upstream.model && key.models) this.checkModelAllowed(upstream.model, key.models)
 
-      const ctx: ProxyContext = { id: record.id, request, key, project, user, route, target, inbound, upstream, record }
+      const ctx: ProxyContext = { id: record.id, request, key, project, user, route, target, inbound, classification, upstream, record }
       // Full: a native 503 before anything is reserved (admit hooks) or sent upstream.
       const ticket = this.admission.admit(key.id)
       try {
@@ -207,6 +216,11 @@ export class Proxy {
   private emit(ctx: ProxyContext | undefined, record: RequestRecord): void {
     if (ctx) for (const h of this.deps.hooks) safely(() => h.settle?.(ctx, record))
     for (const s of this.deps.sinks) safely(() => s.record(record))
+  }
+
+  /** Whether a spend limit or prepaid credits apply (batch and passthrough refusals); the gateway hands in the spend service's answer. */
+  private get isLimited(): (key: KeyRecord, user: UserConfig | undefined, project: ProjectConfig | undefined) => boolean {
+    return this.deps.isLimited ?? anyLimit
   }
 
   private checkModelAllowed(model: string, globs: string[]): void {

@@ -1,31 +1,40 @@
 /** Which headers cross the gateway, in each direction. */
 import { VERSION } from '../version'
 
-/** Client headers that may reach the upstream. Everything else, credentials included, stays here. */
-const FORWARD = new Set([
-  'accept',
-  'content-type',
-  'anthropic-version',
-  'anthropic-beta',
-  'openai-beta',
-  'idempotency-key',
-  'traceparent',
-  'tracestate',
-  'x-goog-api-client',
-])
-/** SDK telemetry headers (retry count, runtime), and Google's resumable upload protocol (`x-goog-upload-command`, …). */
-const FORWARD_PREFIXES = ['x-stainless-', 'x-goog-upload-']
+/**
+ * Client headers that may reach any upstream; each format adds its own (ProviderApi.forwardHeaders,
+ * `name*` for a prefix). Everything else, credentials included, stays here.
+ */
+const CORE_FORWARD = ['accept', 'content-type', 'traceparent', 'tracestate']
 
 const USER_AGENT_SUFFIX = `tollgate/${VERSION}`
 
-function forwarded(name: string): boolean {
-  return FORWARD.has(name) || FORWARD_PREFIXES.some((p) => name.startsWith(p))
+export interface ForwardList {
+  names: Set<string>
+  prefixes: string[]
 }
 
-export function upstreamHeaders(client: Headers, own: Record<string, string>, stream: boolean): Headers {
+const lists = new WeakMap<object, WeakMap<object, ForwardList>>()
+
+/** The allow-list for a client speaking `client`'s format to `target`'s upstream (the same api, or a failover target). */
+export function forwardList(client: { forwardHeaders?: readonly string[] }, target: { forwardHeaders?: readonly string[] }): ForwardList {
+  let byTarget = lists.get(client)
+  if (!byTarget) lists.set(client, (byTarget = new WeakMap()))
+  let list = byTarget.get(target)
+  if (!list) {
+    const all = [...CORE_FORWARD, ...(client.forwardHeaders ?? []), ...(target.forwardHeaders ?? [])]
+    list = { names: new Set(all.filter((n) => !n.endsWith('*'))), prefixes: all.filter((n) => n.endsWith('*')).map((n) => n.slice(0, -1)) }
+    byTarget.set(target, list)
+  }
+  return list
+}
+
+const CORE_ONLY: ForwardList = { names: new Set(CORE_FORWARD), prefixes: [] }
+
+export function upstreamHeaders(client: Headers, own: Record<string, string>, stream: boolean, allow: ForwardList = CORE_ONLY): Headers {
   // A native copy, then every name off the allow-list deleted: a third of the cost of copying pairs one by one.
   const out = new Headers(client)
-  for (const name of client.keys()) if (!forwarded(name)) out.delete(name)
+  for (const name of client.keys()) if (!allow.names.has(name) && !allow.prefixes.some((p) => name.startsWith(p))) out.delete(name)
   const ua = client.get('user-agent')
   out.set('user-agent', ua ? `${ua} ${USER_AGENT_SUFFIX}` : USER_AGENT_SUFFIX)
   // No compressor may hold stream chunks back; plain JSON may come compressed.

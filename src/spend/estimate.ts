@@ -14,7 +14,7 @@
  * - Where a cache write costs more than plain input (Anthropic), all input is priced as a
  *   cache write, so the estimate stays an upper bound.
  */
-import type { TokenUsage, UpstreamRequest } from '../providers/types'
+import type { Classification, TokenUsage, UpstreamRequest } from '../providers/types'
 import type { ModelFacts } from './prices'
 
 export interface EstimateInput {
@@ -23,6 +23,10 @@ export interface EstimateInput {
   upstream: Pick<UpstreamRequest, 'model' | 'operation' | 'flavor'>
   facts: ModelFacts | null
   defaultMaxOutput: number
+  /** What the format's table read from the request: its output bound, and whether it pulls in unseen context. */
+  classification?: Pick<Classification, 'maxOutputTokens' | 'contextByReference' | 'choices'>
+  /** Input tokens reserved for unseen context when the price data has no context window ([pricing] unseen_context_tokens). */
+  unseenContextTokens?: number
 }
 
 export interface Estimate {
@@ -33,20 +37,34 @@ export interface Estimate {
 }
 
 /** Operations that cost nothing and reserve nothing. */
-export function isFreeOperation(u: Pick<UpstreamRequest, 'model' | 'operation'>, method: string): boolean {
+export function isFreeOperation(u: Pick<UpstreamRequest, 'model' | 'operation'>, method: string, c?: Pick<Classification, 'class'>): boolean {
+  if (c) return !u.model || c.class !== 'metered'
   return !u.model || method === 'GET' || method === 'HEAD' || u.operation === 'count_tokens'
 }
 
 export function estimate(i: EstimateInput): Estimate {
   const cw = i.facts?.contextWindow
   let inputTokens = i.body?.byteLength ?? 0
+  // Context the body names but does not carry (previous_response_id, file ids, cachedContent): the whole window.
+  if (i.classification?.contextByReference) inputTokens = Math.max(inputTokens, cw ?? i.unseenContextTokens ?? 1_000_000)
   if (cw && inputTokens > cw) inputTokens = cw
   let outputTokens = 0
   if (i.upstream.operation !== 'embeddings') {
-    outputTokens = requestedMaxOutput(i.json) ?? i.facts?.maxOutputTokens ?? knownMaxOutput(i.upstream.model ?? '') ?? i.defaultMaxOutput
-    if (cw && outputTokens > cw) outputTokens = cw
-    outputTokens *= choices(i.json)
+    const c = i.classification
+    const n = c ? Math.max(1, c.choices ?? 1) : choices(i.json)
+    if (c?.maxOutputTokens !== undefined) {
+      // The table's bound already counts every choice.
+      outputTokens = cw ? Math.min(c.maxOutputTokens, cw * n) : c.maxOutputTokens
+    } else {
+      outputTokens = (c ? undefined : requestedMaxOutput(i.json)) ?? i.facts?.maxOutputTokens ?? knownMaxOutput(i.upstream.model ?? '') ?? i.defaultMaxOutput
+      if (cw && outputTokens > cw) outputTokens = cw
+      outputTokens *= n
+    }
   }
+  return withUsage(i, inputTokens, outputTokens)
+}
+
+function withUsage(i: EstimateInput, inputTokens: number, outputTokens: number): Estimate {
   const usage: TokenUsage = { input_tokens: inputTokens, output_tokens: outputTokens }
   const p = i.facts?.prices
   if (p && inputTokens > 0 && highest(p.cache_write_mtok) > highest(p.input_mtok)) usage.cache_write_tokens = inputTokens

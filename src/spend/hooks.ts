@@ -70,7 +70,7 @@ export class SpendHooks implements RequestHooks {
       state: 'reserved',
       reservedNanos: 0,
     }
-    if (isFreeOperation(upstream, request.method)) {
+    if (isFreeOperation(upstream, request.method, ctx.classification)) {
       // Nothing to reserve; a usage that still shows up is settled like any other.
       this.open.set(ctx, { row, inputTokens: 0, attemptsNanos: 0, settled: false })
       return
@@ -78,15 +78,25 @@ export class SpendHooks implements RequestHooks {
     const model = upstream.model!
     const at = new Date(now)
     const facts = spend.pricer.facts(model, target.api.pricingProvider, target.provider.id, at)
-    if (!facts && spend.config.pricing.unknown_model === 'reject') {
+    const rule = spend.config.pricing.unknown_model
+    // "limited": refuse an unpriceable model only where a limit or prepaid credits need its price.
+    if (!facts && (rule === 'reject' || (rule === 'limited' && spend.isLimited(key, ctx.user, ctx.project)))) {
       throw new InvalidRequestError(
-        `Model "${model}" cannot be priced, so this gateway refuses it (pricing.unknown_model = "reject"). ` +
+        `Model "${model}" cannot be priced, so this gateway refuses it (pricing.unknown_model = "${rule}"${rule === 'limited' ? ': a spend limit or prepaid credits apply to this key' : ''}). ` +
           `Give it a price in config.toml: [[pricing.models]] model = "${model}", input_mtok = <USD per 1M input tokens>, ` +
           `output_mtok = <USD per 1M output tokens>; or set pricing.unknown_model = "allow".`,
         'unknown_model_price',
       )
     }
-    const est = estimate({ body: ctx.inbound.body, json: ctx.inbound.json, upstream, facts, defaultMaxOutput: spend.config.pricing.default_max_output_tokens })
+    const est = estimate({
+      body: ctx.inbound.body,
+      json: ctx.inbound.json,
+      upstream,
+      facts,
+      defaultMaxOutput: spend.config.pricing.default_max_output_tokens,
+      classification: ctx.classification,
+      unseenContextTokens: spend.config.pricing.unseen_context_tokens,
+    })
     const managed = target.provider.managed === true
     let amount = 0
     if (facts) {
@@ -216,6 +226,8 @@ export class SpendHooks implements RequestHooks {
         tokens = { ...tokens, input_tokens: tokens?.input_tokens || open.inputTokens, output_tokens: Math.max(reported, delivered) }
       }
     }
+    // Passthrough paths are priced by nobody: recorded as unpriced.
+    if (ctx.classification?.class === 'passthrough') return { cost: 0, providerCost: 0, managed, estimated: false, unpriced: true, note: 'passthrough' }
     if (!tokens || !model) return { cost: 0, providerCost: 0, managed, estimated: false, unpriced: false, note: note ?? (record.status >= 400 ? 'released' : undefined) }
     const price =
       spend.pricer.price(tokens, model, api.pricingProvider, provider.id, at) ??

@@ -3,7 +3,7 @@
  * Start-up order: sweep reservations a crash left open, rebuild the budget from the ledger,
  * then start the batched ledger writer and the credit refresher.
  */
-import type { KeyRecord } from '../auth/principal'
+import { anyLimit, type KeyRecord } from '../auth/principal'
 import type { Config, Limits, ProjectConfig, UserConfig } from '../config/schema'
 import type { BatchWriter } from '../db/batch-writer'
 import type { Db } from '../db/client'
@@ -107,6 +107,11 @@ export class Spend {
       this.budget.setZone(config.limits.timezone)
       void this.rebuild().catch((e) => this.log(`spend: rebuilding counters for the new time zone failed: ${(e as Error).message}`))
     }
+  }
+
+  /** Whether any spend limit or prepaid credits apply to the key, its user or its project (pricing.unknown_model = "limited"). */
+  isLimited(key: KeyRecord, user: UserConfig | undefined, project: ProjectConfig | undefined): boolean {
+    return anyLimit(key, user, project) || (this.topups.get(key.project) ?? 0) > 0
   }
 
   /** The scopes a request is held by: its key, its user (personal keys), its project, and its project's credits (managed providers). */

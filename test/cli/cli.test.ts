@@ -17,8 +17,8 @@ beforeAll(() => {
     port: 0,
     hostname: '127.0.0.1',
     idleTimeout: 0,
-    fetch: (req) => {
-      if (new URL(req.url).pathname.endsWith('/slow')) {
+    fetch: async (req) => {
+      if ((await req.text()).includes('"user":"slow"')) {
         // A stream that takes a moment, to be in flight during shutdown.
         return new Response(
           new ReadableStream({
@@ -158,7 +158,7 @@ describe('keys and serve', () => {
 
   test('SIGTERM lets an in-flight stream finish, flushes the log, exits 0', async () => {
     const server = await serve(['--config', config, '--listen', '127.0.0.1:0'])
-    const res = await fetch(`${server.url}/openai/slow`, { method: 'POST', headers: { authorization: `Bearer ${CANARY.gatewayKey}` }, body: '{}' })
+    const res = await fetch(`${server.url}/openai/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${CANARY.gatewayKey}` }, body: '{"model":"gpt-4o-mini","messages":[],"user":"slow"}' })
     const reader = res.body!.getReader()
     await reader.read()
     server.proc.kill('SIGTERM')

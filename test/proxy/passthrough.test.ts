@@ -93,7 +93,7 @@ describe('request direction', () => {
 
   test('a provider id is a route; paths and queries are kept; /proxy works; v1/ is not doubled', async () => {
     next = () => Response.json({ ok: true })
-    await fetch(`${gateway.url}/openai-eu/chat/completions?x=1`, { method: 'POST', headers: auth, body: '{}' })
+    await fetch(`${gateway.url}/openai-eu/chat/completions?x=1`, { method: 'POST', headers: auth, body: '{"model":"gpt-4o-mini"}' })
     expect(new URL(seen.at(-1)!.url).pathname + new URL(seen.at(-1)!.url).search).toBe('/eu/v1/chat/completions?x=1')
     expect(seen.at(-1)!.headers.get('authorization')).toBe('Bearer sk-test-eu')
     for (const p of ['/proxy/openai/models', '/chat/models', '/openai-responses/models', '/responses/models', '/openai/v1/models']) {
@@ -111,7 +111,7 @@ describe('response direction', () => {
         status: 429,
         headers: { 'content-type': 'application/json', 'retry-after': '7', 'openai-organization': 'org-secret', 'openai-project': 'proj_x', 'x-request-id': 'req_1', 'set-cookie': 'a=b' },
       })
-    const r = await fetch(`${gateway.url}/openai/chat/completions`, { method: 'POST', headers: auth, body: '{}' })
+    const r = await fetch(`${gateway.url}/openai/chat/completions`, { method: 'POST', headers: auth, body: '{"model":"gpt-4o-mini"}' })
     expect(r.status).toBe(429)
     expect(r.headers.get('retry-after')).toBe('7')
     expect(r.headers.get('x-request-id')).toBe('req_1')

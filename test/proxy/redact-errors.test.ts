@@ -18,6 +18,9 @@ let upstream: ReturnType<typeof Bun.serve>
 let gateway: TestGateway
 let okBody = ''
 /** A 2xx stream: an ordinary event that mentions the key (left alone), then error events that echo it. */
+/** What the stub upstream answers: an error (401 or 500), a 2xx JSON body, or a 2xx stream with error events. */
+let mode: 'error' | 'fail500' | 'ok' | 'sse' = 'error'
+
 const sseChunks = (sent: string) => [
   `data: {"choices":[{"delta":{"content":"quoting ${CANARY.openaiKey} is an error"}}]}\n\n`,
   `data: {"error":{"message":"bad key ${sent}","type":"server_error"}}\n\n`,
@@ -32,8 +35,8 @@ beforeAll(async () => {
       const url = new URL(req.url)
       const sent = ['authorization', 'x-api-key', 'x-goog-api-key', 'x-amz-security-token'].map((h) => req.headers.get(h)).filter(Boolean)
       const bare = sent.map((v) => v!.replace(/^Bearer /, ''))
-      if (url.pathname.includes('/ok/')) return new Response(okBody, { headers: { 'content-type': 'application/json' } })
-      if (url.pathname.includes('/sse/')) {
+      if (mode === 'ok') return new Response(okBody, { headers: { 'content-type': 'application/json' } })
+      if (mode === 'sse') {
         const chunks = sseChunks(sent.join(' '))
         return new Response(
           new ReadableStream({
@@ -50,7 +53,7 @@ beforeAll(async () => {
       // Only the SigV4 provider's upstream has seen its AWS secrets (the test echoes them to prove they are caught).
       const aws = req.headers.has('x-amz-security-token') ? ` aws ${AWS_SECRET} ${JSON.stringify({ s: AWS_SESSION }).replaceAll('/', '\\/')}` : ''
       const message = `bad key ${sent.join(' ')} raw ${bare.join(' ')}${aws}`
-      const status = url.pathname.includes('/fail500/') ? 500 : 401
+      const status = mode === 'fail500' ? 500 : 401
       return Response.json({ error: { message, type: 'invalid_request_error' }, message }, { status })
     },
   })
@@ -150,20 +153,23 @@ test('the OpenAI SDK sees the redacted message', async () => {
 })
 
 test('the last answer after failover is redacted too', async () => {
-  const r = await fetch(`${gateway.url}/both/fail500/chat/completions`, { method: 'POST', headers: auth, body: '{"model":"gpt-4o-mini","messages":[]}' })
+  mode = 'fail500'
+  const r = await fetch(`${gateway.url}/both/chat/completions`, { method: 'POST', headers: auth, body: '{"model":"gpt-4o-mini","messages":[]}' })
   expect(r.status).toBe(500)
   expectClean(await r.text())
 })
 
 test('2xx bodies stay byte for byte', async () => {
   okBody = JSON.stringify({ id: 'x', object: 'list', data: [], note: `Bearer ${CANARY.openaiKey} ${CANARY.openaiKey}` })
-  const r = await fetch(`${gateway.url}/openai/ok/models`, { headers: auth })
+  mode = 'ok'
+  const r = await fetch(`${gateway.url}/openai/models`, { headers: auth })
   expect(r.status).toBe(200)
   expect(await r.text()).toBe(okBody)
 })
 
 test('error events inside a 2xx stream are redacted; the other events stay byte for byte', async () => {
-  const r = await fetch(`${gateway.url}/openai/sse/chat/completions`, { method: 'POST', headers: auth, body: '{"model":"gpt-4o-mini","messages":[],"stream":true}' })
+  mode = 'sse'
+  const r = await fetch(`${gateway.url}/openai/chat/completions`, { method: 'POST', headers: auth, body: '{"model":"gpt-4o-mini","messages":[],"stream":true}' })
   expect(r.status).toBe(200)
   const text = await r.text()
   const [first, ...rest] = text.split('\n\n')

@@ -23,7 +23,11 @@ let chat: Interaction
 let message: Interaction
 
 function config(url: string): string {
+  // The unknown-model test needs a refusal after admission on unlimited keys: "reject", no longer the default.
   return `
+[pricing]
+unknown_model = "reject"
+
 [[providers]]
 id = "openai"
 api = "openai"

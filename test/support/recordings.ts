@@ -1,11 +1,11 @@
 /**
- * Loads the recorded provider traffic in ../shared/fixtures/recordings (vcrpy YAML,
+ * Loads the recorded provider traffic in test/fixtures/recordings (vcrpy YAML,
  * recorded by pydantic-ai's test suite, MIT licence, commit 4fda3898).
  */
 import { readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 
-export const RECORDINGS = resolve(import.meta.dir, '../../../shared/fixtures/recordings')
+export const RECORDINGS = resolve(import.meta.dir, '../fixtures/recordings')
 
 export interface Interaction {
   method: string

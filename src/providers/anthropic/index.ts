@@ -1,5 +1,6 @@
 /** Anthropic Messages: v1/messages (streams too), v1/messages/count_tokens, v1/models. */
 import type { ProviderApi } from '../types'
+import { ANTHROPIC_FORWARD_HEADERS, classifyAnthropic } from './endpoints'
 import { anthropicErrorShape, anthropicErrorEvent } from './errors'
 import { ANTHROPIC_BASE_URL, prepareAnthropic } from './upstream'
 import { anthropicJsonUsage, anthropicStreamUsage } from './usage'
@@ -12,6 +13,8 @@ export const anthropicApi: ProviderApi = {
   pricingProvider: 'anthropic',
   errors: anthropicErrorShape,
   streamErrorEvent: anthropicErrorEvent,
+  classify: classifyAnthropic,
+  forwardHeaders: ANTHROPIC_FORWARD_HEADERS,
   prepare: prepareAnthropic,
   jsonUsage: (body) => anthropicJsonUsage(body),
   streamUsage: () => anthropicStreamUsage(),

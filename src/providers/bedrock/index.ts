@@ -6,6 +6,7 @@
  */
 import { anthropicErrorShape } from '../anthropic/errors'
 import type { ProviderApi } from '../types'
+import { BEDROCK_FORWARD_HEADERS, classifyBedrock } from './endpoints'
 import { isAnthropicPath } from './anthropic'
 import { bedrockErrorFrame, bedrockErrorShape } from './errors'
 import { eventStreamDecoder } from './eventstream'
@@ -28,6 +29,8 @@ export const bedrockApi: ProviderApi = {
   errorsFor: (path) => (isAnthropicPath(path) ? anthropicErrorShape : bedrockErrorShape),
   streamDecoder: eventStreamDecoder,
   streamErrorEvent: bedrockErrorFrame,
+  classify: classifyBedrock,
+  forwardHeaders: BEDROCK_FORWARD_HEADERS,
   prepare: prepareBedrock,
   matchesHeaders: isAwsClient,
   jsonUsage: (body) => bedrockJsonUsage(body),

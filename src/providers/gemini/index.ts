@@ -1,5 +1,6 @@
 /** The Gemini API (generativelanguage): generateContent and its stream, countTokens, embedContent, models, resumable uploads. */
 import type { ProviderApi } from '../types'
+import { GEMINI_FORWARD_HEADERS, GEMINI_FORWARD_PREFIXES, classifyGemini } from './endpoints'
 import { isGoogleClient } from '../shared/google-errors'
 import { geminiErrorEvent, geminiErrorShape } from './errors'
 import { GEMINI_BASE_URL, prepareGemini } from './upstream'
@@ -16,6 +17,8 @@ export const geminiApi: ProviderApi = {
   matchesHeaders: isGoogleClient,
   // Upload bytes are the file's, sent as application/json by the SDKs all the same.
   opaqueBody: (path) => path.startsWith('upload/'),
+  classify: classifyGemini,
+  forwardHeaders: [...GEMINI_FORWARD_HEADERS, ...GEMINI_FORWARD_PREFIXES.map((p) => `${p}*`)],
   prepare: prepareGemini,
   jsonUsage: (body) => geminiJsonUsage(body),
   streamUsage: () => geminiStreamUsage(),

@@ -3,6 +3,7 @@
  * OAuth token; and Anthropic Messages on Vertex (rawPredict / streamRawPredict).
  */
 import type { ProviderApi } from '../types'
+import { VERTEX_FORWARD_HEADERS, classifyVertex } from './endpoints'
 import { anthropicErrorShape } from '../anthropic/errors'
 import { isGoogleClient } from '../shared/google-errors'
 import { decodePath } from '../shared/google-request'
@@ -23,6 +24,8 @@ export const vertexApi: ProviderApi = {
   errorsFor: (path) => (isAnthropicPath(decodePath(path) ?? path) ? anthropicErrorShape : vertexErrorShape),
   streamErrorEvent: vertexErrorEvent,
   matchesHeaders: isGoogleClient,
+  classify: classifyVertex,
+  forwardHeaders: VERTEX_FORWARD_HEADERS,
   prepare: prepareVertex,
   jsonUsage: vertexJsonUsage,
   streamUsage: vertexStreamUsage,

@@ -1,5 +1,6 @@
 /** Groq: OpenAI-compatible chat under `/groq/openai/v1/…`. */
 import type { ProviderApi } from '../types'
+import { GROQ_FORWARD_HEADERS, classifyGroq } from './endpoints'
 import { groqErrorShape, groqErrorEvent } from './errors'
 import { GROQ_BASE_URL, prepareGroq } from './upstream'
 import { groqJsonUsage, groqStreamUsage } from './usage'
@@ -12,6 +13,8 @@ export const groqApi: ProviderApi = {
   pricingProvider: 'groq',
   errors: groqErrorShape,
   streamErrorEvent: groqErrorEvent,
+  classify: classifyGroq,
+  forwardHeaders: GROQ_FORWARD_HEADERS,
   prepare: prepareGroq,
   jsonUsage: groqJsonUsage,
   streamUsage: groqStreamUsage,

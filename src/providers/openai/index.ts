@@ -1,5 +1,6 @@
 /** OpenAI: Chat Completions, Responses, embeddings and everything else under the same base. */
 import type { ProviderApi } from '../types'
+import { OPENAI_FORWARD_HEADERS, classifyOpenAi } from './endpoints'
 import { openAiErrorShape, openAiErrorEvent } from './errors'
 import { OPENAI_BASE_URL, prepareOpenAi } from './upstream'
 import { openAiJsonUsage, openAiStreamUsage } from './usage'
@@ -12,6 +13,8 @@ export const openAiApi: ProviderApi = {
   pricingProvider: 'openai',
   errors: openAiErrorShape,
   streamErrorEvent: openAiErrorEvent,
+  classify: classifyOpenAi,
+  forwardHeaders: OPENAI_FORWARD_HEADERS,
   prepare: prepareOpenAi,
   jsonUsage: openAiJsonUsage,
   streamUsage: openAiStreamUsage,

@@ -1,0 +1,33 @@
+/** Bedrock Runtime's endpoint table: the native model operations, and Anthropic's format at v1/messages. */
+import { ANTHROPIC_ENDPOINTS } from '../anthropic/endpoints'
+import { classifyWith, normalizePath, type EndpointTable } from '../shared/endpoints'
+import type { Classification, InboundRequest } from '../types'
+
+export const BEDROCK_ENDPOINTS: EndpointTable = {
+  rows: [
+    { method: 'POST', path: 'model/{model}/converse', operation: 'chat', class: 'metered', model: 'path' },
+    { method: 'POST', path: 'model/{model}/converse-stream', operation: 'chat', class: 'metered', model: 'path', stream: 'always' },
+    { method: 'POST', path: 'model/{model}/invoke', operation: 'chat', class: 'metered', model: 'path' },
+    { method: 'POST', path: 'model/{model}/invoke-with-response-stream', operation: 'chat', class: 'metered', model: 'path', stream: 'always' },
+    { method: 'POST', path: 'model/{model}/count-tokens', operation: 'count_tokens', class: 'free', model: 'path' },
+  ],
+  // Converse's bound, then the InvokeModel bodies of the families Bedrock hosts (Anthropic, Titan, Llama, Mistral).
+  maxTokens: ['inferenceConfig.maxTokens', 'max_tokens', 'textGenerationConfig.maxTokenCount', 'max_gen_len', 'max_tokens_to_sample'],
+}
+
+const ANTHROPIC_ON_BEDROCK: EndpointTable = { ...ANTHROPIC_ENDPOINTS, rows: ANTHROPIC_ENDPOINTS.rows.filter((r) => r.path === 'v1/messages' || r.path === 'v1/messages/count_tokens') }
+
+export const BEDROCK_FORWARD_HEADERS = ['anthropic-version', 'anthropic-beta', 'x-stainless-*'] as const
+
+export function classifyBedrock(req: InboundRequest): Classification | undefined {
+  const path = normalizePath(req.path)
+  if (path === 'v1' || path.startsWith('v1/')) return classifyWith(ANTHROPIC_ON_BEDROCK, req)
+  return classifyWith(BEDROCK_ENDPOINTS, req, (m) => {
+    if (m.row.model !== 'path') return undefined
+    try {
+      return decodeURIComponent(m.params.model!)
+    } catch {
+      return m.params.model
+    }
+  })
+}

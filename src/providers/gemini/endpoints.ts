@@ -1,0 +1,55 @@
+/** The Gemini API's endpoint table (`{version}` is v1, v1beta or v1alpha). */
+import { classifyWith, normalizePath, type EndpointRow, type EndpointTable } from '../shared/endpoints'
+import { GOOGLE_TABLE_FIELDS, googleModelRows } from '../shared/google-endpoints'
+import type { Classification, InboundRequest } from '../types'
+
+const free = (method: string, path: string, operation: string): EndpointRow => ({ method, path, operation, class: 'free' })
+const o = (kind: 'file' | 'cached_content', action: 'read' | 'write' | 'delete') => ({ kind, action })
+
+export const GEMINI_ENDPOINTS: EndpointTable = {
+  rows: [
+    ...googleModelRows('{version}/models/'),
+    ...googleModelRows('{version}/tunedModels/'),
+    free('GET', '{version}/models', 'models'),
+    free('GET', '{version}/models/{model}', 'models'),
+    { method: 'GET', path: '{version}/files', operation: 'files', class: 'object', lists: 'file' },
+    { method: 'GET', path: '{version}/files/{id}', operation: 'files', class: 'object', object: o('file', 'read') },
+    { method: 'DELETE', path: '{version}/files/{id}', operation: 'files', class: 'object', object: o('file', 'delete') },
+    { method: 'POST', path: '{version}/cachedContents', operation: 'cached_contents', class: 'object', model: 'body', creates: 'cached_content' },
+    { method: 'GET', path: '{version}/cachedContents', operation: 'cached_contents', class: 'object', lists: 'cached_content' },
+    { method: 'GET', path: '{version}/cachedContents/{id}', operation: 'cached_contents', class: 'object', object: o('cached_content', 'read') },
+    { method: 'PATCH', path: '{version}/cachedContents/{id}', operation: 'cached_contents', class: 'object', object: o('cached_content', 'write') },
+    { method: 'DELETE', path: '{version}/cachedContents/{id}', operation: 'cached_contents', class: 'object', object: o('cached_content', 'delete') },
+    // Resumable uploads: the start creates the file; the bytes follow on the same path (opaque bodies).
+    { method: 'POST', path: 'upload/{version}/files', operation: 'upload', class: 'object', creates: 'file' },
+    { method: 'PUT', path: 'upload/{version}/files', operation: 'upload', class: 'free' },
+    free('POST', 'upload/{version}/{rest...}', 'upload'),
+    free('PUT', 'upload/{version}/{rest...}', 'upload'),
+    free('GET', '{version}/fileSearchStores', 'file_search_stores'),
+    free('GET', '{version}/fileSearchStores/{rest...}', 'file_search_stores'),
+    free('POST', '{version}/fileSearchStores', 'file_search_stores'),
+    free('POST', '{version}/fileSearchStores/{rest...}', 'file_search_stores'),
+    free('DELETE', '{version}/fileSearchStores/{rest...}', 'file_search_stores'),
+    free('GET', '{version}/operations/{rest...}', 'operations'),
+    // Gemini's OpenAI-compatible surface.
+    { method: 'POST', path: '{version}/openai/chat/completions', operation: 'chat', class: 'metered', model: 'body', stream: 'body' },
+    { method: 'POST', path: '{version}/openai/embeddings', operation: 'embeddings', class: 'metered', model: 'body' },
+    free('GET', '{version}/openai/models', 'models'),
+  ],
+  ...GOOGLE_TABLE_FIELDS,
+  // The OpenAI-compatible rows' bounds come after Google's own (a body has one or the other).
+  maxTokens: [...GOOGLE_TABLE_FIELDS.maxTokens, 'max_completion_tokens', 'max_tokens'],
+}
+
+export const GEMINI_FORWARD_HEADERS = ['x-goog-api-client'] as const
+/** Google's resumable upload protocol (`x-goog-upload-command`, …). */
+export const GEMINI_FORWARD_PREFIXES = ['x-goog-upload-'] as const
+
+const VERSION = /^v1(?:alpha|beta)?$/
+
+export function classifyGemini(req: InboundRequest): Classification | undefined {
+  const c = classifyWith(GEMINI_ENDPOINTS, req)
+  const version = /^(?:upload\/)?([^/]+)/.exec(normalizePath(req.path))?.[1]
+  if (c && !VERSION.test(version ?? '')) return undefined
+  return c
+}

@@ -1,0 +1,28 @@
+/** Endpoint rows of Google's generateContent format, shared by the Gemini API and Vertex (Gemini models). */
+import type { EndpointRow, EndpointTable } from './endpoints'
+
+export function googleModelRows(prefix: string): EndpointRow[] {
+  const r = (path: string, rest: Omit<EndpointRow, 'method' | 'path'>): EndpointRow => ({ method: 'POST', path: prefix + path, model: 'path', ...rest })
+  return [
+    r('{model}:generateContent', { operation: 'chat', class: 'metered' }),
+    r('{model}:streamGenerateContent', { operation: 'chat', class: 'metered', stream: 'always' }),
+    r('{model}:countTokens', { operation: 'count_tokens', class: 'free' }),
+    r('{model}:computeTokens', { operation: 'count_tokens', class: 'free' }),
+    r('{model}:embedContent', { operation: 'embeddings', class: 'metered' }),
+    r('{model}:batchEmbedContents', { operation: 'embeddings', class: 'metered' }),
+    r('{model}:predict', { operation: 'predict', class: 'metered' }),
+  ]
+}
+
+/** File data, cached contents and file-search tools are stored upstream: the body does not carry them. */
+function contextByReference(json: Record<string, unknown>): boolean {
+  if (json.cachedContent != null || json.cached_content != null) return true
+  if (Array.isArray(json.tools) && /"(?:fileSearch|file_search|retrieval)"/.test(JSON.stringify(json.tools))) return true
+  return /"(?:fileData|file_data)"\s*:/.test(JSON.stringify(json.contents ?? null))
+}
+
+export const GOOGLE_TABLE_FIELDS: Omit<EndpointTable, 'rows'> = {
+  maxTokens: ['generationConfig.maxOutputTokens', 'generation_config.max_output_tokens'],
+  choices: ['generationConfig.candidateCount', 'generation_config.candidate_count'],
+  contextByReference,
+}
