@@ -18,8 +18,6 @@ export interface ProxyContext {
   classification?: Classification
   upstream: UpstreamRequest
   record: RequestRecord
-  /** What the format's endpoint table says of this request (the handler's classify step). */
-  classification?: Classification
 }
 
 /** One try at one upstream (a routing group may make several per client request). */
