@@ -97,7 +97,7 @@ test('a listed path is refused for a key with a limit or an allow-list, before u
 test('a path no row matches and the provider does not list is a native 404 naming the path', async () => {
   const before = seen.length
   const c = new OpenAI({ apiKey: FREE, baseURL: `${gateway.url}/plain`, maxRetries: 0 })
-  const err = await c.get('/organization/org-1/usage').catch((e) => e)
+  const err = (await c.get('/organization/org-1/usage').catch((e: unknown) => e)) as InstanceType<typeof OpenAI.NotFoundError>
   expect(err).toBeInstanceOf(OpenAI.NotFoundError)
   expect(err.message).toContain('/plain/organization/org-1/usage')
   // One segment only: `*` does not match across a slash.
