@@ -21,7 +21,7 @@ import { RateLimitHooks } from './ratelimit/hooks'
 import { MemoryLimiter } from './ratelimit/memory'
 import { tokenEstimator } from './ratelimit/tokens'
 import { createCluster, type Cluster } from './cluster'
-import { ObjectHooks, ObjectRetention, ObjectStore, type ClassificationOf } from './objects'
+import { ObjectHooks, ObjectRetention, ObjectStore } from './objects'
 
 export interface Gateway {
   config: Config
@@ -86,8 +86,6 @@ export interface GatewayOptions {
   spendClock?: Clock
   /** Where request log lines go instead of `[logging]`'s stdout or file (tests). */
   logOutput?: LogOutput
-  /** Where object isolation reads a request's classification (tests); default: the handler's classify step. */
-  classification?: ClassificationOf
   /** Where the first-start admin setup link is printed (default: the console; tests silence it). */
   announce?: (line: string) => void
 }
@@ -111,7 +109,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
   const cluster = createCluster(config, spend)
   // Object isolation goes before rate limits and spend: a refused object request costs nothing.
   const objectStore = new ObjectStore(database.db, writer)
-  const objects = { store: objectStore, hooks: new ObjectHooks(objectStore, opts.classification), retention: new ObjectRetention(database.db) }
+  const objects = { store: objectStore, hooks: new ObjectHooks(objectStore), retention: new ObjectRetention(database.db) }
   // Telemetry hooks go first (they never throw, so a refused request still has its span);
   // its redacting sink runs before the request log stores paths and models, its other sinks after settle.
   const telemetry = createTelemetry(config, { inflight: () => proxy.inflight, logOutput: opts.logOutput })

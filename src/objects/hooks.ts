@@ -1,29 +1,35 @@
 /**
- * Project isolation of provider-side objects, as pipeline hooks (src/proxy/context.ts):
- * - `admit`: a request naming an object (Classification.object) goes upstream only for the
- *   project that owns it; any other key gets the format's own 404, as if it did not exist.
+ * Project isolation of provider-side objects, as pipeline hooks (src/proxy/context.ts), over
+ * the request's classification (ctx.classification, from the format's endpoint table):
+ * - `admit`: a request naming an object in its path (Classification.object), or in its body
+ *   (ObjectFormat.references: a `previous_response_id`, a batch's input file, file ids in
+ *   input), goes upstream only when the caller's project owns every one; otherwise the
+ *   format's own 404, as if the object did not exist, and the upstream is never called.
  *   An id the gateway never saw created (made before Tollgate, or by another tool with the
  *   same credential) is refused the same way: default deny, since the gateway cannot tell
  *   whose it is. A list (Classification.lists) loads the caller's ids of that kind;
  * - `response` / `stream`: a 2xx answer to a creating request (Classification.creates)
- *   records the new id for the caller's project; an answer about an owned object refreshes
- *   its expiry and records the objects the provider made for it (a batch's output file);
- * - `respond`: a list answer keeps only the caller's objects (a documented body change).
+ *   records the new id for the caller's project; an answer about an owned object records a
+ *   moved expiry and the objects the provider made for it (a batch's output file);
+ * - `respond`: a list answer keeps only the caller's objects (a documented body change); a
+ *   2xx list answer the format cannot read becomes an empty list (fail closed).
  * Wire knowledge comes from the format (ProviderApi.objects); `isolation = "none"` on a
  * provider turns all of this off for it.
  */
 import { GatewayError, NotFoundError } from '../errors'
 import type { ProxyContext, RequestHooks, ResponseChange, StreamObserver } from '../proxy/context'
 import type { Classification, ObjectFormat, ObjectKind } from '../providers/types'
-import type { ObjectStore } from './store'
-
-/** Where a request's classification comes from (the handler's classify step, by default). */
-export type ClassificationOf = (ctx: ProxyContext) => Classification | undefined
+import type { ObjectStore, Owner } from './store'
 
 interface ListState {
   kind: ObjectKind
   provider: string
   owned: Set<string>
+}
+
+interface Named {
+  kind: ObjectKind
+  id: string
 }
 
 const utf8 = new TextDecoder()
@@ -34,48 +40,41 @@ export class ObjectHooks implements RequestHooks {
 
   constructor(
     private readonly store: ObjectStore,
-    private readonly classificationOf: ClassificationOf = (ctx) => ctx.classification,
     private readonly clock: () => number = Date.now,
   ) {}
 
   admit(ctx: ProxyContext): void | Promise<void> {
-    const c = this.classificationOf(ctx)
-    if (!c || (!c.object && !c.lists) || isolationOff(ctx)) return
+    const c = ctx.classification
+    if (!c || isolationOff(ctx)) return
+    const named = namedObjects(c, ctx)
+    if (!named.length && !c.lists) return
     const provider = ctx.target.provider.id
     const format = ctx.target.api.objects
     const project = ctx.key.project
-    if (c.object) {
-      const { kind } = c.object
-      const id = canonical(format, kind, c.object.id)
-      const refuse = () => new NotFoundError(format?.notFoundMessage(kind, id) ?? 'Not found.', 'object_not_found')
-      if (!format) throw refuse()
-      const owner = this.store.owner(provider, kind, id)
-      if (!(owner instanceof Promise)) {
-        if (owner?.project !== project) throw refuse()
-      } else {
-        return owner.then(
-          (o) => {
-            if (o?.project !== project) throw refuse()
-          },
-          (e) => {
-            throw unavailable(e)
-          },
-        )
+    if (named.length) {
+      // A format without object knowledge cannot say whose anything is: refuse.
+      if (!format) throw notFound(undefined, named[0]!)
+      const pending: Promise<void>[] = []
+      for (const n of named) {
+        const id = canonical(format, n.kind, n.id)
+        const owner = this.store.owner(provider, n.kind, id)
+        if (!(owner instanceof Promise)) checkOwner(owner, project, format, n)
+        else pending.push(owner.then((o) => checkOwner(o, project, format, n), rethrowUnavailable))
       }
+      if (pending.length || c.lists) return Promise.all(pending).then(() => this.loadList(ctx, c, format, provider, project))
+      return
     }
-    if (c.lists && format) {
-      const kind = c.lists
-      return this.store.owned(provider, kind, project).then(
-        (owned) => void this.lists.set(ctx, { kind, provider, owned }),
-        (e) => {
-          throw unavailable(e)
-        },
-      )
-    }
+    if (format) return this.loadList(ctx, c, format, provider, project)
+  }
+
+  private loadList(ctx: ProxyContext, c: Classification, format: ObjectFormat | undefined, provider: string, project: string): Promise<void> | undefined {
+    const kind = c.lists
+    if (!kind || !format) return undefined
+    return this.store.owned(provider, kind, project).then((owned) => void this.lists.set(ctx, { kind, provider, owned }), rethrowUnavailable)
   }
 
   response(ctx: ProxyContext, body: unknown): void {
-    const c = this.classificationOf(ctx)
+    const c = ctx.classification
     const format = ctx.target.api.objects
     if (!c || !format || isolationOff(ctx)) return
     const now = this.clock()
@@ -83,25 +82,25 @@ export class ObjectHooks implements RequestHooks {
     const project = ctx.key.project
     if (c.creates) {
       const made = format.createdObject(c.creates, body, now)
-      if (made) this.store.record(provider, c.creates, made.id, project, made.expiresAt)
+      if (made) this.store.record(provider, c.creates, canonical(format, c.creates, made.id), project, made.expiresAt)
       this.recordRelated(format, c.creates, body, now, provider, project)
     }
     if (c.object) {
       const { kind, action } = c.object
       const id = canonical(format, kind, c.object.id)
       if (action === 'delete') {
-        void this.store.forget(provider, kind, id).catch(() => {})
+        this.store.forget(provider, kind, id, project)
         return
       }
       // The answer restates the object: a moved expiry (a PATCHed cached content) is kept.
       const same = format.createdObject(kind, body, now)
-      if (same && same.id === id) this.store.record(provider, kind, id, project, same.expiresAt)
+      if (same && canonical(format, kind, same.id) === id) this.store.record(provider, kind, id, project, same.expiresAt)
       this.recordRelated(format, kind, body, now, provider, project)
     }
   }
 
   stream(ctx: ProxyContext): StreamObserver | void {
-    const c = this.classificationOf(ctx)
+    const c = ctx.classification
     const format = ctx.target.api.objects
     const kind = c?.creates
     if (!kind || !format?.streamedObject || isolationOff(ctx)) return
@@ -115,7 +114,7 @@ export class ObjectHooks implements RequestHooks {
         const made = format.streamedObject!(kind, name, data, clock())
         if (!made) return
         found = true
-        store.record(provider, kind, made.id, project, made.expiresAt)
+        store.record(provider, kind, canonical(format, kind, made.id), project, made.expiresAt)
       },
     }
   }
@@ -124,17 +123,16 @@ export class ObjectHooks implements RequestHooks {
     const list = this.lists.get(ctx)
     const format = ctx.target.api.objects
     if (!list || !format) return
+    const { kind, provider, owned } = list
     let json: unknown
     try {
       json = JSON.parse(utf8.decode(body))
     } catch {
-      return
+      json = undefined
     }
     const project = ctx.key.project
-    const { kind, provider, owned } = list
-    const kept = format.filterList(kind, json, (id) => this.store.owns(provider, kind, canonical(format, kind, id), project, owned))
-    if (kept === undefined) return
-    return { body: encoder.encode(JSON.stringify(kept)) }
+    const kept = json === undefined ? undefined : format.filterList(kind, json, (id) => this.store.owns(provider, kind, canonical(format, kind, id), project, owned))
+    return { body: encoder.encode(JSON.stringify(kept ?? format.emptyList(kind))) }
   }
 
   private recordRelated(format: ObjectFormat, kind: ObjectKind, body: unknown, now: number, provider: string, project: string): void {
@@ -142,6 +140,27 @@ export class ObjectHooks implements RequestHooks {
       this.store.record(provider, r.kind, canonical(format, r.kind, r.object.id), project, r.object.expiresAt)
     }
   }
+}
+
+/**
+ * The objects a request names: the one in its path, and, for requests that read stored
+ * context, create or change an object, those its body names (read from the parsed body; only
+ * these requests pay for the walk).
+ */
+function namedObjects(c: Classification, ctx: ProxyContext): Named[] {
+  const out: Named[] = c.object ? [{ kind: c.object.kind, id: c.object.id }] : []
+  const json = ctx.inbound.json
+  const references = ctx.target.api.objects?.references
+  if (json && references && (c.contextByReference || c.creates || c.object?.action === 'write')) out.push(...references(json))
+  return out
+}
+
+function checkOwner(owner: Owner | undefined, project: string, format: ObjectFormat, n: Named): void {
+  if (owner?.project !== project) throw notFound(format, n)
+}
+
+function notFound(format: ObjectFormat | undefined, n: Named): NotFoundError {
+  return new NotFoundError(format?.notFoundMessage(n.kind, n.id) ?? 'Not found.', 'object_not_found')
 }
 
 function isolationOff(ctx: ProxyContext): boolean {
@@ -153,7 +172,8 @@ function canonical(format: ObjectFormat | undefined, kind: ObjectKind, id: strin
 }
 
 /** Ownership could not be read (database down): refuse rather than guess. */
-function unavailable(e: unknown): GatewayError {
+function rethrowUnavailable(e: unknown): never {
+  if (e instanceof GatewayError) throw e
   console.error(`objects: ownership lookup failed: ${(e as Error)?.message ?? e}`)
-  return new GatewayError('unavailable', 503, 'ownership_unavailable', 'The gateway cannot check who owns this object right now; try again later.', { retryable: true })
+  throw new GatewayError('unavailable', 503, 'ownership_unavailable', 'The gateway cannot check who owns this object right now; try again later.', { retryable: true })
 }

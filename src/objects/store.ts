@@ -4,7 +4,8 @@
  *   cache at once, so the creating project can use it in its very next request. Another
  *   instance of a cluster sees it once the batch is written (`[log] flush_interval_ms`).
  * - Reads: the cache, else one primary-key query (a local file's run on the query thread).
- *   Ownership never moves, so a database hit is cached too, until the object's expiry.
+ *   Ownership never moves, so a database hit is cached too (read-through: a restarted
+ *   gateway knows every object its database holds); a miss is remembered for a moment.
  */
 import { and, eq, gt, isNull, or } from 'drizzle-orm'
 import type { BatchWriter, TableSpec } from '../db/batch-writer'
@@ -23,6 +24,13 @@ export interface Owner {
 export const MAX_ID_BYTES = 256
 
 const CACHE_ENTRIES = 100_000
+/**
+ * Ids looked up and not found are not queried again for this long: a key guessing ids costs
+ * one query per id per few seconds, not one per request. Another instance's new object may be
+ * refused here for as long (on top of its writer's flush interval).
+ */
+const MISSING_MS = 2_000
+const MISSING_ENTRIES = 10_000
 
 const OBJECTS: TableSpec = {
   // The latest answer about an object wins: a PATCH that moves a cached content's expiry.
@@ -43,6 +51,8 @@ export function isPlausibleId(id: string): boolean {
 
 export class ObjectStore {
   private cache = new LruMap<Owner>(CACHE_ENTRIES)
+  /** Ids not in the database, until when (epoch ms). */
+  private missing = new LruMap<number>(MISSING_ENTRIES)
 
   constructor(
     private readonly db: Db,
@@ -58,6 +68,21 @@ export class ObjectStore {
     // Ownership never moves: an answer naming another project's object changes nothing.
     if (known && known.project !== project && this.live(known)) return
     const owner: Owner = { project, expiresAt: expiresAt ?? null }
+    // Reads restate the object: only a new object or a moved expiry is written.
+    if (known && known.project === project && known.expiresAt === owner.expiresAt) return
+    this.missing.delete(key)
+    this.cache.set(key, owner)
+    this.writer.insert(OBJECTS, [provider, kind, id, project, this.clock(), owner.expiresAt])
+  }
+
+  /**
+   * The owner deleted the object upstream: it is gone for everyone from now on. Written as an
+   * expiry of now through the batched writer (no write on the request path); pruning drops the row.
+   */
+  forget(provider: string, kind: ObjectKind, id: string, project: string): void {
+    if (!isPlausibleId(id)) return
+    const key = keyOf(provider, kind, id)
+    const owner: Owner = { project, expiresAt: this.clock() }
     this.cache.set(key, owner)
     this.writer.insert(OBJECTS, [provider, kind, id, project, this.clock(), owner.expiresAt])
   }
@@ -67,7 +92,9 @@ export class ObjectStore {
     if (!isPlausibleId(id)) return undefined
     const key = keyOf(provider, kind, id)
     const hit = this.cache.get(key)
-    if (hit && this.live(hit)) return hit
+    if (hit) return this.live(hit) ? hit : undefined
+    const miss = this.missing.get(key)
+    if (miss !== undefined && miss > this.clock()) return undefined
     return this.load(key, provider, kind, id)
   }
 
@@ -78,9 +105,12 @@ export class ObjectStore {
       .from(t)
       .where(and(eq(t.provider, provider), eq(t.kind, kind), eq(t.objectId, id)))
       .limit(1)
-    if (!row || !this.live(row)) return undefined
+    if (!row) {
+      this.missing.set(key, this.clock() + MISSING_MS)
+      return undefined
+    }
     this.cache.set(key, row)
-    return row
+    return this.live(row) ? row : undefined
   }
 
   /**
@@ -101,16 +131,6 @@ export class ObjectStore {
       .from(t)
       .where(and(eq(t.provider, provider), eq(t.kind, kind), eq(t.project, project), or(isNull(t.expiresAt), gt(t.expiresAt, this.clock()))))
     return new Set(rows.map((r) => r.id))
-  }
-
-  /** The owner deleted the object upstream: forget it (in the background; the row would be pruned anyway). */
-  forget(provider: string, kind: ObjectKind, id: string): Promise<void> {
-    this.cache.delete(keyOf(provider, kind, id))
-    const t = providerObjects
-    return this.db
-      .delete(t)
-      .where(and(eq(t.provider, provider), eq(t.kind, kind), eq(t.objectId, id)))
-      .then(() => {})
   }
 
   private live(o: Owner): boolean {

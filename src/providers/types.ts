@@ -157,6 +157,7 @@ export type ObjectKind =
   | 'container'
   | 'conversation'
   | 'message_batch'
+  | 'file_search_store'
 
 /** The provider-side object a request names in its path. */
 export interface ObjectRef {
@@ -212,6 +213,14 @@ export interface ObjectFormat {
   streamedObject?(kind: ObjectKind, event: string | undefined, data: string, now: number): CreatedObject | undefined
   /** A list answer of this kind with only the items `keep` accepts (cursors as sent); undefined when it is not one. */
   filterList(kind: ObjectKind, json: unknown, keep: (id: string) => boolean): unknown
+  /** An empty list of this kind: the answer when a 2xx list answer is not one filterList can read (fail closed). */
+  emptyList(kind: ObjectKind): unknown
+  /**
+   * Objects a request body names by id and the upstream would read (a `previous_response_id`,
+   * a batch's input file, file ids in input, a cached content): each must be the caller's.
+   * Asked only of requests whose class reads stored context or that create an object.
+   */
+  references?(json: Record<string, unknown>): { kind: ObjectKind; id: string }[]
   /** The id as the store keys it, when the format has several spellings (Gemini: `files/abc` and `abc`). */
   canonicalId?(kind: ObjectKind, id: string): string
   /** The message of the provider's own 404 for an object that does not exist. */

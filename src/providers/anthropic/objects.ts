@@ -4,9 +4,12 @@
  * Lists answer `{ data: [...], has_more, first_id, last_id }`.
  */
 import type { CreatedObject, ObjectFormat, ObjectKind } from '../types'
-import { DAY_MS, filterArray, instantToMs, record, str } from '../shared/object-json'
+import { DAY_MS, filterArray, instantToMs, record, str, stringsUnder } from '../shared/object-json'
 
 const BATCH_TTL_MS = 29 * DAY_MS
+
+/** Where a message names a file: `{ type: "document" | "image" | "container_upload", source: { type: "file", file_id } }`. */
+const FILE_ID = new Set(['file_id'])
 
 function typeOf(kind: ObjectKind): string | undefined {
   if (kind === 'batch' || kind === 'message_batch') return 'message_batch'
@@ -25,6 +28,15 @@ export const anthropicObjects: ObjectFormat = {
 
   filterList(_kind, json, keep) {
     return filterArray(json, 'data', (item) => str(record(item)?.id), keep)
+  },
+
+  emptyList() {
+    return { data: [], has_more: false, first_id: null, last_id: null }
+  },
+
+  references(json) {
+    // A message's file blocks, or those of every request in a batch.
+    return stringsUnder([json.messages, json.system, json.requests], FILE_ID).map((id) => ({ kind: 'file' as const, id }))
   },
 
   notFoundMessage(kind, id) {

@@ -2,10 +2,11 @@
  * OpenAI's provider-side objects (Groq's OpenAI-compatible API shares them): every one answers
  * as `{ id, object: "<kind>", … }`, lists as `{ object: "list", data: [...] }`.
  * Lifetimes, where the answer or the docs give one: `expires_at` (epoch seconds) on files,
- * uploads and vector stores; stored responses are kept 30 days.
+ * uploads and vector stores; stored responses are kept 30 days. A batch's `expires_at` is its
+ * completion deadline, not the object's end (an expired batch can still be read): kept.
  */
 import type { CreatedObject, ObjectFormat, ObjectKind } from '../types'
-import { DAY_MS, filterArray, record, secondsToMs, str } from './object-json'
+import { DAY_MS, filterArray, record, secondsToMs, str, strings, stringsUnder } from './object-json'
 
 /** The `object` field each kind answers with. */
 const OBJECT_FIELD: Partial<Record<ObjectKind, string>> = {
@@ -20,6 +21,8 @@ const OBJECT_FIELD: Partial<Record<ObjectKind, string>> = {
 
 const RESPONSE_TTL_MS = 30 * DAY_MS
 
+const FILE_ID = new Set(['file_id'])
+
 const NAMES: Partial<Record<ObjectKind, string>> = { file: 'File', batch: 'Batch', upload: 'Upload', vector_store: 'VectorStore', container: 'Container', conversation: 'Conversation' }
 
 function described(kind: ObjectKind, json: unknown, now: number): CreatedObject | undefined {
@@ -30,6 +33,7 @@ function described(kind: ObjectKind, json: unknown, now: number): CreatedObject 
     const created = secondsToMs(body.created_at) ?? now
     return { id, expiresAt: created + RESPONSE_TTL_MS }
   }
+  if (kind === 'batch') return { id }
   return { id, expiresAt: secondsToMs(body.expires_at) }
 }
 
@@ -69,6 +73,34 @@ export const openAiObjects: ObjectFormat = {
   filterList(_kind, json, keep) {
     if (record(json)?.object !== 'list') return undefined
     return filterArray(json, 'data', (item) => str(record(item)?.id), keep)
+  },
+
+  emptyList() {
+    return { object: 'list', data: [], has_more: false }
+  },
+
+  references(json) {
+    const out: { kind: ObjectKind; id: string }[] = []
+    const add = (kind: ObjectKind, v: unknown) => {
+      const id = str(v)
+      if (id) out.push({ kind, id })
+    }
+    add('response', json.previous_response_id)
+    add('conversation', typeof json.conversation === 'object' ? record(json.conversation)?.id : json.conversation)
+    // A batch's requests, a vector store's or a container's files.
+    add('file', json.input_file_id)
+    add('file', json.file_id)
+    for (const id of strings(json.file_ids)) add('file', id)
+    // File parts in a chat or a response's input.
+    for (const id of stringsUnder([json.input, json.messages], FILE_ID)) add('file', id)
+    for (const t of Array.isArray(json.tools) ? json.tools : []) {
+      const tool = record(t)
+      for (const id of strings(tool?.vector_store_ids)) add('vector_store', id)
+      const container = tool?.container
+      if (typeof container === 'string') add('container', container)
+      else for (const id of strings(record(container)?.file_ids)) add('file', id)
+    }
+    return out
   },
 
   notFoundMessage(kind, id) {
