@@ -10,62 +10,9 @@ import Anthropic, { toFile as anthropicFile } from '@anthropic-ai/sdk'
 import { ApiError, GoogleGenAI } from '@google/genai'
 import OpenAI, { toFile } from 'openai'
 import { startGateway, type TestGateway } from '../support/gateway'
+import { KEY_A, KEY_B, objectsToml } from './config'
 import { startObjectUpstream, type ObjectUpstream } from './upstream'
 
-const KEY_A = 'tg-objects-project-a-key-000000000001'
-const KEY_B = 'tg-objects-project-b-key-000000000002'
-
-export function objectsToml(upstream: string): string {
-  return `
-[[providers]]
-id = "openai"
-api = "openai"
-base_url = "${upstream}/openai/v1"
-api_key = "sk-test-objects"
-
-[[providers]]
-id = "openai-solo"
-api = "openai"
-base_url = "${upstream}/openai/v1"
-api_key = "sk-test-objects"
-isolation = "none"
-
-[[providers]]
-id = "anthropic"
-api = "anthropic"
-base_url = "${upstream}/anthropic"
-api_key = "sk-ant-test-objects"
-
-[[providers]]
-id = "gemini"
-api = "gemini"
-base_url = "${upstream}/gemini"
-api_key = "AIza-test-objects"
-
-[[projects]]
-id = "a"
-
-[[projects]]
-id = "b"
-
-[[users]]
-id = "root"
-role = "admin"
-projects = ["a", "b"]
-
-[[keys]]
-id = "ka"
-project = "a"
-user = "root"
-key = "${KEY_A}"
-
-[[keys]]
-id = "kb"
-project = "b"
-user = "root"
-key = "${KEY_B}"
-`
-}
 
 let upstream: ObjectUpstream
 let gateway: TestGateway
