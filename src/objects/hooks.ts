@@ -9,8 +9,9 @@
  *   same credential) is refused the same way: default deny, since the gateway cannot tell
  *   whose it is. A list (Classification.lists) loads the caller's ids of that kind;
  * - `response` / `stream`: a 2xx answer to a creating request (Classification.creates)
- *   records the new id for the caller's project; an answer about an owned object records a
- *   moved expiry and the objects the provider made for it (a batch's output file);
+ *   records the new id for the caller's project; an answer to a change of an owned object
+ *   records a moved expiry; any answer about one records the objects the provider made for it
+ *   (a batch's output file);
  * - `respond`: a list answer keeps only the caller's objects (a documented body change); a
  *   2xx list answer the format cannot read becomes an empty list (fail closed).
  * Wire knowledge comes from the format (ProviderApi.objects); `isolation = "none"` on a
@@ -92,9 +93,12 @@ export class ObjectHooks implements RequestHooks {
         this.store.forget(provider, kind, id, project)
         return
       }
-      // The answer restates the object: a moved expiry (a PATCHed cached content) is kept.
-      const same = format.createdObject(kind, body, now)
-      if (same && canonical(format, kind, same.id) === id) this.store.record(provider, kind, id, project, same.expiresAt)
+      // A change restates the object: a moved expiry (a PATCHed cached content) is kept. Reads change nothing.
+      if (action === 'write') {
+        const same = format.createdObject(kind, body, now)
+        if (same && canonical(format, kind, same.id) === id) this.store.record(provider, kind, id, project, same.expiresAt)
+      }
+      // Objects the provider made for this one (a finished batch's output file) are the owner's too.
       this.recordRelated(format, kind, body, now, provider, project)
     }
   }

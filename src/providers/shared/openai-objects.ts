@@ -29,10 +29,8 @@ function described(kind: ObjectKind, json: unknown, now: number): CreatedObject 
   const body = record(json)
   const id = str(body?.id)
   if (!body || !id || body.object !== OBJECT_FIELD[kind]) return undefined
-  if (kind === 'response') {
-    const created = secondsToMs(body.created_at) ?? now
-    return { id, expiresAt: created + RESPONSE_TTL_MS }
-  }
+  // From when the gateway saw it: the answer comes right after creation, and the gateway's clock is the one pruning uses.
+  if (kind === 'response') return { id, expiresAt: now + RESPONSE_TTL_MS }
   if (kind === 'batch') return { id }
   return { id, expiresAt: secondsToMs(body.expires_at) }
 }
