@@ -102,6 +102,29 @@ describe('OpenAI: files, responses, batches and lists', () => {
     expect((await a.batches.cancel(batch.id)).status).toBe('cancelling')
   })
 
+  test("a streamed response's id is recorded from its first event (the recorded stream)", async () => {
+    const a = client(KEY_A)
+    const stream = await a.responses.create({ model: 'gpt-4o', input: 'What is the capital of France?', tools: [], stream: true })
+    let id = ''
+    for await (const e of stream) if (e.type === 'response.created') id = e.response.id
+    expect(id).toStartWith('resp_')
+    await refusedUnseen(() => client(KEY_B).responses.retrieve(id))
+    expect((await a.responses.retrieve(id)).id).toBe(id)
+  })
+
+  test("B cannot attach A's file to its vector store, nor search A's vector store", async () => {
+    const a = client(KEY_A)
+    const b = client(KEY_B)
+    const file = await a.files.create({ file: await toFile(Buffer.from('Paris is the capital of France.'), 'doc.txt'), purpose: 'assistants' })
+    const storeA = await a.vectorStores.create({ name: 'a-docs' })
+    expect(storeA.id).toStartWith('vs_')
+    await refusedUnseen(() => b.vectorStores.create({ name: 'b-docs', file_ids: [file.id] }))
+    await refusedUnseen(() => b.vectorStores.retrieve(storeA.id))
+    await refusedUnseen(() => b.vectorStores.files.create(storeA.id, { file_id: file.id }))
+    await refusedUnseen(() => b.responses.create({ model: 'gpt-4o-mini', input: 'Capital?', tools: [{ type: 'file_search', vector_store_ids: [storeA.id] }] }))
+    await refusedUnseen(() => b.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: file.id } }] }] }))
+  })
+
   test('an id the gateway never saw created is refused (default deny), without asking the upstream', async () => {
     await refusedUnseen(() => client(KEY_A).files.retrieve('file-CreatedBeforeTheGateway'))
     await refusedUnseen(() => client(KEY_A).responses.retrieve('resp_made_directly_upstream'))
@@ -229,6 +252,25 @@ describe('Gemini: files, batches, cached contents and lists', () => {
     for await (const x of await a.batches.list()) mine.push(x.name!)
     expect(mine).toEqual([batch.name!])
     expect((await a.batches.get({ name: batch.name! })).name).toBe(batch.name)
+  })
+
+  test("B cannot read, delete, list or search A's file search store", async () => {
+    const a = client(KEY_A)
+    const b = client(KEY_B)
+    const store = await a.fileSearchStores.create({ config: { displayName: 'test-file-search-grounding' } })
+    expect(store.name).toStartWith('fileSearchStores/')
+    await refusedUnseen(() => b.fileSearchStores.get({ name: store.name! }))
+    await refusedUnseen(() => b.fileSearchStores.delete({ name: store.name!, config: { force: true } }))
+    const ask = (ai: GoogleGenAI) =>
+      ai.models.generateContent({ model: 'gemini-2.0-flash', contents: 'Capital of France?', config: { tools: [{ fileSearch: { fileSearchStoreNames: [store.name!] } }] } })
+    await refusedUnseen(() => ask(b))
+    expect((await ask(a)).text).toBe('Paris.')
+    const listed: string[] = []
+    for await (const x of await b.fileSearchStores.list()) listed.push(x.name!)
+    expect(listed).toEqual([])
+    const mine: string[] = []
+    for await (const x of await a.fileSearchStores.list()) mine.push(x.name!)
+    expect(mine).toEqual([store.name!])
   })
 
   test("B cannot generate over A's cached content", async () => {

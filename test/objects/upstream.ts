@@ -1,8 +1,9 @@
 /**
  * A local upstream that keeps provider-side objects the way OpenAI, Anthropic and the Gemini API
  * do, shared by every caller (as one provider credential is): files, responses, batches, lists.
- * Creation answers are the recorded ones where a recording has them (OpenAI's file, from the
- * file-search cassette), else bodies in the provider's documented shape. It counts every call
+ * Creation answers are the recorded ones where a recording has them (OpenAI's file, vector
+ * store and streamed response, Gemini's file search store: the file-search cassettes), with
+ * fresh ids, else bodies in the provider's documented shape. It counts every call
  * by `METHOD path`, so a test can prove a refused request never arrived.
  */
 import { loadCassette } from '../support/recordings'
@@ -24,6 +25,10 @@ export async function startObjectUpstream(): Promise<ObjectUpstream> {
   const cassette = await loadCassette('openai_responses', 'test_openai_responses_model_file_search_tool_stream')
   const recordedFile = cassette.interactions.find((i) => i.method === 'POST' && i.path === '/v1/files')!.responseJson as Json
   const recordedStore = cassette.interactions.find((i) => i.method === 'POST' && i.path === '/v1/vector_stores')!.responseJson as Json
+  const streamed = cassette.interactions.find((i) => i.method === 'POST' && i.path === '/v1/responses')!
+  const streamedId = /"id":"(resp_[^"]+)"/.exec(new TextDecoder().decode(streamed.responseBody))![1]!
+  const google = await loadCassette('google', 'test_google_model_file_search_grounding_gemini_3[False]')
+  const recordedSearchStore = google.interactions.find((i) => i.method === 'POST' && i.path === '/v1beta/fileSearchStores')!.responseJson as Json
   const calls = new Map<string, number>()
   let n = 0
   const next = () => (++n).toString(36).padStart(6, '0')
@@ -37,6 +42,7 @@ export async function startObjectUpstream(): Promise<ObjectUpstream> {
   const geminiFiles = new Map<string, Json>()
   const geminiBatches = new Map<string, Json>()
   const cached = new Map<string, Json>()
+  const searchStores = new Map<string, Json>()
 
   const openAiMissing = (what: string, id: string) => Response.json({ error: { message: `No such ${what} object: ${id}`, type: 'invalid_request_error', param: 'id', code: null } }, { status: 404 })
   const anthropicMissing = (id: string) => Response.json({ type: 'error', error: { type: 'not_found_error', message: `${id} not found` } }, { status: 404 })
@@ -80,6 +86,11 @@ export async function startObjectUpstream(): Promise<ObjectUpstream> {
         return Response.json({ id: r[1], object: 'file', deleted: true })
       }
       return r[2] ? new Response(`contents of ${r[1]}`, { headers: { 'content-type': 'application/octet-stream' } }) : Response.json(f)
+    }
+    if (m === 'POST' && p === '/v1/responses' && json().stream === true) {
+      // The recorded stream, as OpenAI sent it: its first event carries the new response's id.
+      responses.set(streamedId, { id: streamedId, object: 'response', status: 'completed', output: [] })
+      return new Response(streamed.responseBody, { headers: { 'content-type': 'text/event-stream; charset=utf-8' } })
     }
     if (m === 'POST' && p === '/v1/responses') {
       const j = json()
@@ -266,6 +277,22 @@ export async function startObjectUpstream(): Promise<ObjectUpstream> {
       const c = { name: `cachedContents/${id}`, model: j.model, createTime: new Date().toISOString(), updateTime: new Date().toISOString(), expireTime: new Date(Date.now() + 3_600_000).toISOString(), displayName: '', usageMetadata: { totalTokenCount: 4096 } }
       cached.set(id, c)
       return Response.json(c)
+    }
+    if (m === 'POST' && p === '/v1beta/fileSearchStores') {
+      const name = `${recordedSearchStore.name as string}${next()}`
+      const store = { ...recordedSearchStore, name }
+      searchStores.set(name, store)
+      return Response.json(store)
+    }
+    if (m === 'GET' && p === '/v1beta/fileSearchStores') return Response.json(searchStores.size ? { fileSearchStores: [...searchStores.values()] } : {})
+    if ((r = /^\/v1beta\/(fileSearchStores\/[^/]+)$/.exec(p))) {
+      const store = searchStores.get(r[1]!)
+      if (!store) return googleMissing()
+      if (m === 'DELETE') {
+        searchStores.delete(r[1]!)
+        return Response.json({})
+      }
+      return Response.json(store)
     }
     if (m === 'POST' && (r = /^\/v1beta\/models\/([^/:]+):generateContent$/.exec(p))) {
       return Response.json({
