@@ -148,14 +148,16 @@ export class ObjectHooks implements RequestHooks {
 
 /**
  * The objects a request names: the one in its path, and, for requests that read stored
- * context, create or change an object, those its body names (read from the parsed body; only
- * these requests pay for the walk).
+ * context, create or change an object, or are free (count_tokens over a previous response),
+ * those its body names (read from the parsed body; only these requests pay for the walk).
  */
 function namedObjects(c: Classification, ctx: ProxyContext): Named[] {
   const out: Named[] = c.object ? [{ kind: c.object.kind, id: c.object.id }] : []
   const json = ctx.inbound.json
   const references = ctx.target.api.objects?.references
-  if (json && references && (c.contextByReference || c.creates || c.object?.action === 'write')) out.push(...references(json))
+  // Metered requests that name nothing by reference (most of the traffic) skip the walk; count_tokens does not.
+  const reads = c.contextByReference || c.creates || c.object?.action === 'write' || c.class === 'free'
+  if (json && references && reads) out.push(...references(json))
   return out
 }
 
