@@ -13,7 +13,8 @@
  *   records a moved expiry; any answer about one records the objects the provider made for it
  *   (a batch's output file);
  * - `respond`: a list answer keeps only the caller's objects (a documented body change); a
- *   2xx list answer the format cannot read becomes an empty list (fail closed).
+ *   2xx list answer the format cannot read becomes an empty list (fail closed). URLs in an
+ *   answer that the client follows (Anthropic's `results_url`) are pointed at the gateway.
  * Wire knowledge comes from the format (ProviderApi.objects); `isolation = "none"` on a
  * provider turns all of this off for it.
  */
@@ -124,19 +125,30 @@ export class ObjectHooks implements RequestHooks {
   }
 
   respond(ctx: ProxyContext, body: Uint8Array): ResponseChange | void {
-    const list = this.lists.get(ctx)
+    const c = ctx.classification
     const format = ctx.target.api.objects
-    if (!list || !format) return
-    const { kind, provider, owned } = list
+    if (!c || !format || isolationOff(ctx)) return
+    const list = this.lists.get(ctx)
+    const kind = list?.kind ?? c.creates ?? c.object?.kind
+    const links = kind !== undefined && format.pointBack?.kinds.includes(kind) ? format.pointBack : undefined
+    if (!list && !links) return
     let json: unknown
     try {
       json = JSON.parse(utf8.decode(body))
     } catch {
       json = undefined
     }
-    const project = ctx.key.project
-    const kept = json === undefined ? undefined : format.filterList(kind, json, (id) => this.store.owns(provider, kind, canonical(format, kind, id), project, owned))
-    return { body: encoder.encode(JSON.stringify(kept ?? format.emptyList(kind))) }
+    if (list) {
+      const project = ctx.key.project
+      const { provider, owned } = list
+      const kept = json === undefined ? undefined : format.filterList(list.kind, json, (id) => this.store.owns(provider, list.kind, canonical(format, list.kind, id), project, owned))
+      json = kept ?? format.emptyList(list.kind)
+    } else if (json === undefined) return
+    // On the provider's own route (its id): the object lives on that upstream, whatever group the client came through.
+    const from = () => (ctx.target.provider.base_url ?? ctx.target.api.defaultBaseUrl).replace(/\/+$/, '')
+    const pointed = links ? links.rewrite(json, from(), `${ctx.inbound.gatewayBase}/${encodeURIComponent(ctx.target.provider.id)}`) : false
+    if (!list && !pointed) return
+    return { body: encoder.encode(JSON.stringify(json)) }
   }
 
   private recordRelated(format: ObjectFormat, kind: ObjectKind, body: unknown, now: number, provider: string, project: string): void {

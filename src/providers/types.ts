@@ -225,4 +225,10 @@ export interface ObjectFormat {
   canonicalId?(kind: ObjectKind, id: string): string
   /** The message of the provider's own 404 for an object that does not exist. */
   notFoundMessage(kind: ObjectKind, id: string): string
+  /**
+   * Answers about objects of these kinds carry URLs the client follows (Anthropic's batch
+   * `results_url`): `rewrite` points those under `from` (the upstream's base URL) at `to` (the
+   * provider's route on the gateway) and drops any other, in place; true when it changed one.
+   */
+  pointBack?: { kinds: readonly ObjectKind[]; rewrite(json: unknown, from: string, to: string): boolean }
 }

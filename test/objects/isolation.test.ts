@@ -83,6 +83,9 @@ describe('OpenAI: files, responses, batches and lists', () => {
     const err = await refusedUnseen(() => b.responses.create({ model: 'gpt-4o-mini', input: 'And Spain?', previous_response_id: resp.id }))
     expect((err as Error).message).toContain(resp.id)
 
+    // Counting its tokens reads it too (a free endpoint).
+    await refusedUnseen(() => b.responses.inputTokens.count({ model: 'gpt-4o-mini', previous_response_id: resp.id }))
+
     expect((await a.responses.retrieve(resp.id)).id).toBe(resp.id)
     const next = await a.responses.create({ model: 'gpt-4o-mini', input: 'And Spain?', previous_response_id: resp.id })
     expect(next.previous_response_id).toBe(resp.id)
@@ -189,14 +192,24 @@ describe('Anthropic: files, message batches and lists', () => {
     await refusedUnseen(() => b.messages.batches.retrieve(batch.id))
     await refusedUnseen(() => b.messages.batches.cancel(batch.id))
     await refusedUnseen(() => b.messages.batches.delete(batch.id))
-    // The results path (the SDK's results() follows the batch's results_url, so ask the path directly).
+    // The results path, asked directly.
     const before = upstream.total()
     const results = await fetch(`${gateway.url}/anthropic/v1/messages/batches/${batch.id}/results`, { headers: { 'x-api-key': KEY_B, 'anthropic-version': '2023-06-01' } })
     expect(results.status).toBe(404)
     expect(((await results.json()) as { error: { type: string } }).error.type).toBe('not_found_error')
     expect(upstream.total()).toBe(before)
-    const own = await fetch(`${gateway.url}/anthropic/v1/messages/batches/${batch.id}/results`, { headers: { 'x-api-key': KEY_A, 'anthropic-version': '2023-06-01' } })
-    expect(own.status).toBe(200)
+    // results_url is pointed at the gateway: the SDK's results() stays on it, with the gateway key.
+    expect(batch.results_url).toBe(`${gateway.url}/anthropic/v1/messages/batches/${batch.id}/results`)
+    const seen = upstream.count('GET', `/anthropic/v1/messages/batches/${batch.id}/results`)
+    const rows: string[] = []
+    for await (const r of await a.messages.batches.results(batch.id)) rows.push(r.custom_id)
+    expect(rows).toEqual(['q1'])
+    expect(upstream.count('GET', `/anthropic/v1/messages/batches/${batch.id}/results`)).toBe(seen + 1)
+    await refusedUnseen(async () => {
+      for await (const _ of await b.messages.batches.results(batch.id)) {
+        // never reached
+      }
+    })
 
     const listed: string[] = []
     for await (const x of b.messages.batches.list()) listed.push(x.id)

@@ -183,7 +183,8 @@ export async function startObjectUpstream(): Promise<ObjectUpstream> {
         expires_at: new Date(created.getTime() + 86_400_000).toISOString(),
         archived_at: null,
         cancel_initiated_at: null,
-        results_url: null,
+        // As once it has ended: the URL names the API's own host.
+        results_url: `http://127.0.0.1:${server.port}/anthropic/v1/messages/batches/${id}/results`,
       }
       msgBatches.set(id, batch)
       return Response.json(batch)

@@ -39,6 +39,24 @@ export const anthropicObjects: ObjectFormat = {
     return stringsUnder([json.messages, json.system, json.requests], FILE_ID).map((id) => ({ kind: 'file' as const, id }))
   },
 
+  // A batch's `results_url` names api.anthropic.com: the SDK's results() would take the gateway key there.
+  pointBack: {
+    kinds: ['message_batch'],
+    rewrite(json, from, to) {
+      const body = record(json)
+      const items = Array.isArray(body?.data) ? body.data : [body]
+      let changed = false
+      for (const item of items) {
+        const batch = record(item)
+        const url = batch?.results_url
+        if (!batch || typeof url !== 'string') continue
+        batch.results_url = url.startsWith(`${from}/`) ? to + url.slice(from.length) : null
+        changed = true
+      }
+      return changed
+    },
+  },
+
   notFoundMessage(kind, id) {
     return typeOf(kind) === 'message_batch' ? `Message batch ${id} not found.` : `File ${id} not found.`
   },
