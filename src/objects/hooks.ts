@@ -66,7 +66,9 @@ export class ObjectHooks implements RequestHooks {
       if (pending.length || c.lists) return Promise.all(pending).then(() => this.loadList(ctx, c, format, provider, project))
       return
     }
-    if (format) return this.loadList(ctx, c, format, provider, project)
+    // A list no format can filter would show every project's objects: refuse it.
+    if (!format) throw new NotFoundError('Not found.', 'object_not_found')
+    return this.loadList(ctx, c, format, provider, project)
   }
 
   private loadList(ctx: ProxyContext, c: Classification, format: ObjectFormat | undefined, provider: string, project: string): Promise<void> | undefined {

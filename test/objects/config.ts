@@ -18,6 +18,12 @@ api_key = "sk-test-objects"
 isolation = "none"
 
 [[providers]]
+id = "groq"
+api = "groq"
+base_url = "${upstream}/groq"
+api_key = "gsk_test_objects"
+
+[[providers]]
 id = "anthropic"
 api = "anthropic"
 base_url = "${upstream}/anthropic"

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import Anthropic, { toFile as anthropicFile } from '@anthropic-ai/sdk'
 import { ApiError, GoogleGenAI } from '@google/genai'
+import Groq from 'groq-sdk'
 import OpenAI, { toFile } from 'openai'
 import { startGateway, type TestGateway } from '../support/gateway'
 import { KEY_A, KEY_B, objectsToml } from './config'
@@ -145,6 +146,30 @@ describe('OpenAI: files, responses, batches and lists', () => {
     expect((await client(KEY_B).files.list()).data.map((f) => f.id)).not.toContain(file.id)
     // Objects made on the unisolated provider were never recorded: the isolated one refuses them.
     await refusedUnseen(() => client(KEY_A).files.retrieve(file.id))
+  })
+})
+
+describe('Groq (the OpenAI format under /openai/v1): files, batches and lists', () => {
+  const client = (key: string) => new Groq({ apiKey: key, baseURL: `${gateway.url}/groq`, maxRetries: 0 })
+
+  test("B cannot read, download or delete A's file, nor batch over it or read A's batch", async () => {
+    const a = client(KEY_A)
+    const b = client(KEY_B)
+    const made = await a.files.create({ file: await toFile(Buffer.from('{"custom_id":"1"}\n'), 'in.jsonl'), purpose: 'batch' })
+    const file = { id: made.id! }
+    expect(file.id).toStartWith('file-')
+    const err = await refusedUnseen(() => b.files.info(file.id))
+    expect(err).toBeInstanceOf(Groq.NotFoundError)
+    await refusedUnseen(() => b.files.content(file.id))
+    await refusedUnseen(() => b.files.delete(file.id))
+    await refusedUnseen(() => b.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }))
+    const batch = await a.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+    await refusedUnseen(() => b.batches.retrieve(batch.id))
+    await refusedUnseen(() => b.batches.cancel(batch.id))
+    expect((await b.files.list()).data).toEqual([])
+    expect((await a.files.list()).data!.map((f) => f.id)).toEqual([file.id])
+    expect((await b.batches.list()).data).toEqual([])
+    expect((await a.batches.retrieve(batch.id)).id).toBe(batch.id)
   })
 })
 

@@ -61,8 +61,10 @@ export async function startObjectUpstream(): Promise<ObjectUpstream> {
       calls.set(`${m} ${u.pathname}`, (calls.get(`${m} ${u.pathname}`) ?? 0) + 1)
       const body = m === 'GET' || m === 'DELETE' ? '' : await req.text()
       const json = (): Json => (body && body.startsWith('{') ? (JSON.parse(body) as Json) : {})
-      const [, provider, p] = /^\/(openai|anthropic|gemini)(\/.*)$/.exec(u.pathname) ?? []
+      const [, provider, p] = /^\/(openai|groq|anthropic|gemini)(\/.*)$/.exec(u.pathname) ?? []
       if (provider === 'openai') return openai(m, p!, json)
+      // Groq's OpenAI-compatible API sits under /openai/v1 and answers as OpenAI does.
+      if (provider === 'groq' && p!.startsWith('/openai/v1/')) return openai(m, p!.slice('/openai'.length), json)
       if (provider === 'anthropic') return anthropic(m, p!, json)
       if (provider === 'gemini') return gemini(m, p!, json, req.headers, u)
       return Response.json({ error: { message: `unexpected ${m} ${u.pathname}` } }, { status: 418 })
