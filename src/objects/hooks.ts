@@ -34,6 +34,8 @@ interface Named {
   id: string
 }
 
+const ENCODED_SEPARATOR = /%(?:2f|5c)/i
+
 const utf8 = new TextDecoder()
 const encoder = new TextEncoder()
 
@@ -48,6 +50,9 @@ export class ObjectHooks implements RequestHooks {
   admit(ctx: ProxyContext): void | Promise<void> {
     const c = ctx.classification
     if (!c || isolationOff(ctx)) return
+    // An encoded slash or backslash would let an upstream that decodes it (then resolves `..`)
+    // reach another object than the one checked: no object path needs one.
+    if (c.class === 'object' && ENCODED_SEPARATOR.test(ctx.inbound.path)) throw new NotFoundError(`No object at /${ctx.inbound.path}.`, 'object_not_found')
     const named = namedObjects(c, ctx)
     if (!named.length && !c.lists) return
     const provider = ctx.target.provider.id

@@ -6,6 +6,7 @@
  * answer only the caller's objects; A still reaches its own; `isolation = "none"` lets through.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import http from 'node:http'
 import Anthropic, { toFile as anthropicFile } from '@anthropic-ai/sdk'
 import { ApiError, GoogleGenAI } from '@google/genai'
 import Groq from 'groq-sdk'
@@ -127,6 +128,34 @@ describe('OpenAI: files, responses, batches and lists', () => {
     await refusedUnseen(() => b.vectorStores.files.create(storeA.id, { file_id: file.id }))
     await refusedUnseen(() => b.responses.create({ model: 'gpt-4o-mini', input: 'Capital?', tools: [{ type: 'file_search', vector_store_ids: [storeA.id] }] }))
     await refusedUnseen(() => b.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: file.id } }] }] }))
+  })
+
+  test("a path through B's own object cannot climb to A's: dot segments and encoded slashes", async () => {
+    const a = client(KEY_A)
+    const b = client(KEY_B)
+    const file = await a.files.create({ file: await toFile(Buffer.from('x'), 'a.jsonl'), purpose: 'batch' })
+    const own = await b.vectorStores.create({ name: 'b-docs' })
+    const u = new URL(gateway.url)
+    // Sent byte for byte (fetch would resolve the dots itself).
+    const raw = (path: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request({ host: u.hostname, port: u.port, path, headers: { authorization: `Bearer ${KEY_B}` } }, (res) => {
+          res.resume()
+          res.on('end', () => resolve(res.statusCode ?? 0))
+        })
+        req.on('error', reject)
+        req.end()
+      })
+    for (const path of [
+      `/openai/vector_stores/${own.id}/../../files/${file.id}`,
+      `/openai/vector_stores/${own.id}/%2e%2e/%2E%2E/files/${file.id}/content`,
+      `/openai/vector_stores/${own.id}/files/..%2F..%2F..%2Ffiles%2F${file.id}`,
+      `/openai/vector_stores/${own.id}/files/..%5C..%5Cfiles%5C${file.id}`,
+    ]) {
+      const before = upstream.total()
+      expect(await raw(path)).toBe(404)
+      expect(upstream.total()).toBe(before)
+    }
   })
 
   test('an id the gateway never saw created is refused (default deny), without asking the upstream', async () => {
