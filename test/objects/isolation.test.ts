@@ -348,5 +348,19 @@ describe('Gemini: files, batches, cached contents and lists', () => {
     const ask = (ai: GoogleGenAI) => ai.models.generateContent({ model: 'gemini-2.0-flash', contents: 'Summarise.', config: { cachedContent: cache.name! } })
     await refusedUnseen(() => ask(b))
     expect((await ask(a)).text).toBe('Paris.')
+    await refusedUnseen(() => b.caches.get({ name: cache.name! }))
+    await refusedUnseen(() => b.caches.update({ name: cache.name!, config: { ttl: '86400s' } }))
+    await refusedUnseen(() => b.caches.delete({ name: cache.name! }))
+
+    // The owner moves its expiry: the record follows, so the row is kept until the new end.
+    const id = cache.name!.slice('cachedContents/'.length)
+    const first = gateway.gw.objects.store.owner('gemini', 'cached_content', id) as { expiresAt: number }
+    expect(first.expiresAt).toBe(Date.parse(cache.expireTime!))
+    const moved = await a.caches.update({ name: cache.name!, config: { ttl: '86400s' } })
+    const now = gateway.gw.objects.store.owner('gemini', 'cached_content', id) as { expiresAt: number }
+    expect(now.expiresAt).toBe(Date.parse(moved.expireTime!))
+    expect(now.expiresAt).toBeGreaterThan(first.expiresAt + 80_000_000)
+    await a.caches.delete({ name: cache.name! })
+    await refusedUnseen(() => a.caches.get({ name: cache.name! }))
   })
 })

@@ -281,6 +281,19 @@ export async function startObjectUpstream(): Promise<ObjectUpstream> {
       cached.set(id, c)
       return Response.json(c)
     }
+    if ((r = /^\/v1beta\/cachedContents\/([^/]+)$/.exec(p))) {
+      const c = cached.get(r[1]!)
+      if (!c) return googleMissing()
+      if (m === 'PATCH') {
+        const ttl = Number.parseInt(String(json().ttl ?? '3600s'), 10)
+        c.expireTime = new Date(Date.now() + ttl * 1000).toISOString()
+      }
+      if (m === 'DELETE') {
+        cached.delete(r[1]!)
+        return Response.json({})
+      }
+      return Response.json(c)
+    }
     if (m === 'POST' && p === '/v1beta/fileSearchStores') {
       const name = `${recordedSearchStore.name as string}${next()}`
       const store = { ...recordedSearchStore, name }
