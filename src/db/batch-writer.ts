@@ -5,7 +5,7 @@
  *
  * While the database cannot take writes (down, restarting, locked), no row is dropped: every
  * row waits, in order (here until shipped, then in the worker), and the writer retries with
- * backoff (0.1 s doubling to 2 s) until the database is back. The wait is bounded: once the
+ * backoff (0.1 s doubling to 1 s) until the database is back. The wait is bounded: once the
  * backlog reaches `[database] outage_queue_rows` or `outage_queue_bytes`, `full` is true and
  * the proxy refuses new requests with a native 503 (src/proxy/admission.ts), so nothing is
  * served that cannot be recorded. Requests already admitted still queue their rows; rows of
@@ -40,7 +40,7 @@ export interface BatchWriterOptions {
 }
 
 const BACKOFF_FIRST_MS = 100
-const BACKOFF_MAX_MS = 2000
+const BACKOFF_MAX_MS = 1000
 /** Bytes a queued row is counted at before its first trip to the worker measures the real average. */
 const ROW_BYTES_GUESS = 300
 
@@ -86,6 +86,7 @@ export class BatchWriter {
   private streak = 0
   private retryAt = 0
   private fullSince: number | undefined
+  private closing: Promise<void> | undefined
   private readonly maxRows: number
   private readonly maxBytes: number
   private readonly closeRetryMs: number
@@ -219,7 +220,12 @@ export class BatchWriter {
     this.failureCounter = new Counter({ name: 'tollgate_db_write_failures_total', help: 'Failed batch writes by kind: unavailable (connection, timeout, locked), row, other. Their rows are kept.', labelNames: ['kind'], registers })
   }
 
-  async close(): Promise<void> {
+  /** Writes what is left (waiting up to `closeRetryMs` for a database that is away) and stops the thread; a second call waits for the first. */
+  close(): Promise<void> {
+    return (this.closing ??= this.shutdown())
+  }
+
+  private async shutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer)
     await this.flush(true)
     // A database that is away at shutdown gets a little while to come back before the rows are lost.
