@@ -87,7 +87,7 @@ describe.skipIf(!!noPg)('PostgreSQL', () => {
       await admin`SELECT pg_terminate_backend(${pid})`
       const terminated = await running
       expect(classifyWriteError(terminated)).toBe('unavailable')
-      expect(classifyWriteError(await caught(() => sql`INSERT INTO nowhere VALUES (1)`))).toBe('other')
+      expect(classifyWriteError(await caught(() => admin`INSERT INTO nowhere VALUES (1)`))).toBe('other')
     } finally {
       await sql.end({ timeout: 1 })
       await admin.end({ timeout: 1 })
