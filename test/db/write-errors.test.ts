@@ -81,7 +81,7 @@ describe.skipIf(!!noPg)('PostgreSQL', () => {
       expect(classifyWriteError(await caught(() => sql.unsafe('INSERT INTO t VALUES ($1, $2)', ['b', 'not a number'])))).toBe('row')
       expect(classifyWriteError(await caught(() => sql.unsafe('INSERT INTO t VALUES ($1, $2)', ['c', undefined as never])))).toBe('row')
       // A session terminated under a running statement (what a server shutdown does).
-      const [{ pid }] = await sql`SELECT pg_backend_pid() AS pid`
+      const [{ pid }] = (await sql`SELECT pg_backend_pid() AS pid`) as unknown as [{ pid: number }]
       const running = caught(() => sql`SELECT pg_sleep(2)`)
       await Bun.sleep(100)
       await admin`SELECT pg_terminate_backend(${pid})`

@@ -55,15 +55,23 @@ export interface Answer {
 }
 
 /**
- * `clients` loops, each sending one request after another (every third a stream) for `ms`;
- * `outage` runs beside them (it takes the database away and gives it back). The SDK does not
+ * `clients` loops, each sending one request after another (every third a stream), until
+ * `afterMs` after `outage` (run beside them: it takes the database away and gives it back)
+ * has resolved. The SDK does not
  * retry (maxRetries 0): every answer is what the gateway said.
  */
-export async function loadThroughOutage(url: string, ms: number, clients: number, outage: () => Promise<void>): Promise<Answer[]> {
+export interface OutageRun {
+  answers: Answer[]
+  /** When the outage ended (its function resolved), ms since the load began. */
+  backAt: number
+}
+
+export async function loadThroughOutage(url: string, clients: number, outage: () => Promise<void>, afterMs = 5000): Promise<OutageRun> {
   const client = new OpenAI({ apiKey: OUTAGE_KEY, baseURL: `${url}/openai`, maxRetries: 0, timeout: 20_000 })
   const answers: Answer[] = []
   const t0 = performance.now()
-  const until = t0 + ms
+  let until = Infinity
+  let backAt = 0
   let n = 0
   async function one(stream: boolean): Promise<void> {
     const messages = [{ role: 'user' as const, content: `q${n++}` }]
@@ -90,8 +98,12 @@ export async function loadThroughOutage(url: string, ms: number, clients: number
       await Bun.sleep(20)
     }
   })
-  await Promise.all([...loops, outage()])
-  return answers
+  const down = outage().then(() => {
+    backAt = performance.now() - t0
+    until = performance.now() + afterMs
+  })
+  await Promise.all([...loops, down])
+  return { answers, backAt }
 }
 
 /** Waits until the writer holds nothing and the ledger has flushed (the database is back). */
