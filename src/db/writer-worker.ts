@@ -16,6 +16,7 @@ import { createClient, type InStatement } from '@libsql/client'
 import { libsqlFileSink, localFilePath } from './libsql-file-sink'
 import { pgStatements } from './pg/batch-sql'
 import { isPostgresUrl, pgClient } from './pg/connect'
+import { isolate } from './isolate-rows'
 import { classifyWriteError, describeWriteError, type WriteErrorKind } from './write-errors'
 
 declare const self: Worker
@@ -127,67 +128,6 @@ async function writeAll(batches: WriteBatch[]): Promise<void> {
   }
 }
 
-/** One row of one table: the unit isolation works on. */
-interface Unit {
-  of: WriteBatch
-  row: unknown[]
-}
-
-/** Consecutive units of one table back into batches. */
-function regroup(units: Unit[]): WriteBatch[] {
-  const out: WriteBatch[] = []
-  let last: WriteBatch | undefined
-  let from: WriteBatch | undefined
-  for (const u of units) {
-    if (u.of !== from) {
-      from = u.of
-      out.push((last = { ...u.of, rows: [] }))
-    }
-    last!.rows.push(u.row)
-  }
-  return out
-}
-
-class Halt {
-  constructor(readonly error: unknown) {}
-}
-
-interface Isolated {
-  written: number
-  dropped: DroppedRow[]
-  /** The first unit not yet written or dropped. */
-  next: number
-}
-
-/**
- * After a write failed on a row's fault: the rows in halves, in order, each half that succeeds
- * committed, each that fails on a row's fault split again, down to single rows, which are
- * dropped. A failure of any other kind (the database went away meanwhile) halts at once:
- * the rows from `next` on stay queued.
- */
-async function isolate(units: Unit[], lo: number, hi: number, out: Isolated, known?: unknown): Promise<void> {
-  if (known === undefined) {
-    try {
-      await writeAll(regroup(units.slice(lo, hi)))
-      out.written += hi - lo
-      out.next = hi
-      return
-    } catch (e) {
-      if (classifyWriteError(e) !== 'row') throw new Halt(e)
-      known = e
-    }
-  }
-  if (hi - lo === 1) {
-    const u = units[lo]!
-    out.dropped.push({ table: u.of.table, columns: u.of.columns, row: u.row, error: describeWriteError(known) })
-    out.next = hi
-    return
-  }
-  const mid = lo + Math.ceil((hi - lo) / 2)
-  await isolate(units, lo, mid, out)
-  await isolate(units, mid, hi, out)
-}
-
 function statements(batches: WriteBatch[]): InStatement[] {
   const out: InStatement[] = []
   for (const b of batches) {
@@ -235,6 +175,7 @@ function postgresSink(url: string): Sink {
   }
 }
 
+
 self.onmessage = async (e: MessageEvent<WriterMessage>) => {
   const msg = e.data
   if (msg.kind === 'open') {
@@ -276,23 +217,14 @@ self.onmessage = async (e: MessageEvent<WriterMessage>) => {
     self.postMessage({ id: msg.id, ok: false, error: describeWriteError(failure), kind, written: 0, backlog: backlog() } satisfies WriterReply)
     return
   }
-  const units: Unit[] = []
-  for (const b of todo) for (const row of b.rows) units.push({ of: b, row })
-  const out: Isolated = { written: 0, dropped: [], next: 0 }
-  let halted: Halt | undefined
-  try {
-    await isolate(units, 0, units.length, out, failure)
-  } catch (h) {
-    if (!(h instanceof Halt)) throw h
-    halted = h
-  }
-  pending = regroup(units.slice(out.next))
-  pendingRows = units.length - out.next
+  const out = await isolate(todo, writeAll, failure)
+  pending = out.rest
+  pendingRows = out.rest.reduce((n, b) => n + b.rows.length, 0)
   pendingBytes = pendingRows ? sizeOf(pending) : 0
   const dropped = out.dropped.length ? out.dropped : undefined
   const rejected = dropped ? { rows: dropped.length, error: dropped[dropped.length - 1]!.error } : undefined
-  if (halted) {
-    const error = describeWriteError(halted.error)
-    self.postMessage({ id: msg.id, ok: false, error, kind: classifyWriteError(halted.error), written: out.written, rejected, dropped, backlog: backlog() } satisfies WriterReply)
+  if (out.halt !== undefined) {
+    const error = describeWriteError(out.halt)
+    self.postMessage({ id: msg.id, ok: false, error, kind: classifyWriteError(out.halt), written: out.written, rejected, dropped, backlog: backlog() } satisfies WriterReply)
   } else self.postMessage({ id: msg.id, ok: true, written: out.written, rejected, dropped, backlog: backlog() } satisfies WriterReply)
 }
