@@ -24,12 +24,12 @@ export interface OutageGateway {
 }
 
 /** A gateway on `databaseUrl`, its write queue bounded at `queueRows`, a key with a spend limit (every request reserves). */
-export async function startOutageGateway(databaseUrl: string, queueRows: number): Promise<OutageGateway> {
+export async function startOutageGateway(databaseUrl: string, queueRows: number, extraToml = ''): Promise<OutageGateway> {
   const upstream = startFixedUpstream({ usage: { prompt: 20, completion: 30 }, chunks: 3, delayMs: 5 })
   const toml =
     `[database]\nurl = "${databaseUrl}"\noutage_queue_rows = ${queueRows}\n[log]\nflush_interval_ms = 50\n[logging]\nlevel = "off"\n` +
     `[[providers]]\nid = "openai"\napi = "openai"\nbase_url = "${upstream.url}/v1"\napi_key = "sk-outage-upstream-0000000000"\n` +
-    `[[projects]]\nid = "p"\n[[keys]]\nid = "k"\nproject = "p"\nkey = "${OUTAGE_KEY}"\nlimits = { total = 1000.0 }\n`
+    `[[projects]]\nid = "p"\n[[keys]]\nid = "k"\nproject = "p"\nkey = "${OUTAGE_KEY}"\nlimits = { total = 1000.0 }\n${extraToml}`
   const gw = await createGateway(await parseConfig(toml, 'outage.toml', process.env), { announce: () => {} })
   const server = listenQuietly(gw)
   return {
