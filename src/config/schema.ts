@@ -135,6 +135,12 @@ export const ProviderConfig = Type.Object(
     markup: Type.Optional(Type.Number({ minimum: 0 })),
     /** Spend: add the cost to non-streamed JSON responses' `usage` (as `cost`, USD). */
     inject_cost: Type.Optional(Type.Boolean()),
+    /**
+     * Provider-side objects (files, responses, batches, …): `"project"` (default) keeps each
+     * within the project that created it (src/objects); `"none"` skips that, for a provider
+     * only one project uses.
+     */
+    isolation: Type.Optional(Type.Union([Type.Literal('project'), Type.Literal('none')])),
   },
   { additionalProperties: false },
 )

@@ -134,6 +134,8 @@ export interface ProviderApi {
   jsonUsage(body: unknown, flavor: string): ReportedUsage | undefined
   /** A fresh usage reader for one streamed response. */
   streamUsage(flavor: string): StreamUsageReader
+  /** Its provider-side objects (files, batches, …), for project isolation (src/objects); none: every object access is refused. */
+  readonly objects?: ObjectFormat
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -184,6 +186,7 @@ export type ObjectKind =
   | 'container'
   | 'conversation'
   | 'message_batch'
+  | 'file_search_store'
 
 /** The provider-side object a request names in its path. */
 export interface ObjectRef {
@@ -217,4 +220,44 @@ export interface Classification {
   batch?: boolean
   /** Why a `refused` row refuses (rendered as the format's native 4xx). */
   refusal?: { status: number; message: string }
+}
+
+/** An object a 2xx answer describes: its id and, when the provider says or documents it, its expiry. */
+export interface CreatedObject {
+  id: string
+  /** Epoch ms; absent: kept until deleted. */
+  expiresAt?: number
+}
+
+/**
+ * One format's knowledge of its provider-side objects (src/providers/<api>/objects.ts), so
+ * src/objects records and filters them without reading a wire field.
+ */
+export interface ObjectFormat {
+  /** The object of this kind a 2xx JSON answer describes (a creation, a read, an update). */
+  createdObject(kind: ObjectKind, json: unknown, now: number): CreatedObject | undefined
+  /** Objects the provider made itself and names in an answer about an owned one (a batch's output file): same owner. */
+  relatedObjects?(kind: ObjectKind, json: unknown, now: number): { kind: ObjectKind; object: CreatedObject }[]
+  /** The created object, from one event of a streamed creation; cheap for every other event. */
+  streamedObject?(kind: ObjectKind, event: string | undefined, data: string, now: number): CreatedObject | undefined
+  /** A list answer of this kind with only the items `keep` accepts (cursors as sent); undefined when it is not one. */
+  filterList(kind: ObjectKind, json: unknown, keep: (id: string) => boolean): unknown
+  /** An empty list of this kind: the answer when a 2xx list answer is not one filterList can read (fail closed). */
+  emptyList(kind: ObjectKind): unknown
+  /**
+   * Objects a request body names by id and the upstream would read (a `previous_response_id`,
+   * a batch's input file, file ids in input, a cached content): each must be the caller's.
+   * Asked only of requests whose class reads stored context or that create an object.
+   */
+  references?(json: Record<string, unknown>): { kind: ObjectKind; id: string }[]
+  /** The id as the store keys it, when the format has several spellings (Gemini: `files/abc` and `abc`). */
+  canonicalId?(kind: ObjectKind, id: string): string
+  /** The message of the provider's own 404 for an object that does not exist. */
+  notFoundMessage(kind: ObjectKind, id: string): string
+  /**
+   * Answers about objects of these kinds carry URLs the client follows (Anthropic's batch
+   * `results_url`): `rewrite` points those under `from` (the upstream's base URL) at `to` (the
+   * provider's route on the gateway) and drops any other, in place; true when it changed one.
+   */
+  pointBack?: { kinds: readonly ObjectKind[]; rewrite(json: unknown, from: string, to: string): boolean }
 }

@@ -5,6 +5,7 @@ import { ANTHROPIC_FORWARD_HEADERS, classifyAnthropic } from './endpoints'
 import { anthropicErrorShape, anthropicErrorEvent } from './errors'
 import { ANTHROPIC_BASE_URL, prepareAnthropic } from './upstream'
 import { anthropicJsonUsage, anthropicStreamUsage } from './usage'
+import { anthropicObjects } from './objects'
 
 export const anthropicApi: ProviderApi = {
   api: 'anthropic',
@@ -19,4 +20,5 @@ export const anthropicApi: ProviderApi = {
   compat: anthropicCompat,
   jsonUsage: (body) => anthropicJsonUsage(body),
   streamUsage: () => anthropicStreamUsage(),
+  objects: anthropicObjects,
 }

@@ -6,6 +6,7 @@ import { isGoogleClient } from '../shared/google-errors'
 import { geminiErrorEvent, geminiErrorShape } from './errors'
 import { GEMINI_BASE_URL, prepareGemini } from './upstream'
 import { geminiJsonUsage, geminiStreamUsage } from './usage'
+import { geminiObjects } from './objects'
 
 export const geminiApi: ProviderApi = {
   api: 'gemini',
@@ -23,4 +24,5 @@ export const geminiApi: ProviderApi = {
   compat: geminiCompat,
   jsonUsage: (body) => geminiJsonUsage(body),
   streamUsage: () => geminiStreamUsage(),
+  objects: geminiObjects,
 }

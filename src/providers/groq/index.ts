@@ -5,6 +5,7 @@ import { GROQ_FORWARD_HEADERS, classifyGroq } from './endpoints'
 import { groqErrorShape, groqErrorEvent } from './errors'
 import { GROQ_BASE_URL, prepareGroq } from './upstream'
 import { groqJsonUsage, groqStreamUsage } from './usage'
+import { groqObjects } from './objects'
 
 export const groqApi: ProviderApi = {
   api: 'groq',
@@ -19,4 +20,5 @@ export const groqApi: ProviderApi = {
   compat: groqCompat,
   jsonUsage: groqJsonUsage,
   streamUsage: groqStreamUsage,
+  objects: groqObjects,
 }

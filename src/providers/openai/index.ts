@@ -5,6 +5,7 @@ import { OPENAI_FORWARD_HEADERS, classifyOpenAi } from './endpoints'
 import { openAiErrorShape, openAiErrorEvent } from './errors'
 import { OPENAI_BASE_URL, prepareOpenAi } from './upstream'
 import { openAiJsonUsage, openAiStreamUsage } from './usage'
+import { openAiObjects } from './objects'
 
 export const openAiApi: ProviderApi = {
   api: 'openai',
@@ -19,4 +20,5 @@ export const openAiApi: ProviderApi = {
   compat: openAiCompat,
   jsonUsage: openAiJsonUsage,
   streamUsage: openAiStreamUsage,
+  objects: openAiObjects,
 }
