@@ -138,12 +138,13 @@ beforeAll(async () => {
   })
   const u = `http://127.0.0.1:${upstream.port}`
   oauth = await startOAuthServer({ project: 'pydantic-ai' })
+  // One project: the objects these requests name (resp_1, file-abc) are its own (isolation: test/objects).
   let toml =
-    `[[providers]]\nid = "openai"\napi = "openai"\nbase_url = "${u}/v1"\napi_key = "sk-x"\n` +
-    `[[providers]]\nid = "anthropic"\napi = "anthropic"\nbase_url = "${u}"\napi_key = "sk-ant-x"\n` +
-    `[[providers]]\nid = "gemini"\napi = "gemini"\nbase_url = "${u}"\napi_key = "g-x"\n` +
-    `[[providers]]\nid = "bedrock"\napi = "bedrock"\nbase_url = "${u}"\nregion = "us-east-1"\napi_key = "ABSK-x"\n` +
-    `${vertexToml({ baseUrl: u, tokenUrl: oauth.tokenUrl })}\n` +
+    `[[providers]]\nid = "openai"\napi = "openai"\nbase_url = "${u}/v1"\napi_key = "sk-x"\nisolation = "none"\n` +
+    `[[providers]]\nid = "anthropic"\napi = "anthropic"\nbase_url = "${u}"\napi_key = "sk-ant-x"\nisolation = "none"\n` +
+    `[[providers]]\nid = "gemini"\napi = "gemini"\nbase_url = "${u}"\napi_key = "g-x"\nisolation = "none"\n` +
+    `[[providers]]\nid = "bedrock"\napi = "bedrock"\nbase_url = "${u}"\nregion = "us-east-1"\napi_key = "ABSK-x"\nisolation = "none"\n` +
+    `${vertexToml({ baseUrl: u, tokenUrl: oauth.tokenUrl, extra: 'isolation = "none"' })}\n` +
     `[pricing]\nunseen_context_tokens = 4000\n` +
     `[[pricing.models]]\nmodel = "house-window"\ninput_mtok = 1.0\noutput_mtok = 1.0\ncontext_window = 4000\n` +
     `[[pricing.models]]\nmodel = "house-nowindow"\ninput_mtok = 1.0\noutput_mtok = 1.0\n` +
