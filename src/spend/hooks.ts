@@ -45,7 +45,7 @@ interface Final {
 }
 
 /** How a request ended when its stream or body was cut short. */
-const CUT = new Set(['client_disconnected', 'upstream_error', 'upstream_stream_error', 'idle_timeout', 'total_timeout', 'upstream_body_error'])
+const CUT = new Set(['client_disconnected', 'upstream_error', 'upstream_incomplete', 'upstream_stream_error', 'idle_timeout', 'total_timeout', 'upstream_body_error'])
 
 export class SpendHooks implements RequestHooks {
   private open = new WeakMap<ProxyContext, Open>()

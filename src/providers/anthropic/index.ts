@@ -1,5 +1,6 @@
 /** Anthropic Messages: v1/messages (streams too), v1/messages/count_tokens, v1/models. */
 import type { ProviderApi } from '../types'
+import { anthropicStreamFormat } from './stream-events'
 import { ANTHROPIC_FORWARD_HEADERS, classifyAnthropic } from './endpoints'
 import { anthropicErrorShape, anthropicErrorEvent } from './errors'
 import { ANTHROPIC_BASE_URL, prepareAnthropic } from './upstream'
@@ -17,4 +18,5 @@ export const anthropicApi: ProviderApi = {
   prepare: prepareAnthropic,
   jsonUsage: (body) => anthropicJsonUsage(body),
   streamUsage: () => anthropicStreamUsage(),
+  streamFormat: anthropicStreamFormat,
 }

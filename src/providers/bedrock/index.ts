@@ -6,10 +6,11 @@
  */
 import { anthropicErrorShape } from '../anthropic/errors'
 import type { ProviderApi } from '../types'
+import { bedrockStreamFormat } from './stream-events'
 import { BEDROCK_FORWARD_HEADERS, classifyBedrock } from './endpoints'
 import { isAnthropicPath } from './anthropic'
 import { bedrockErrorFrame, bedrockErrorShape } from './errors'
-import { eventStreamDecoder } from './eventstream'
+import { EVENT_STREAM_CONTENT_TYPE, eventStreamDecoder } from './eventstream'
 import { BEDROCK_BASE_URL_TEMPLATE } from './model-path'
 import { prepareBedrock } from './upstream'
 import { PRICING_PROVIDER, bedrockJsonUsage, bedrockStreamUsage } from './usage'
@@ -28,6 +29,7 @@ export const bedrockApi: ProviderApi = {
   errors: bedrockErrorShape,
   errorsFor: (path) => (isAnthropicPath(path) ? anthropicErrorShape : bedrockErrorShape),
   streamDecoder: eventStreamDecoder,
+  streamContentType: EVENT_STREAM_CONTENT_TYPE,
   streamErrorEvent: bedrockErrorFrame,
   classify: classifyBedrock,
   forwardHeaders: BEDROCK_FORWARD_HEADERS,
@@ -35,4 +37,5 @@ export const bedrockApi: ProviderApi = {
   matchesHeaders: isAwsClient,
   jsonUsage: (body) => bedrockJsonUsage(body),
   streamUsage: () => bedrockStreamUsage(),
+  streamFormat: bedrockStreamFormat,
 }

@@ -1,5 +1,6 @@
 /** The Gemini API (generativelanguage): generateContent and its stream, countTokens, embedContent, models, resumable uploads. */
 import type { ProviderApi } from '../types'
+import { geminiStreamFormat } from './stream-events'
 import { GEMINI_FORWARD_HEADERS, GEMINI_FORWARD_PREFIXES, classifyGemini } from './endpoints'
 import { isGoogleClient } from '../shared/google-errors'
 import { geminiErrorEvent, geminiErrorShape } from './errors'
@@ -21,4 +22,5 @@ export const geminiApi: ProviderApi = {
   prepare: prepareGemini,
   jsonUsage: (body) => geminiJsonUsage(body),
   streamUsage: () => geminiStreamUsage(),
+  streamFormat: geminiStreamFormat,
 }

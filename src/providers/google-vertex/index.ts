@@ -3,6 +3,7 @@
  * OAuth token; and Anthropic Messages on Vertex (rawPredict / streamRawPredict).
  */
 import type { ProviderApi } from '../types'
+import { vertexStreamFormat } from './stream-events'
 import { VERTEX_FORWARD_HEADERS, classifyVertex } from './endpoints'
 import { anthropicErrorShape } from '../anthropic/errors'
 import { isGoogleClient } from '../shared/google-errors'
@@ -29,4 +30,5 @@ export const vertexApi: ProviderApi = {
   prepare: prepareVertex,
   jsonUsage: vertexJsonUsage,
   streamUsage: vertexStreamUsage,
+  streamFormat: vertexStreamFormat,
 }

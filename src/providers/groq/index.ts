@@ -1,5 +1,6 @@
 /** Groq: OpenAI-compatible chat under `/groq/openai/v1/…`. */
 import type { ProviderApi } from '../types'
+import { groqStreamFormat } from './stream-events'
 import { GROQ_FORWARD_HEADERS, classifyGroq } from './endpoints'
 import { groqErrorShape, groqErrorEvent } from './errors'
 import { GROQ_BASE_URL, prepareGroq } from './upstream'
@@ -17,4 +18,5 @@ export const groqApi: ProviderApi = {
   prepare: prepareGroq,
   jsonUsage: groqJsonUsage,
   streamUsage: groqStreamUsage,
+  streamFormat: groqStreamFormat,
 }

@@ -1,5 +1,6 @@
 /** OpenAI: Chat Completions, Responses, embeddings and everything else under the same base. */
 import type { ProviderApi } from '../types'
+import { openAiStreamFormat } from './stream-events'
 import { OPENAI_FORWARD_HEADERS, classifyOpenAi } from './endpoints'
 import { openAiErrorShape, openAiErrorEvent } from './errors'
 import { OPENAI_BASE_URL, prepareOpenAi } from './upstream'
@@ -17,4 +18,5 @@ export const openAiApi: ProviderApi = {
   prepare: prepareOpenAi,
   jsonUsage: openAiJsonUsage,
   streamUsage: openAiStreamUsage,
+  streamFormat: openAiStreamFormat,
 }
