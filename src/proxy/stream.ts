@@ -59,6 +59,8 @@ export function meteredStream(
   const reader = upstream instanceof ReadableStream ? upstream.getReader() : upstream
   const ctl: RelayControl = control instanceof AbortController ? abortControllerControl(control) : control
   let pending = first
+  /** The last chunk relayed: whether it ended an event decides how an error event follows it. */
+  let last: Uint8Array | undefined
   let started = false
   let ended = false
   let flushed = false
@@ -94,6 +96,8 @@ export function meteredStream(
     end(how, e)
     const tail = events.errorTail?.(how, e)
     if (tail === undefined) return c.close(brokenOff(how, e))
+    // Text framing (SSE): after half an event, a blank line first, so the error event stands on its own.
+    if (typeof tail === 'string' && tail.length && last && !endsEvent(last)) c.write('\n\n')
     if (tail.length) c.write(tail)
     c.close()
   }
@@ -113,6 +117,7 @@ export function meteredStream(
           const written = c.write(events.screen ? events.screen(chunk) : chunk)
           if (typeof written !== 'number') await written
           unflushed = true
+          last = chunk
           try {
             decoder.push(chunk)
           } catch {
@@ -160,6 +165,12 @@ export function meteredStream(
     },
   }
   return new ReadableStream(source as never) as ReadableStream<Uint8Array>
+}
+
+/** Whether a chunk of SSE ends with a blank line (`\n\n`, or `\r\n\r\n`). */
+function endsEvent(chunk: Uint8Array): boolean {
+  const n = chunk.length
+  return n >= 2 && chunk[n - 1] === 10 && (chunk[n - 2] === 10 || (n >= 4 && chunk[n - 2] === 13 && chunk[n - 3] === 10))
 }
 
 /** The controller of Bun's `type: 'direct'` ReadableStream. */

@@ -154,7 +154,7 @@ export class SpendHooks implements RequestHooks {
   stream(ctx: ProxyContext): OutputTap | void {
     const open = this.open.get(ctx)
     if (!open) return
-    open.tap = new OutputTap()
+    open.tap = new OutputTap(ctx.target.api.streamFormat(ctx.upstream.flavor))
     return open.tap
   }
 

@@ -5,10 +5,11 @@
 import type { StreamFormat } from '../types'
 import { charsOf, parseObject, stringFields, terminalWhen } from './stream-events'
 
+const ERROR_CHUNK = /^\{\s*"error"/
 const TEXT = stringFields('text')
 
 function terminal(_name: string | undefined, data: string): boolean {
-  const error = data.startsWith('{"error"')
+  const error = ERROR_CHUNK.test(data)
   if (!error && !data.includes('"finishReason"')) return false
   const chunk = parseObject(data)
   if (!chunk) return false

@@ -8,12 +8,14 @@
 import type { StreamFormat } from '../types'
 import { charsOf, parseObject, stringFields, terminalWhen } from './stream-events'
 
+/** An `{"error": …}` chunk: the upstream ended the stream in its own format. */
+const ERROR_CHUNK = /^\{\s*"error"/
 const FINISH = /"finish_reason"\s*:\s*"/
 const CHAT_TEXT = stringFields('content', 'refusal', 'arguments', 'reasoning', 'reasoning_content')
 
 function chatTerminal(_name: string | undefined, data: string): boolean {
   if (data === '[DONE]') return true
-  const error = data.startsWith('{"error"')
+  const error = ERROR_CHUNK.test(data)
   if (!error && !FINISH.test(data)) return false
   const chunk = parseObject(data)
   if (!chunk) return false
