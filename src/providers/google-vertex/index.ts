@@ -4,6 +4,7 @@
  */
 import type { ProviderApi } from '../types'
 import { vertexStreamFormat } from './stream-events'
+import { vertexCompat } from './compat'
 import { VERTEX_FORWARD_HEADERS, classifyVertex } from './endpoints'
 import { anthropicErrorShape } from '../anthropic/errors'
 import { isGoogleClient } from '../shared/google-errors'
@@ -28,6 +29,7 @@ export const vertexApi: ProviderApi = {
   classify: classifyVertex,
   forwardHeaders: VERTEX_FORWARD_HEADERS,
   prepare: prepareVertex,
+  compat: vertexCompat,
   jsonUsage: vertexJsonUsage,
   streamUsage: vertexStreamUsage,
   streamFormat: vertexStreamFormat,
