@@ -41,7 +41,7 @@ interface Final {
 }
 
 /** How a request ended when its stream or body was cut short. */
-const CUT = new Set(['client_disconnected', 'upstream_error', 'upstream_stream_error', 'idle_timeout', 'total_timeout', 'upstream_body_error'])
+const CUT = new Set(['client_disconnected', 'upstream_error', 'upstream_incomplete', 'upstream_stream_error', 'idle_timeout', 'total_timeout', 'upstream_body_error'])
 
 export class SpendHooks implements RequestHooks {
   private open = new WeakMap<ProxyContext, Open>()
@@ -102,7 +102,7 @@ export class SpendHooks implements RequestHooks {
   stream(ctx: ProxyContext): OutputTap | void {
     const open = this.open.get(ctx)
     if (!open) return
-    open.tap = new OutputTap()
+    open.tap = new OutputTap(ctx.target.api.streamFormat(ctx.upstream.flavor))
     return open.tap
   }
 
