@@ -125,12 +125,41 @@ export interface ProviderApi {
   streamErrorEvent?(error: import('../errors').GatewayError): string | Uint8Array
   /** Whether a request's headers mark it as this api's SDK (to pick an error shape for an unknown route). */
   matchesHeaders?(headers: Headers): boolean
+  /**
+   * The provider's own OpenAI-compatible endpoint, which the front door (`/v1/chat/completions`,
+   * `/v1/embeddings`) forwards to; absent when the provider has none.
+   */
+  readonly compat?: CompatEndpoint
   /** Usage from a complete JSON response body. */
   jsonUsage(body: unknown, flavor: string): ReportedUsage | undefined
   /** A fresh usage reader for one streamed response. */
   streamUsage(flavor: string): StreamUsageReader
   /** Its provider-side objects (files, batches, …), for project isolation (src/objects); none: every object access is refused. */
   readonly objects?: ObjectFormat
+}
+
+// ---------------------------------------------------------------------------------------------
+// The front door: one OpenAI-compatible surface, forwarded to each provider's own compat endpoint.
+
+export type CompatOperation = 'chat' | 'embeddings'
+
+/** How the front door names a model to one provider. */
+export interface CompatModel {
+  /** The value the upstream body's `model` field gets (the one documented body change). */
+  body: string
+  /** The provider's own model name, as its native route records it: allow-lists, pricing and logs use it. */
+  model: string
+}
+
+export interface CompatEndpoint {
+  /** What the compat endpoint serves. */
+  readonly operations: readonly CompatOperation[]
+  /** The provider's name for a model asked for through the front door; undefined when it serves it only natively. */
+  model(name: string, provider: ProviderConfig): CompatModel | undefined
+  /** URL and headers (credential included) for one request; `body` is final (SigV4 signs it). */
+  request(op: CompatOperation, provider: ProviderConfig, body: Uint8Array | string): Promise<{ url: string; headers: Record<string, string> }> | { url: string; headers: Record<string, string> }
+  /** The native path (after the route) a client should use for a model the compat endpoint does not serve. */
+  nativePath(name: string, provider: ProviderConfig): string
 }
 
 // ---------------------------------------------------------------------------------------------

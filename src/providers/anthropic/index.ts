@@ -1,5 +1,6 @@
 /** Anthropic Messages: v1/messages (streams too), v1/messages/count_tokens, v1/models. */
 import type { ProviderApi } from '../types'
+import { anthropicCompat } from './compat'
 import { ANTHROPIC_FORWARD_HEADERS, classifyAnthropic } from './endpoints'
 import { anthropicErrorShape, anthropicErrorEvent } from './errors'
 import { ANTHROPIC_BASE_URL, prepareAnthropic } from './upstream'
@@ -16,6 +17,7 @@ export const anthropicApi: ProviderApi = {
   classify: classifyAnthropic,
   forwardHeaders: ANTHROPIC_FORWARD_HEADERS,
   prepare: prepareAnthropic,
+  compat: anthropicCompat,
   jsonUsage: (body) => anthropicJsonUsage(body),
   streamUsage: () => anthropicStreamUsage(),
   objects: anthropicObjects,

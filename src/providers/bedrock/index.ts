@@ -6,6 +6,7 @@
  */
 import { anthropicErrorShape } from '../anthropic/errors'
 import type { ProviderApi } from '../types'
+import { bedrockCompat } from './compat'
 import { BEDROCK_FORWARD_HEADERS, classifyBedrock } from './endpoints'
 import { isAnthropicPath } from './anthropic'
 import { bedrockErrorFrame, bedrockErrorShape } from './errors'
@@ -33,6 +34,7 @@ export const bedrockApi: ProviderApi = {
   forwardHeaders: BEDROCK_FORWARD_HEADERS,
   prepare: prepareBedrock,
   matchesHeaders: isAwsClient,
+  compat: bedrockCompat,
   jsonUsage: (body) => bedrockJsonUsage(body),
   streamUsage: () => bedrockStreamUsage(),
 }

@@ -1,5 +1,6 @@
 /** The Gemini API (generativelanguage): generateContent and its stream, countTokens, embedContent, models, resumable uploads. */
 import type { ProviderApi } from '../types'
+import { geminiCompat } from './compat'
 import { GEMINI_FORWARD_HEADERS, GEMINI_FORWARD_PREFIXES, classifyGemini } from './endpoints'
 import { isGoogleClient } from '../shared/google-errors'
 import { geminiErrorEvent, geminiErrorShape } from './errors'
@@ -20,6 +21,7 @@ export const geminiApi: ProviderApi = {
   classify: classifyGemini,
   forwardHeaders: [...GEMINI_FORWARD_HEADERS, ...GEMINI_FORWARD_PREFIXES.map((p) => `${p}*`)],
   prepare: prepareGemini,
+  compat: geminiCompat,
   jsonUsage: (body) => geminiJsonUsage(body),
   streamUsage: () => geminiStreamUsage(),
   objects: geminiObjects,

@@ -3,6 +3,7 @@
  * OAuth token; and Anthropic Messages on Vertex (rawPredict / streamRawPredict).
  */
 import type { ProviderApi } from '../types'
+import { vertexCompat } from './compat'
 import { VERTEX_FORWARD_HEADERS, classifyVertex } from './endpoints'
 import { anthropicErrorShape } from '../anthropic/errors'
 import { isGoogleClient } from '../shared/google-errors'
@@ -27,6 +28,7 @@ export const vertexApi: ProviderApi = {
   classify: classifyVertex,
   forwardHeaders: VERTEX_FORWARD_HEADERS,
   prepare: prepareVertex,
+  compat: vertexCompat,
   jsonUsage: vertexJsonUsage,
   streamUsage: vertexStreamUsage,
 }

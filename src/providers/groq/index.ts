@@ -1,5 +1,6 @@
 /** Groq: OpenAI-compatible chat under `/groq/openai/v1/…`. */
 import type { ProviderApi } from '../types'
+import { groqCompat } from './compat'
 import { GROQ_FORWARD_HEADERS, classifyGroq } from './endpoints'
 import { groqErrorShape, groqErrorEvent } from './errors'
 import { GROQ_BASE_URL, prepareGroq } from './upstream'
@@ -16,6 +17,7 @@ export const groqApi: ProviderApi = {
   classify: classifyGroq,
   forwardHeaders: GROQ_FORWARD_HEADERS,
   prepare: prepareGroq,
+  compat: groqCompat,
   jsonUsage: groqJsonUsage,
   streamUsage: groqStreamUsage,
   objects: groqObjects,

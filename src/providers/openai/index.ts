@@ -1,5 +1,6 @@
 /** OpenAI: Chat Completions, Responses, embeddings and everything else under the same base. */
 import type { ProviderApi } from '../types'
+import { openAiCompat } from './compat'
 import { OPENAI_FORWARD_HEADERS, classifyOpenAi } from './endpoints'
 import { openAiErrorShape, openAiErrorEvent } from './errors'
 import { OPENAI_BASE_URL, prepareOpenAi } from './upstream'
@@ -16,6 +17,7 @@ export const openAiApi: ProviderApi = {
   classify: classifyOpenAi,
   forwardHeaders: OPENAI_FORWARD_HEADERS,
   prepare: prepareOpenAi,
+  compat: openAiCompat,
   jsonUsage: openAiJsonUsage,
   streamUsage: openAiStreamUsage,
   objects: openAiObjects,
