@@ -138,7 +138,7 @@ const VARIANTS: Variant[] = [
     request: (m) => json('/anthropic/v1/messages/batches', { requests: [{ custom_id: 'a', params: chat('claude-3-5-haiku-latest') }, { custom_id: 'b', params: chat(m) }] }),
   },
   { name: 'Anthropic inline batch, text/plain', shape: 'anthropic', ...CLAUDE, request: (m) => json('/anthropic/v1/messages/batches', { requests: [{ custom_id: 'b', params: chat(m) }] }, 'text/plain') },
-  { name: 'Gemini batchGenerateContent (no row: default deny)', shape: 'google', ...GEMINI, deniedStatus: 404, request: (m) => json(`/gemini/v1beta/models/${m}:batchGenerateContent`, { batch: {} }) },
+  { name: 'Gemini batchGenerateContent', shape: 'google', ...GEMINI, request: (m) => json(`/gemini/v1beta/models/${m}:batchGenerateContent`, { batch: {} }) },
   { name: 'Vertex batchPredictionJobs (no row: default deny)', shape: 'google', ...GEMINI, deniedStatus: 404, request: (m) => json('/google-vertex/v1/projects/p/locations/us-central1/batchPredictionJobs', { model: `publishers/google/models/${m}` }) },
   // Paths: normalised once, before matching.
   ...[

@@ -139,9 +139,10 @@ beforeAll(async () => {
   const u = `http://127.0.0.1:${upstream.port}`
   oauth = await startOAuthServer({ project: 'pydantic-ai' })
   let toml =
-    `[[providers]]\nid = "openai"\napi = "openai"\nbase_url = "${u}/v1"\napi_key = "sk-x"\n` +
-    `[[providers]]\nid = "anthropic"\napi = "anthropic"\nbase_url = "${u}"\napi_key = "sk-ant-x"\n` +
-    `[[providers]]\nid = "gemini"\napi = "gemini"\nbase_url = "${u}"\napi_key = "g-x"\n` +
+    // The objects these requests name were never created through the gateway; isolation (test/objects) would refuse them.
+    `[[providers]]\nid = "openai"\napi = "openai"\nbase_url = "${u}/v1"\napi_key = "sk-x"\nisolation = "none"\n` +
+    `[[providers]]\nid = "anthropic"\napi = "anthropic"\nbase_url = "${u}"\napi_key = "sk-ant-x"\nisolation = "none"\n` +
+    `[[providers]]\nid = "gemini"\napi = "gemini"\nbase_url = "${u}"\napi_key = "g-x"\nisolation = "none"\n` +
     `[[providers]]\nid = "bedrock"\napi = "bedrock"\nbase_url = "${u}"\nregion = "us-east-1"\napi_key = "ABSK-x"\n` +
     `${vertexToml({ baseUrl: u, tokenUrl: oauth.tokenUrl })}\n` +
     `[pricing]\nunseen_context_tokens = 4000\n` +
