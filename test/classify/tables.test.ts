@@ -151,6 +151,9 @@ const GEMINI: Case[] = [
   'POST v1beta/fileSearchStores/s1:importFile → file_search_stores object @file_search_store/write',
   'GET v1beta/fileSearchStores/s1/documents/d1 → file_search_stores object @file_search_store/read',
   'POST v1beta/fileSearchStores/s1/documents/d1 → file_search_stores object @file_search_store/write',
+  'POST upload/v1beta/files/abc → upload free',
+  'GET v1beta/fileSearchStores/s1/documents → file_search_stores object @file_search_store/read',
+  'POST v1beta/fileSearchStores/s1/documents/d1:query → file_search_stores object @file_search_store/write',
   'DELETE v1beta/fileSearchStores/s1/documents/d1 → file_search_stores object @file_search_store/write',
   'POST v1beta/models/gemini-2.0-flash:batchGenerateContent → batches object gemini-2.0-flash +batch',
   'GET v1beta/batches → batches object *batch',
@@ -395,6 +398,8 @@ function expected(method: string, path: string): { operation: string; class: str
     [/^(POST|DELETE) v1\/files(\/[^/]+)?$/, 'files', 'object'],
     [/^(POST|DELETE) v1\/vector_stores(\/.+)?$/, 'vector_stores', 'object'],
     [/^POST upload\/v1beta\/fileSearchStores\/[^/]+:uploadToFileSearchStore$/, 'upload', 'object'],
+    [/^POST upload\/v1beta\/fileSearchStores\//, 'upload', 'object'],
+    [/^POST upload\/v1beta\//, 'upload', 'free'],
     [/^(POST|DELETE|GET) v1beta\/fileSearchStores/, 'file_search_stores', 'object'],
   ]
   const line = `${method} ${p}`
