@@ -97,7 +97,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
   await keys.refresh()
   keys.startRefreshing()
   const routes = new RouteTable(config)
-  const writer = new BatchWriter(config.database.url, config.database.auth_token, config.log.flush_interval_ms)
+  const writer = new BatchWriter(config.database.url, config.database.auth_token, config.log.flush_interval_ms, { maxRows: config.database.outage_queue_rows, maxBytes: config.database.outage_queue_bytes })
   const requestLog = new RequestLogWriter(writer)
   const retention = new RequestLogRetention(database.db, config.log.retention_days)
   // Sweeps what a crash left open and rebuilds the budget before any request is admitted.
@@ -116,6 +116,11 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
   const proxy = new Proxy({ config, keys, routes, sinks: [telemetry.redactSink, requestLog, ...telemetry.sinks, ...(opts.sinks ?? [])], hooks: [...telemetry.hooks, objects.hooks, rateLimits, spendHooks, ...(cluster ? [cluster.budget] : []), ...(opts.hooks ?? [])], now: opts.now, random: opts.random, isLimited: (k, u, p) => spend.isLimited(k, u, p) })
   telemetry.setBreakerSource(() => proxy.breakers.snapshot())
   proxy.admission.registerMetrics(telemetry.metrics.registry)
+  writer.registerMetrics(telemetry.metrics.registry, telemetry.redactor.text)
+  // A request whose ledger and log rows could not be kept is not served (src/db/batch-writer.ts).
+  proxy.admission.addGate(() =>
+    writer.full ? { message: 'The gateway cannot record requests right now (its database is not taking writes and the write queue is full); try again shortly.', retryAfterSecs: 5 } : undefined,
+  )
   let running = config
   let configPath = loaded.path
   const reloadListeners: ((c: Config) => void)[] = []

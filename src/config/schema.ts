@@ -248,6 +248,13 @@ export const DatabaseConfig = Type.Object(
     url: Type.String({ default: 'file:data/tollgate.db' }),
     /** libSQL server / Turso token; PostgreSQL takes its password in the URL (or PGPASSWORD). */
     auth_token: Type.Optional(Type.String()),
+    /**
+     * Rows (request log, ledger) held in memory while the database cannot take them; at this
+     * many, new requests get a native 503 until the database is back and the queue drains.
+     */
+    outage_queue_rows: Type.Integer({ minimum: 100, default: 200_000 }),
+    /** The same bound in bytes (rows as JSON); whichever is reached first. Default 128 MiB. */
+    outage_queue_bytes: Type.Integer({ minimum: 64 * 1024, default: 128 * 1024 * 1024 }),
   },
   { additionalProperties: false, default: {} },
 )

@@ -90,6 +90,23 @@ export interface StreamUsageReader {
   result(): ReportedUsage | undefined
 }
 
+/**
+ * How one format's stream events read, in the core's terms (src/providers/<api>/stream-events.ts),
+ * so the core never looks inside an event. Both are cheap: most events are not parsed.
+ */
+export interface StreamFormat {
+  /** A fresh watcher of one stream's terminal event. */
+  terminal(): StreamTerminal
+  /** Characters of generated output (text, reasoning, tool arguments) one event carries: a cut stream's estimate. */
+  outputChars(name: string | undefined, data: string): number
+}
+
+/** Watches one stream for its format's terminal event; a body that ends before it is `upstream_incomplete`. */
+export interface StreamTerminal {
+  event(name: string | undefined, data: string): void
+  readonly complete: boolean
+}
+
 /** Turns network chunks of a streamed body into events for a usage reader. */
 export interface StreamDecoder {
   push(chunk: Uint8Array): void
@@ -110,6 +127,8 @@ export interface ProviderApi {
   errorsFor?(path: string): ErrorShape
   /** How streamed responses are framed; SSE when absent (AWS event-stream for Bedrock). */
   streamDecoder?(reader: StreamUsageReader): StreamDecoder
+  /** The content type of a stream in the format's own framing (read by streamDecoder), when it is not SSE. */
+  readonly streamContentType?: string
   /** A body the gateway relays without reading, whatever its content type (an upload's bytes). */
   opaqueBody?(path: string): boolean
   /**
@@ -134,6 +153,8 @@ export interface ProviderApi {
   jsonUsage(body: unknown, flavor: string): ReportedUsage | undefined
   /** A fresh usage reader for one streamed response. */
   streamUsage(flavor: string): StreamUsageReader
+  /** How this operation's stream events read: its terminal event, its generated text. */
+  streamFormat(flavor: string): StreamFormat
   /** Its provider-side objects (files, batches, …), for project isolation (src/objects); none: every object access is refused. */
   readonly objects?: ObjectFormat
 }

@@ -13,7 +13,7 @@ import { inspectJson, readBody } from './body'
 import { classifyInbound } from './classify'
 import { preAuthAnswer, preAuthShape, routesVisibleTo, scrubCredentialQuery } from './edge'
 import { applyRespondHooks, runAdmitHooks, type ProxyContext, type RequestHooks } from './context'
-import type { RequestRecord, RequestSink } from './record'
+import { recordedText, type RequestRecord, type RequestSink } from './record'
 import type { RouteTable, RouteTarget } from './routes'
 import { Admission, type Ticket } from './admission'
 import { BreakerRegistry } from './breaker'
@@ -83,8 +83,8 @@ export class Proxy {
       id: Bun.randomUUIDv7(),
       ts: Date.now(),
       method: request.method,
-      path: url.pathname,
-      route: routeName,
+      path: recordedText(url.pathname),
+      route: recordedText(routeName, 128),
       stream: false,
       status: 0,
       durationMs: 0,
@@ -133,12 +133,14 @@ export class Proxy {
         },
       }
       // Classify: the format's endpoint table says what this is (or refuses it) before anything is reserved.
-      const classification = classifyInbound(route.api, inbound, { routeName, key, user, project, limited: this.isLimited(key, user, project) }, provider)
+      const classification = classifyInbound(route.api, inbound, { routeName, key, user, project, limited: this.isLimited(key, user, project) || route.targets.some((t) => t.provider.managed === true) }, provider)
       // Bounded by the classification; a refused model is logged as requested.
       record.model = classification?.model
       for (const m of classification?.models ?? (classification?.model ? [classification.model] : [])) if (key.models) this.checkModelAllowed(m, key.models)
 
       const upstream = await target.api.prepare(inbound, provider)
+      // The table found the model wherever it is (form field, batch, a path prepare does not parse): spend, limits and the log price that one.
+      upstream.model ??= classification?.model
       record.model = upstream.model
       record.stream = upstream.stream
       if (upstream.model && key.models) this.checkModelAllowed(upstream.model, key.models)

@@ -158,3 +158,58 @@ describe('the list answer, fail closed', () => {
     }
   })
 })
+
+/** What admit refused with, whether it threw at once (a cached answer) or later (a lookup). */
+async function refusal(f: () => unknown): Promise<unknown> {
+  try {
+    await f()
+  } catch (e) {
+    return e
+  }
+  return undefined
+}
+
+describe('lookups', () => {
+  /** A database whose primary-key lookups are counted and answer `rows` (or fail). */
+  function fakeDb(rows: () => unknown[]) {
+    let queries = 0
+    const chain = { from: () => chain, where: () => chain, limit: async () => rows() }
+    return { db: { select: () => (queries++, chain) } as unknown as Db, queries: () => queries }
+  }
+  const ctxFor = (id: string): ProxyContext =>
+    ({
+      classification: { operation: 'files', class: 'object', stream: false, object: { kind: 'file', id, action: 'read' } },
+      key: { project: 'b' },
+      inbound: { path: `files/${id}`, json: undefined },
+      target: { provider: { id: 'openai' }, api: { objects: openAiObjects } },
+    }) as unknown as ProxyContext
+
+  test('an id not found is not asked of the database again for a moment', async () => {
+    let t = NOW
+    const fake = fakeDb(() => [])
+    const store = new ObjectStore(fake.db, { insert() {} }, () => t)
+    const hooks = new ObjectHooks(store)
+    for (let i = 0; i < 5; i++) expect(await refusal(() => hooks.admit(ctxFor('file-guess')))).toMatchObject({ status: 404 })
+    expect(fake.queries()).toBe(1)
+    t += 2_001
+    expect(await refusal(() => hooks.admit(ctxFor('file-guess')))).toMatchObject({ status: 404 })
+    expect(fake.queries()).toBe(2)
+    // Recorded here meanwhile: known at once, whatever the database said before.
+    store.record('openai', 'file', 'file-late', 'b')
+    expect(hooks.admit(ctxFor('file-late'))).toBeUndefined()
+  })
+
+  test('ownership that cannot be read is a 503, never a guess', async () => {
+    const fake = fakeDb(() => {
+      throw new Error('database is down')
+    })
+    const hooks = new ObjectHooks(new ObjectStore(fake.db, { insert() {} }))
+    const error = console.error
+    console.error = () => {}
+    try {
+      expect(await refusal(() => hooks.admit(ctxFor('file-x')))).toMatchObject({ status: 503, code: 'ownership_unavailable' })
+    } finally {
+      console.error = error
+    }
+  })
+})

@@ -1,5 +1,6 @@
 /** Anthropic Messages: v1/messages (streams too), v1/messages/count_tokens, v1/models. */
 import type { ProviderApi } from '../types'
+import { anthropicStreamFormat } from './stream-events'
 import { anthropicCompat } from './compat'
 import { ANTHROPIC_FORWARD_HEADERS, classifyAnthropic } from './endpoints'
 import { anthropicErrorShape, anthropicErrorEvent } from './errors'
@@ -20,5 +21,6 @@ export const anthropicApi: ProviderApi = {
   compat: anthropicCompat,
   jsonUsage: (body) => anthropicJsonUsage(body),
   streamUsage: () => anthropicStreamUsage(),
+  streamFormat: anthropicStreamFormat,
   objects: anthropicObjects,
 }

@@ -1,5 +1,6 @@
 /** The Gemini API (generativelanguage): generateContent and its stream, countTokens, embedContent, models, resumable uploads. */
 import type { ProviderApi } from '../types'
+import { geminiStreamFormat } from './stream-events'
 import { geminiCompat } from './compat'
 import { GEMINI_FORWARD_HEADERS, GEMINI_FORWARD_PREFIXES, classifyGemini } from './endpoints'
 import { isGoogleClient } from '../shared/google-errors'
@@ -24,5 +25,6 @@ export const geminiApi: ProviderApi = {
   compat: geminiCompat,
   jsonUsage: (body) => geminiJsonUsage(body),
   streamUsage: () => geminiStreamUsage(),
+  streamFormat: geminiStreamFormat,
   objects: geminiObjects,
 }

@@ -3,6 +3,7 @@
  * OAuth token; and Anthropic Messages on Vertex (rawPredict / streamRawPredict).
  */
 import type { ProviderApi } from '../types'
+import { vertexStreamFormat } from './stream-events'
 import { vertexCompat } from './compat'
 import { VERTEX_FORWARD_HEADERS, classifyVertex } from './endpoints'
 import { anthropicErrorShape } from '../anthropic/errors'
@@ -31,4 +32,5 @@ export const vertexApi: ProviderApi = {
   compat: vertexCompat,
   jsonUsage: vertexJsonUsage,
   streamUsage: vertexStreamUsage,
+  streamFormat: vertexStreamFormat,
 }

@@ -1,5 +1,6 @@
 /** Groq: OpenAI-compatible chat under `/groq/openai/v1/…`. */
 import type { ProviderApi } from '../types'
+import { groqStreamFormat } from './stream-events'
 import { groqCompat } from './compat'
 import { GROQ_FORWARD_HEADERS, classifyGroq } from './endpoints'
 import { groqErrorShape, groqErrorEvent } from './errors'
@@ -20,5 +21,6 @@ export const groqApi: ProviderApi = {
   compat: groqCompat,
   jsonUsage: groqJsonUsage,
   streamUsage: groqStreamUsage,
+  streamFormat: groqStreamFormat,
   objects: groqObjects,
 }

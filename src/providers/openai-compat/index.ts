@@ -7,6 +7,7 @@
 import { NotFoundError } from '../../errors'
 import { openAiErrorEvent, openAiErrorShape } from '../shared/openai-errors'
 import { openAiJsonUsage, openAiStreamUsage } from '../openai/usage'
+import { openAiStreamFormat } from '../openai/stream-events'
 import type { ProviderApi } from '../types'
 import { FRONT_DOOR_FORWARD_HEADERS, classifyFrontDoor } from './endpoints'
 
@@ -27,6 +28,7 @@ export const FRONT_DOOR_API: ProviderApi = {
   },
   jsonUsage: openAiJsonUsage,
   streamUsage: openAiStreamUsage,
+  streamFormat: openAiStreamFormat,
 }
 
 /** The front door's client side for one request, classifying with the model it resolved. */

@@ -5,6 +5,7 @@
  */
 import { openAiErrorEvent, openAiErrorShape } from '../shared/openai-errors'
 import { openAiJsonUsage, openAiStreamUsage } from '../openai/usage'
+import { openAiStreamFormat } from '../openai/stream-events'
 import { withStreamUsage } from '../openai/stream-options'
 import type { CompatEndpoint, CompatModel, CompatOperation, ProviderApi, UpstreamRequest } from '../types'
 import { FRONT_DOOR_FORWARD_HEADERS } from './endpoints'
@@ -31,5 +32,6 @@ export function compatTargetApi(native: ProviderApi & { compat: CompatEndpoint }
     },
     jsonUsage: openAiJsonUsage,
     streamUsage: openAiStreamUsage,
+    streamFormat: openAiStreamFormat,
   }
 }

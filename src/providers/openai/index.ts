@@ -1,5 +1,6 @@
 /** OpenAI: Chat Completions, Responses, embeddings and everything else under the same base. */
 import type { ProviderApi } from '../types'
+import { openAiStreamFormat } from './stream-events'
 import { openAiCompat } from './compat'
 import { OPENAI_FORWARD_HEADERS, classifyOpenAi } from './endpoints'
 import { openAiErrorShape, openAiErrorEvent } from './errors'
@@ -20,5 +21,6 @@ export const openAiApi: ProviderApi = {
   compat: openAiCompat,
   jsonUsage: openAiJsonUsage,
   streamUsage: openAiStreamUsage,
+  streamFormat: openAiStreamFormat,
   objects: openAiObjects,
 }
