@@ -52,7 +52,6 @@ const KNOWN: Record<string, string[]> = {
   'src/telemetry/genai-content.ts': ['finish_reason', 'finishReason', 'stop_reason', 'stopReason'],
   'src/telemetry/genai-stream.ts': ['finish_reason', 'finishReason', 'stopReason', 'stop_reason', 'content_block', 'text_delta', 'partial_json', 'message_stop', 'messageStop', 'response.completed', 'contentBlockDelta'],
   // The fallback when a format has no endpoint table row for the request.
-  'src/spend/estimate.ts': ['max_tokens', 'max_completion_tokens', 'max_output_tokens', 'max_tokens_to_sample', 'generationConfig', 'inferenceConfig', 'candidateCount'],
   // `[[pricing.models]] max_output_tokens`: a config field of the same name, not a wire field.
   'src/config/schema.ts': ['max_output_tokens'],
   'src/spend/prices.ts': ['max_output_tokens'],
