@@ -63,4 +63,4 @@ test('the database file locked for 6 s under load: nothing served is lost, nothi
   const metrics = await o.gw.telemetry.metrics.render()
   expect(metrics).toMatch(/tollgate_db_write_failures_total\{kind="unavailable"\} [1-9]/)
   expect(metrics).toContain('tollgate_db_write_queue_rows 0')
-}, 40_000)
+}, 70_000)

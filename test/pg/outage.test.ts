@@ -59,7 +59,7 @@ describe.skipIf(!!noPg)('PostgreSQL stopped for 6 s under load', () => {
     const metrics = await o.gw.telemetry.metrics.render()
     expect(metrics).toMatch(/tollgate_db_write_failures_total\{kind="unavailable"\} [1-9]/)
     expect(metrics).toContain('tollgate_db_write_queue_rows 0')
-  }, 40_000)
+  }, 70_000)
 
   // The setup: two instances on one PostgreSQL database, sharing limits through Redis.
   test.skipIf(!REDIS_BIN)('two instances with Redis: nothing served by either is lost, nothing left open', async () => {
@@ -92,5 +92,5 @@ describe.skipIf(!!noPg)('PostgreSQL stopped for 6 s under load', () => {
     }
     await expectNothingLost(a, runs[0]!.answers)
     await expectNothingLost(b, runs[1]!.answers)
-  }, 40_000)
+  }, 70_000)
 })
