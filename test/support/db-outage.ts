@@ -149,3 +149,21 @@ export async function expectNothingLost(o: OutageGateway, answers: Answer[]): Pr
   for (const r of refused) expect(ledger.has(r.id)).toBe(false)
   expect(o.upstream.requests).toBe(ok.length)
 }
+
+/**
+ * What every outage run must show: some requests were served before the queue filled and
+ * again after the database came back, the rest were refused with the native 503 and its
+ * Retry-After, and nothing a client got a 2xx for is missing.
+ */
+export async function expectOutageRecovered(o: OutageGateway, run: OutageRun): Promise<void> {
+  const { answers, backAt } = run
+  const refused = answers.filter((a) => a.status === 503)
+  expect(refused.length).toBeGreaterThan(0)
+  for (const r of refused) {
+    expect(r.code).toBe('gateway_overloaded')
+    expect(r.retryAfter).toBe('5')
+  }
+  expect(answers.some((a) => a.status === 200 && a.at > 2500 && a.at < 4000)).toBe(true)
+  expect(answers.some((a) => a.status === 200 && a.at > backAt)).toBe(true)
+  await expectNothingLost(o, answers)
+}
