@@ -157,6 +157,12 @@ export interface ProviderApi {
   streamFormat(flavor: string): StreamFormat
   /** Its provider-side objects (files, batches, …), for project isolation (src/objects); none: every object access is refused. */
   readonly objects?: ObjectFormat
+  /**
+   * What telemetry records about one operation's requests and answers (src/providers/<api>/telemetry.ts),
+   * by flavor as streamFormat is: request parameters from the fields its endpoint table declares,
+   * and the id, model, finish reasons and content of its answers and stream events.
+   */
+  telemetry?(flavor: string): TelemetryFormat
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -281,4 +287,71 @@ export interface ObjectFormat {
    * provider's route on the gateway) and drops any other, in place; true when it changed one.
    */
   pointBack?: { kinds: readonly ObjectKind[]; rewrite(json: unknown, from: string, to: string): boolean }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Telemetry: what a format's requests and answers say about themselves, in the OpenTelemetry GenAI
+// conventions' terms, so src/telemetry only sets span attributes and never reads a wire field.
+
+/** Request parameters a span records (`gen_ai.request.*`), read with the format's table (EndpointTable.params). */
+export interface RequestParams {
+  temperature?: number
+  topP?: number
+  topK?: number
+  frequencyPenalty?: number
+  presencePenalty?: number
+  seed?: number
+  /** Choices asked for, only when not 1. */
+  choiceCount?: number
+  stopSequences?: string[]
+  encodingFormats?: string[]
+}
+
+/** One message part in the conventions' shape (`{ type: "text", content }`, `tool_call`, `blob`, …). */
+export interface GenAiPart {
+  type: string
+  [k: string]: unknown
+}
+
+/** A message in the conventions' shape (`gen_ai.input.messages`, `gen_ai.output.messages`). */
+export interface GenAiMessage {
+  role: string
+  parts: GenAiPart[]
+  finish_reason?: string
+}
+
+/** A request's input as the conventions record it (content capture only). */
+export interface GenAiInput {
+  messages?: GenAiMessage[]
+  system?: GenAiPart[]
+}
+
+/** What an answer said about itself; filled by a format's readers. */
+export interface ResponseInfo {
+  id?: string
+  model?: string
+  /** One per choice, by choice index. */
+  finishReasons?: string[]
+  /** Only when content capture is on. */
+  output?: GenAiMessage[]
+}
+
+export interface TelemetryFormat {
+  /** The request's parameters (the output-token bound comes from the Classification). */
+  request(json: Record<string, unknown>): RequestParams
+  /** The request's messages and system instructions (content capture only). */
+  input(json: Record<string, unknown>): GenAiInput
+  /** Fills `info` from a complete JSON answer; its output messages too with `capture`. */
+  response(body: unknown, info: ResponseInfo, capture: boolean): void
+  /**
+   * A reader of one streamed answer that fills `info` event by event. Cheap: without `capture`
+   * only the events that can carry an id, model or finish reason are parsed.
+   */
+  stream(info: ResponseInfo, capture: boolean): TelemetryStream
+}
+
+export interface TelemetryStream {
+  event(name: string | undefined, data: string): void
+  /** The output reassembled so far (with `capture`), one message per choice. */
+  output(): GenAiMessage[] | undefined
 }

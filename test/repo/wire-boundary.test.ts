@@ -47,10 +47,6 @@ const IMPORT_ALLOWED = new Set(['src/providers/registry.ts', 'src/providers/type
 
 /** Not moved yet (issue 14 §1): file → the wire names or provider imports it still has. */
 const KNOWN: Record<string, string[]> = {
-  // GenAI span attributes and content capture still read every format's bodies and events.
-  'src/telemetry/genai-attributes.ts': ['finish_reason', 'finishReason', 'stop_reason', 'stopReason', 'generationConfig', 'inferenceConfig', 'candidateCount'],
-  'src/telemetry/genai-content.ts': ['finish_reason', 'finishReason', 'stop_reason', 'stopReason'],
-  'src/telemetry/genai-stream.ts': ['finish_reason', 'finishReason', 'stopReason', 'stop_reason', 'content_block', 'text_delta', 'partial_json', 'message_stop', 'messageStop', 'response.completed', 'contentBlockDelta'],
   // The fallback when a format has no endpoint table row for the request.
   // `[[pricing.models]] max_output_tokens`: a config field of the same name, not a wire field.
   'src/config/schema.ts': ['max_output_tokens'],

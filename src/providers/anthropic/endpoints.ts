@@ -44,6 +44,7 @@ export const ANTHROPIC_ENDPOINTS: EndpointTable = {
   ],
   maxTokens: ['max_tokens'],
   contextByReference,
+  params: { temperature: ['temperature'], topP: ['top_p'], topK: ['top_k'], stopSequences: ['stop_sequences'] },
 }
 
 export const ANTHROPIC_FORWARD_HEADERS = ['anthropic-version', 'anthropic-beta', 'idempotency-key', 'x-stainless-*'] as const

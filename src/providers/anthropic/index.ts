@@ -7,6 +7,7 @@ import { anthropicErrorShape, anthropicErrorEvent } from './errors'
 import { ANTHROPIC_BASE_URL, prepareAnthropic } from './upstream'
 import { anthropicJsonUsage, anthropicStreamUsage } from './usage'
 import { anthropicObjects } from './objects'
+import { anthropicTelemetry } from './telemetry'
 
 export const anthropicApi: ProviderApi = {
   api: 'anthropic',
@@ -22,5 +23,6 @@ export const anthropicApi: ProviderApi = {
   jsonUsage: (body) => anthropicJsonUsage(body),
   streamUsage: () => anthropicStreamUsage(),
   streamFormat: anthropicStreamFormat,
+  telemetry: () => anthropicTelemetry,
   objects: anthropicObjects,
 }

@@ -14,6 +14,13 @@ export const BEDROCK_ENDPOINTS: EndpointTable = {
   // Converse's bound, then the InvokeModel bodies of the families Bedrock hosts (Anthropic, Titan, Llama, Mistral).
   maxTokens: ['inferenceConfig.maxTokens', 'max_tokens', 'textGenerationConfig.maxTokenCount', 'max_gen_len', 'max_tokens_to_sample'],
   contextByReference,
+  // Likewise: Converse's inferenceConfig, then the InvokeModel bodies' own fields.
+  params: {
+    temperature: ['inferenceConfig.temperature', 'temperature', 'textGenerationConfig.temperature'],
+    topP: ['inferenceConfig.topP', 'top_p', 'textGenerationConfig.topP'],
+    topK: ['top_k'],
+    stopSequences: ['inferenceConfig.stopSequences', 'stop_sequences', 'stop', 'textGenerationConfig.stopSequences'],
+  },
 }
 
 /** Media and documents Bedrock reads from S3, and prompt-management templates: the body names them, the upstream reads them. */

@@ -15,6 +15,7 @@ import { EVENT_STREAM_CONTENT_TYPE, eventStreamDecoder } from './eventstream'
 import { BEDROCK_BASE_URL_TEMPLATE } from './model-path'
 import { prepareBedrock } from './upstream'
 import { PRICING_PROVIDER, bedrockJsonUsage, bedrockStreamUsage } from './usage'
+import { bedrockTelemetry } from './telemetry'
 
 /** AWS SDKs mark themselves with `amz-sdk-*` / `x-amz-*` headers and their user-agent. */
 function isAwsClient(headers: Headers): boolean {
@@ -40,4 +41,5 @@ export const bedrockApi: ProviderApi = {
   jsonUsage: (body) => bedrockJsonUsage(body),
   streamUsage: () => bedrockStreamUsage(),
   streamFormat: bedrockStreamFormat,
+  telemetry: bedrockTelemetry,
 }

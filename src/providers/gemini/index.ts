@@ -8,6 +8,7 @@ import { geminiErrorEvent, geminiErrorShape } from './errors'
 import { GEMINI_BASE_URL, prepareGemini } from './upstream'
 import { geminiJsonUsage, geminiStreamUsage } from './usage'
 import { geminiObjects } from './objects'
+import { geminiTelemetry } from './telemetry'
 
 export const geminiApi: ProviderApi = {
   api: 'gemini',
@@ -26,5 +27,6 @@ export const geminiApi: ProviderApi = {
   jsonUsage: (body) => geminiJsonUsage(body),
   streamUsage: () => geminiStreamUsage(),
   streamFormat: geminiStreamFormat,
+  telemetry: geminiTelemetry,
   objects: geminiObjects,
 }

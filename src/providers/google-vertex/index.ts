@@ -13,6 +13,7 @@ import { isAnthropicPath } from './anthropic'
 import { vertexErrorEvent, vertexErrorShape } from './errors'
 import { prepareVertex } from './upstream'
 import { vertexJsonUsage, vertexStreamUsage } from './usage'
+import { vertexTelemetry } from './telemetry'
 
 export { prepareAnthropicOnVertex, vertexAnthropicBody, VERTEX_ANTHROPIC_VERSION } from './anthropic'
 
@@ -33,4 +34,5 @@ export const vertexApi: ProviderApi = {
   jsonUsage: vertexJsonUsage,
   streamUsage: vertexStreamUsage,
   streamFormat: vertexStreamFormat,
+  telemetry: vertexTelemetry,
 }

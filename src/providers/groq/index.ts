@@ -7,6 +7,7 @@ import { groqErrorShape, groqErrorEvent } from './errors'
 import { GROQ_BASE_URL, prepareGroq } from './upstream'
 import { groqJsonUsage, groqStreamUsage } from './usage'
 import { groqObjects } from './objects'
+import { groqTelemetry } from './telemetry'
 
 export const groqApi: ProviderApi = {
   api: 'groq',
@@ -22,5 +23,6 @@ export const groqApi: ProviderApi = {
   jsonUsage: groqJsonUsage,
   streamUsage: groqStreamUsage,
   streamFormat: groqStreamFormat,
+  telemetry: groqTelemetry,
   objects: groqObjects,
 }

@@ -7,6 +7,7 @@ import { openAiErrorShape, openAiErrorEvent } from './errors'
 import { OPENAI_BASE_URL, prepareOpenAi } from './upstream'
 import { openAiJsonUsage, openAiStreamUsage } from './usage'
 import { openAiObjects } from './objects'
+import { openAiTelemetry } from './telemetry'
 
 export const openAiApi: ProviderApi = {
   api: 'openai',
@@ -22,5 +23,6 @@ export const openAiApi: ProviderApi = {
   jsonUsage: openAiJsonUsage,
   streamUsage: openAiStreamUsage,
   streamFormat: openAiStreamFormat,
+  telemetry: openAiTelemetry,
   objects: openAiObjects,
 }

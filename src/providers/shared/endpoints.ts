@@ -5,7 +5,7 @@
  * Classification the core reads. The rows themselves live in each provider's endpoints.ts.
  */
 import { InvalidRequestError } from '../../errors'
-import type { Classification, EndpointClass, InboundRequest, ObjectKind, ObjectRef } from '../types'
+import type { Classification, EndpointClass, InboundRequest, ObjectKind, ObjectRef, RequestParams } from '../types'
 
 export interface EndpointRow {
   method: string
@@ -31,6 +31,21 @@ export interface EndpointTable {
   choices?: readonly string[]
   /** Whether a body pulls in context it does not carry (previous_response_id, file ids, cachedContent, …). */
   contextByReference?(json: Record<string, unknown>): boolean
+  /**
+   * What telemetry records of a request (src/providers/shared/telemetry.ts): per parameter, its
+   * fields in one order of precedence (dotted paths). The choice count is `choices`.
+   */
+  params?: ParamFields
+}
+
+/** The request parameters a format's body carries, each with its fields (dotted paths), first found wins. */
+export type ParamFields = { readonly [K in Exclude<keyof RequestParams, 'choiceCount'>]?: readonly string[] }
+
+/** Two formats' fields for one table whose rows take either body (Gemini's own and its OpenAI-compatible rows): `a`'s first. */
+export function mergeParams(a: ParamFields, b: ParamFields): ParamFields {
+  const out: Record<string, readonly string[]> = {}
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof ParamFields>) out[k] = [...(a[k] ?? []), ...(b[k] ?? [])]
+  return out
 }
 
 interface Compiled {
@@ -121,7 +136,8 @@ function pathModel(segment: string): string {
   return name
 }
 
-function at(json: Record<string, unknown>, dotted: string): unknown {
+/** The value at a dotted path into a JSON object. */
+export function at(json: Record<string, unknown>, dotted: string): unknown {
   let v: unknown = json
   for (const k of dotted.split('.')) {
     if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined
