@@ -163,6 +163,17 @@ export interface ProviderApi {
    * and the id, model, finish reasons and content of its answers and stream events.
    */
   telemetry?(flavor: string): TelemetryFormat
+  /**
+   * The format's own config cross-checks for provider `providers[index]` (config/load.ts): a
+   * problem fails the load; a warning may come with the provider disabled (`enabled = false`).
+   */
+  checkConfig?(provider: ProviderConfig, index: number, problems: ConfigProblem[], warnings: string[]): void
+}
+
+/** A config problem at a path (`providers[2].credentials`). */
+export interface ConfigProblem {
+  path: string
+  message: string
 }
 
 // ---------------------------------------------------------------------------------------------

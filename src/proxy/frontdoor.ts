@@ -7,8 +7,7 @@
  */
 import type { AliasConfig } from '../config/schema'
 import { InvalidRequestError, NotFoundError } from '../errors'
-import { FRONT_DOOR_API, compatTargetApi, frontDoorClient, frontDoorOperation } from '../providers/openai-compat'
-import { boundedModel } from '../providers/shared/endpoints'
+import { FRONT_DOOR_API, boundedModel, compatTargetApi, frontDoorClient, frontDoorOperation } from '../providers/registry'
 import type { CompatEndpoint, CompatOperation, ProviderApi } from '../providers/types'
 import type { Route, RouteTarget } from './routes'
 

@@ -16,6 +16,7 @@ import { BEDROCK_BASE_URL_TEMPLATE } from './model-path'
 import { prepareBedrock } from './upstream'
 import { PRICING_PROVIDER, bedrockJsonUsage, bedrockStreamUsage } from './usage'
 import { bedrockTelemetry } from './telemetry'
+import { checkBedrockProvider } from './config-check'
 
 /** AWS SDKs mark themselves with `amz-sdk-*` / `x-amz-*` headers and their user-agent. */
 function isAwsClient(headers: Headers): boolean {
@@ -42,4 +43,5 @@ export const bedrockApi: ProviderApi = {
   streamUsage: () => bedrockStreamUsage(),
   streamFormat: bedrockStreamFormat,
   telemetry: bedrockTelemetry,
+  checkConfig: checkBedrockProvider,
 }

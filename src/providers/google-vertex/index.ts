@@ -14,6 +14,7 @@ import { vertexErrorEvent, vertexErrorShape } from './errors'
 import { prepareVertex } from './upstream'
 import { vertexJsonUsage, vertexStreamUsage } from './usage'
 import { vertexTelemetry } from './telemetry'
+import { checkVertexProvider } from './config-check'
 
 export { prepareAnthropicOnVertex, vertexAnthropicBody, VERTEX_ANTHROPIC_VERSION } from './anthropic'
 
@@ -35,4 +36,5 @@ export const vertexApi: ProviderApi = {
   streamUsage: vertexStreamUsage,
   streamFormat: vertexStreamFormat,
   telemetry: vertexTelemetry,
+  checkConfig: checkVertexProvider,
 }
