@@ -122,6 +122,8 @@ export interface ProviderApi {
   readonly defaultBaseUrl: string
   /** genai-prices provider id. */
   readonly pricingProvider: string
+  /** `gen_ai.provider.name` in the OpenTelemetry GenAI conventions (`gcp.vertex_ai`); the api name when absent. */
+  readonly genAiProvider?: string
   readonly errors: ErrorShape
   /** The error shape for one path when it differs from `errors` (Bedrock's Anthropic-format route). */
   errorsFor?(path: string): ErrorShape

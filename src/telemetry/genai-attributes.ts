@@ -4,23 +4,15 @@
  * parsed bodies and stream events (ProviderApi.telemetry), and the usage read for pricing.
  */
 import type { AttributeValue } from '@opentelemetry/api'
+import { providerApi } from '../providers/registry'
 import type { RequestParams, ResponseInfo, TokenUsage } from '../providers/types'
 
 export type Attributes = Record<string, AttributeValue>
 export type { ResponseInfo }
 
-/** `gen_ai.provider.name` for each config `api`. */
-export const PROVIDER_NAMES: Record<string, string> = {
-  openai: 'openai',
-  anthropic: 'anthropic',
-  groq: 'groq',
-  gemini: 'gcp.gemini',
-  'google-vertex': 'gcp.vertex_ai',
-  bedrock: 'aws.bedrock',
-}
-
+/** `gen_ai.provider.name` for a config `api`, as its format names itself. */
 export function providerName(api: string | undefined): string | undefined {
-  return api ? (PROVIDER_NAMES[api] ?? api) : undefined
+  return api ? (providerApi(api)?.genAiProvider ?? api) : undefined
 }
 
 /**

@@ -14,6 +14,7 @@ export const anthropicApi: ProviderApi = {
   aliases: ['anthropic'],
   defaultBaseUrl: ANTHROPIC_BASE_URL,
   pricingProvider: 'anthropic',
+  genAiProvider: 'anthropic',
   errors: anthropicErrorShape,
   streamErrorEvent: anthropicErrorEvent,
   classify: classifyAnthropic,

@@ -29,6 +29,7 @@ export const bedrockApi: ProviderApi = {
   aliases: ['bedrock'],
   defaultBaseUrl: BEDROCK_BASE_URL_TEMPLATE,
   pricingProvider: PRICING_PROVIDER,
+  genAiProvider: 'aws.bedrock',
   errors: bedrockErrorShape,
   errorsFor: (path) => (isAnthropicPath(path) ? anthropicErrorShape : bedrockErrorShape),
   streamDecoder: eventStreamDecoder,

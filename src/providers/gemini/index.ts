@@ -15,6 +15,7 @@ export const geminiApi: ProviderApi = {
   aliases: ['gemini', 'google'],
   defaultBaseUrl: GEMINI_BASE_URL,
   pricingProvider: 'google',
+  genAiProvider: 'gcp.gemini',
   errors: geminiErrorShape,
   streamErrorEvent: geminiErrorEvent,
   matchesHeaders: isGoogleClient,

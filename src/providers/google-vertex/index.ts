@@ -23,6 +23,7 @@ export const vertexApi: ProviderApi = {
   aliases: ['google-vertex'],
   defaultBaseUrl: 'https://aiplatform.googleapis.com',
   pricingProvider: 'google',
+  genAiProvider: 'gcp.vertex_ai',
   errors: vertexErrorShape,
   // Anthropic-format clients (`/google-vertex/v1/messages`) get the gateway's own errors in Anthropic's shape.
   errorsFor: (path) => (isAnthropicPath(decodePath(path) ?? path) ? anthropicErrorShape : vertexErrorShape),

@@ -14,6 +14,7 @@ export const groqApi: ProviderApi = {
   aliases: ['groq'],
   defaultBaseUrl: GROQ_BASE_URL,
   pricingProvider: 'groq',
+  genAiProvider: 'groq',
   errors: groqErrorShape,
   streamErrorEvent: groqErrorEvent,
   classify: classifyGroq,

@@ -14,6 +14,7 @@ export const openAiApi: ProviderApi = {
   aliases: ['openai', 'chat', 'openai-chat', 'responses', 'openai-responses'],
   defaultBaseUrl: OPENAI_BASE_URL,
   pricingProvider: 'openai',
+  genAiProvider: 'openai',
   errors: openAiErrorShape,
   streamErrorEvent: openAiErrorEvent,
   classify: classifyOpenAi,
