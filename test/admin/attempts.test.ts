@@ -262,3 +262,27 @@ describe('units', () => {
     expect((await parseConfig('', 'c.toml', {})).config.admin.max_failed_attempts).toBe(20)
   })
 })
+
+test('SIGHUP applies trusted_proxies and the attempt limits, keeping the counts', async () => {
+  const d = mkdtempSync(join(tmpdir(), 'tollgate-attempts-reload-'))
+  const toml = (extra: string) => `[database]\nurl = "file:${join(d, 'r.db')}"\n${extra}`
+  const log = console.log
+  console.log = () => {}
+  const g = await createGateway(await parseConfig(toml('[admin]\nmax_failed_attempts = 2\n'), 'test.toml', {}))
+  console.log = log
+  try {
+    const ctx = g.admin!.ctx
+    ctx.attempts.fail('192.0.2.50')
+    ctx.attempts.fail('192.0.2.50')
+    expect(ctx.attempts.retryAfter('192.0.2.50')).toBeDefined()
+    expect(ctx.trusted.has('192.0.2.9')).toBe(false)
+    await g.reload(await parseConfig(toml('[server]\ntrusted_proxies = ["192.0.2.0/28"]\n[admin]\nmax_failed_attempts = 3\n'), 'test.toml', {}))
+    expect(ctx.trusted.has('192.0.2.9')).toBe(true)
+    expect(ctx.attempts.retryAfter('192.0.2.50')).toBeUndefined()
+    ctx.attempts.fail('192.0.2.50')
+    expect(ctx.attempts.retryAfter('192.0.2.50')).toBeDefined()
+  } finally {
+    await g.close()
+    rmSync(d, { recursive: true, force: true })
+  }
+})
