@@ -12,9 +12,9 @@ import type { AdminContext } from './context'
 import { publicBase } from './context'
 import type { Principal } from './authz'
 import { checkCsrf } from './csrf'
-import { AdminError, badRequest } from './errors'
+import { AdminError, badRequest, unauthenticated } from './errors'
 import { clientAddress, type PeerSource } from './client-address'
-import { presented, requirePrincipal, type CookieJar } from './session'
+import { presented, principalOf, type CookieJar } from './session'
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
@@ -37,7 +37,7 @@ export interface HandlerArgs<Q, B> {
   query: Q
   body: B
   request: Request
-  /** Elysia's cookie jar: the request's cookies, and those the answer sets. */
+  /** Elysia's cookie jar: the request's cookies, and those the answer sets (a handler's own Response must not set any itself). */
   cookie: CookieJar
 }
 
@@ -96,10 +96,12 @@ export class ApiRouter {
       const address = clientAddress(request, server, this.ctx.trusted)
       this.ctx.attempts.check(address)
       const cred = presented(request, cookie)
-      const p = await requirePrincipal(this.ctx, cred).catch((e) => {
+      const p = await principalOf(this.ctx, cred)
+      if (!p) {
+        // A credential that does not authenticate counts; no credential at all is not an attempt.
         if (cred) this.ctx.attempts.fail(address)
-        throw e
-      })
+        throw unauthenticated()
+      }
       checkCsrf(request, p, new URL(publicBase(this.ctx.config, request)).origin)
       const query = r.spec.query ? validate(r.spec.query, Object.fromEntries(new URL(request.url).searchParams), 'query', true) : undefined
       let body: unknown

@@ -10,7 +10,6 @@ import { adminSessions, adminUsers } from '../db/schema-admin'
 import { type AdminContext, overTls } from './context'
 import { principalForUser, type Principal } from './authz'
 import { randomToken, sha256 } from './crypto'
-import { unauthenticated } from './errors'
 import { principalForToken } from './tokens'
 
 export const SESSION_COOKIE = 'tollgate_session'
@@ -91,10 +90,4 @@ export async function principalOf(ctx: AdminContext, cred: Presented): Promise<P
     .limit(1)
   if (!row) return undefined
   return principalForUser(ctx.dir, row.userId, 'session', row.csrfToken)
-}
-
-export async function requirePrincipal(ctx: AdminContext, cred: Presented): Promise<Principal> {
-  const p = await principalOf(ctx, cred)
-  if (!p) throw unauthenticated()
-  return p
 }
