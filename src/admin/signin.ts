@@ -121,9 +121,9 @@ export async function finishLogin(ctx: AdminContext, r: SignInRequest): Promise<
   }
   await ctx.dir.reload()
   if (login.invitationId) {
-    const r = await redeemInvitation(ctx, login.invitationId, userId, email)
-    if (r === 'wrong_email') return fail('Invitation not for you', 'This invitation was made for another email address.', 403)
-    if (r === 'gone') return fail('Invitation not valid', 'This invitation link was already used, was revoked, or has expired. Ask for a new one.', 410)
+    const redeemed = await redeemInvitation(ctx, login.invitationId, userId, email)
+    if (redeemed === 'wrong_email') return fail('Invitation not for you', 'This invitation was made for another email address.', 403)
+    if (redeemed === 'gone') return fail('Invitation not valid', 'This invitation link was already used, was revoked, or has expired. Ask for a new one.', 410)
   }
   await signIn(ctx, request, r.cookie, userId)
   await audit(ctx, userId, 'session.signin', 'user', userId, undefined, { via: 'oidc' })
