@@ -231,3 +231,22 @@ test('request parameters follow each table’s fields and precedence', () => {
   expect(t('anthropic').request({ temperature: 0, top_p: 1, stop_sequences: ['a'], generationConfig: { topK: 3 } })).toEqual({ temperature: 0, topP: 1, stopSequences: ['a'] })
   expect(t('google-vertex', 'anthropic').request({ top_k: 9 })).toEqual({ topK: 9 })
 })
+
+test('Claude on Vertex and inside Bedrock invoke chunks reads as Anthropic does (a recorded Anthropic stream)', async () => {
+  const x = (await loadCassette('anthropic', 'test_anthropic_model_thinking_part_redacted_stream')).interactions[0]!
+  const events = eventsOf(x)
+  const want = expectedStream(events)
+  expect(want.finish.length).toBe(1)
+  const read = (api: string, feed: Event[]) => {
+    const info: ResponseInfo = {}
+    const reader = providerApi(api)!.telemetry!('anthropic').stream(info, true)
+    for (const e of feed) reader.event(e.name, e.data)
+    const text = (reader.output() ?? []).map((m) => m.parts.filter((p) => p.type === 'text').map((p) => p.content).join(''))
+    return { id: info.id, model: info.model, finish: info.finishReasons, text }
+  }
+  const expected = { id: want.id, model: want.model, finish: want.finish, text: want.text }
+  expect(read('google-vertex', events)).toEqual(expected)
+  // Bedrock's InvokeModelWithResponseStream: each Anthropic event as a `chunk` of base64 JSON.
+  const chunks = events.map((e) => ({ name: 'chunk', data: JSON.stringify({ bytes: Buffer.from(e.data).toString('base64') }) }))
+  expect(read('bedrock', chunks)).toEqual(expected)
+})
