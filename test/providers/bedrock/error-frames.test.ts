@@ -12,6 +12,7 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-bedrock-runtime'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
+import Anthropic from '@anthropic-ai/sdk'
 import { EventStreamCodec, type Message } from '@smithy/eventstream-codec'
 import { CANARY, basicConfig, startGateway, type TestGateway } from '../../support/gateway'
 import { eventStreamErrorScreen } from '../../../src/providers/bedrock/error-frames'
@@ -200,6 +201,18 @@ describe('through the gateway, read by the official AWS SDK', () => {
     }
     expect(error).toBeInstanceOf(ModelStreamErrorException)
     expect(error.message).toBe('model failed, key=[REDACTED]')
+  })
+
+  test('the Anthropic format on Bedrock: the exception becomes an Anthropic error event, redacted', async () => {
+    frames = [chunkFrame('{"type":"message_start","message":{"id":"m","type":"message","role":"assistant","model":"claude-haiku-4-5","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":1}}}'), exceptionFrame('throttlingException', `slow down, key ${BEDROCK.apiKey}`)]
+    cuts = [frames[0]!.byteLength + 30]
+    const c = new Anthropic({ apiKey: CANARY.gatewayKey, baseURL: `${gateway.url}/bedrock`, maxRetries: 0 })
+    const stream = await c.messages.create({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }], stream: true })
+    const err = await (async () => {
+      for await (const _ of stream) void _
+    })().catch((e) => e)
+    expect(err).toBeInstanceOf(Anthropic.APIError)
+    expect(err.message).toContain('slow down, key [REDACTED]')
   })
 
   test('2xx ordinary frames reach the client byte for byte, though they quote the key', async () => {
