@@ -5,8 +5,9 @@
  * token, a Vertex service account's private key: everything configSecrets finds on it), the
  * credential this attempt sent (the OAuth access token the gateway minted for Vertex, a
  * Bedrock API key), in their JSON-escaped spellings too, and the redactor's known key shapes.
- * Only non-2xx bodies pass here; 2xx bodies stay byte for byte. A body with nothing to
- * redact is returned as the same bytes.
+ * Non-2xx bodies are read whole and redacted here; of a 2xx stream only its error events are
+ * (SSE here, a format's own frames by its plugin's streamErrorScreen), and every other byte
+ * stays as it came. A body with nothing to redact is returned as the same bytes.
  */
 import type { ProviderConfig } from '../config/schema'
 import type { StreamScreen } from '../providers/types'
@@ -115,7 +116,15 @@ export function sseErrorScreen(redaction: ErrorRedaction): StreamScreen {
   /** Where the line state stands after `bytes` were written. */
   const track = (bytes: Uint8Array) => {
     const b = view(bytes)
-    const nl = Math.max(b.lastIndexOf(10), b.lastIndexOf(13))
+    const last = b[b.byteLength - 1]
+    // Nearly every chunk ends a line; otherwise only the bytes after the last LF are searched for a CR.
+    if (last === 10 || last === 13) {
+      line = ''
+      return
+    }
+    const lf = b.lastIndexOf(10)
+    const cr = b.subarray(lf + 1).lastIndexOf(13)
+    const nl = cr >= 0 ? lf + 1 + cr : lf
     const tail = b.byteLength - nl - 1
     if (nl >= 0) line = tail <= MARKER_LINE ? b.toString('latin1', nl + 1) : undefined
     else if (line !== undefined) line = line.length + tail <= MARKER_LINE ? line + b.toString('latin1') : undefined
