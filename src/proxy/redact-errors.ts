@@ -115,13 +115,13 @@ export function sseErrorScreen(redaction: ErrorRedaction): StreamScreen {
   }
   /** Where the line state stands after `bytes` were written. */
   const track = (bytes: Uint8Array) => {
-    const b = view(bytes)
-    const last = b[b.byteLength - 1]
     // Nearly every chunk ends a line; otherwise only the bytes after the last LF are searched for a CR.
+    const last = bytes[bytes.byteLength - 1]
     if (last === 10 || last === 13) {
       line = ''
       return
     }
+    const b = view(bytes)
     const lf = b.lastIndexOf(10)
     const cr = b.subarray(lf + 1).lastIndexOf(13)
     const nl = cr >= 0 ? lf + 1 + cr : lf

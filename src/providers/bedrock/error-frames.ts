@@ -6,7 +6,7 @@
  * for byte: only its head (prelude and headers, where its kind is written) is held, and only
  * while the network has not delivered all of it yet.
  */
-import { EventStreamCodec, HeaderMarshaller, type Message, type MessageHeaders } from '@smithy/eventstream-codec'
+import { EventStreamCodec, type Message, type MessageHeaders } from '@smithy/eventstream-codec'
 import type { StreamScreen } from '../types'
 
 const utf8Decoder = new TextDecoder()
@@ -14,7 +14,6 @@ const utf8Encoder = new TextEncoder()
 const toUtf8 = (b: Uint8Array) => utf8Decoder.decode(b)
 const fromUtf8 = (s: string) => utf8Encoder.encode(s)
 const codec = new EventStreamCodec(toUtf8, fromUtf8)
-const headerReader = new HeaderMarshaller(toUtf8, fromUtf8)
 
 /** Total length (4), headers length (4), prelude CRC (4). */
 const PRELUDE = 12
@@ -65,9 +64,8 @@ export function eventStreamErrorScreen(redact: (text: string) => string): Stream
         if (size < need) break
         const bytes = joined()
         if (!total) {
-          const dv = new DataView(bytes.buffer, bytes.byteOffset, PRELUDE)
-          total = dv.getUint32(0, false)
-          headersLength = dv.getUint32(4, false)
+          total = uint32(bytes, 0)
+          headersLength = uint32(bytes, 4)
           if (total < MIN_FRAME || total > MAX_FRAME || headersLength > total - MIN_FRAME) {
             lost = true
             out.push(bytes, chunk.subarray(at))
@@ -117,16 +115,48 @@ function adjacent(views: Uint8Array[]): Uint8Array | undefined {
   return views.length === 1 ? first : new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset)
 }
 
-/** Whether a frame head (prelude and headers) is an error frame's. Unreadable headers count as one (held, then checked whole). */
+const MESSAGE_TYPE = fromUtf8(':message-type')
+const EVENT = fromUtf8('event')
+/** Value sizes of the fixed-size header types (0 true, 1 false, 2 byte, 3 short, 4 integer, 5 long, 8 timestamp, 9 uuid). */
+const FIXED: Record<number, number> = { 0: 0, 1: 0, 2: 1, 3: 2, 4: 4, 5: 8, 8: 8, 9: 16 }
+
+/**
+ * Whether a frame head (prelude and headers) is not an ordinary event's: its `:message-type`
+ * header is read in place (a frame's hot path allocates nothing); unreadable headers count as
+ * an error frame's (held, then checked whole).
+ */
 function isErrorFrame(head: Uint8Array): boolean {
-  let headers: MessageHeaders
-  try {
-    headers = headerReader.parse(new DataView(head.buffer, head.byteOffset + PRELUDE, head.byteLength - PRELUDE))
-  } catch {
-    return true
+  let at = PRELUDE
+  const end = head.byteLength
+  while (at < end) {
+    const nameLength = head[at]!
+    const name = at + 1
+    const type = head[name + nameLength]
+    at = name + nameLength + 1
+    if (type === undefined || at > end) return true
+    let valueLength: number
+    let value = at
+    if (type === 6 || type === 7) {
+      if (at + 2 > end) return true
+      valueLength = (head[at]! << 8) | head[at + 1]!
+      value = at + 2
+    } else if (FIXED[type] !== undefined) valueLength = FIXED[type]!
+    else return true
+    at = value + valueLength
+    if (at > end) return true
+    if (type === 7 && same(head, name, nameLength, MESSAGE_TYPE)) return !same(head, value, valueLength, EVENT)
   }
-  const type = headers[':message-type']
-  return !type || type.type !== 'string' || type.value !== 'event'
+  return true
+}
+
+function uint32(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0
+}
+
+function same(b: Uint8Array, at: number, length: number, want: Uint8Array): boolean {
+  if (length !== want.byteLength) return false
+  for (let i = 0; i < length; i++) if (b[at + i] !== want[i]) return false
+  return true
 }
 
 /** The frame with every secret taken out of its payload and string headers; the same bytes when there was none (or it cannot be read). */

@@ -99,6 +99,24 @@ describe('the screen alone', () => {
     expect(eventStreamErrorScreen(redact).push(clean)).toBe(clean)
   })
 
+  test('headers of every type before `:message-type` are walked: an event passes, an exception is caught', () => {
+    const headers = {
+      a: { type: 'boolean', value: true },
+      bb: { type: 'byte', value: 7 },
+      c: { type: 'short', value: 300 },
+      d: { type: 'integer', value: 70000 },
+      e: { type: 'binary', value: new Uint8Array([1, 2, 3]) },
+      f: { type: 'timestamp', value: new Date(0) },
+      g: { type: 'uuid', value: '00000000-0000-4000-8000-000000000000' },
+    } as const
+    const ev = codec.encode({ headers: { ...headers, ':message-type': { type: 'string', value: 'event' } } as never, body: enc.encode(`{"k":"${BEDROCK.apiKey}"}`) })
+    expect(eventStreamErrorScreen(redact).push(ev)).toBe(ev)
+    const ex = codec.encode({ headers: { ...headers, ':message-type': { type: 'string', value: 'exception' }, ':exception-type': { type: 'string', value: 'throttlingException' } } as never, body: enc.encode(`{"message":"${BEDROCK.apiKey}"}`) })
+    const [m] = decodeAll(eventStreamErrorScreen(redact).push(ex))
+    expect(new TextDecoder().decode(m!.body)).toBe('{"message":"[REDACTED]"}')
+    expect(m!.headers.d!.value).toBe(70000)
+  })
+
   test('an unfinished frame at the end is dropped, not written half', () => {
     const s = eventStreamErrorScreen(redact)
     const bad = exceptionFrame('throttlingException', `key ${BEDROCK.apiKey}`)
