@@ -107,6 +107,17 @@ export interface StreamTerminal {
   readonly complete: boolean
 }
 
+/**
+ * Rewrites a 2xx stream's error events on their way to the client (redacted: src/proxy/redact-errors.ts).
+ * Every other byte passes as it came, and without delay beyond the head of a frame whose kind is not known yet.
+ */
+export interface StreamScreen {
+  /** The bytes to write for one network chunk: the same chunk when it holds no error (nearly always). */
+  push(chunk: Uint8Array): Uint8Array
+  /** The body ended: what is still held and may still be written, if anything. */
+  end(): Uint8Array | undefined
+}
+
 /** Turns network chunks of a streamed body into events for a usage reader. */
 export interface StreamDecoder {
   push(chunk: Uint8Array): void
@@ -131,6 +142,11 @@ export interface ProviderApi {
   streamDecoder?(reader: StreamUsageReader): StreamDecoder
   /** The content type of a stream in the format's own framing (read by streamDecoder), when it is not SSE. */
   readonly streamContentType?: string
+  /**
+   * For a 2xx stream in the format's own framing (streamContentType): a screen that runs
+   * `redact` over the text of each error frame and frames it again; other frames pass byte for byte.
+   */
+  streamErrorScreen?(redact: (text: string) => string): StreamScreen
   /** A body the gateway relays without reading, whatever its content type (an upload's bytes). */
   opaqueBody?(path: string): boolean
   /**

@@ -12,6 +12,7 @@ import { BEDROCK_FORWARD_HEADERS, classifyBedrock } from './endpoints'
 import { isAnthropicPath } from './anthropic'
 import { bedrockErrorFrame, bedrockErrorShape } from './errors'
 import { EVENT_STREAM_CONTENT_TYPE, eventStreamDecoder } from './eventstream'
+import { eventStreamErrorScreen } from './error-frames'
 import { BEDROCK_BASE_URL_TEMPLATE } from './model-path'
 import { prepareBedrock } from './upstream'
 import { PRICING_PROVIDER, bedrockJsonUsage, bedrockStreamUsage } from './usage'
@@ -34,6 +35,7 @@ export const bedrockApi: ProviderApi = {
   errorsFor: (path) => (isAnthropicPath(path) ? anthropicErrorShape : bedrockErrorShape),
   streamDecoder: eventStreamDecoder,
   streamContentType: EVENT_STREAM_CONTENT_TYPE,
+  streamErrorScreen: eventStreamErrorScreen,
   streamErrorEvent: bedrockErrorFrame,
   classify: classifyBedrock,
   forwardHeaders: BEDROCK_FORWARD_HEADERS,
