@@ -13,6 +13,7 @@ import { isAnthropicPath } from './anthropic'
 import { bedrockErrorFrame, bedrockErrorShape } from './errors'
 import { EVENT_STREAM_CONTENT_TYPE, eventStreamDecoder } from './eventstream'
 import { BEDROCK_BASE_URL_TEMPLATE } from './model-path'
+import { bedrockObjects } from './objects'
 import { prepareBedrock } from './upstream'
 import { PRICING_PROVIDER, bedrockJsonUsage, bedrockStreamUsage } from './usage'
 
@@ -40,4 +41,5 @@ export const bedrockApi: ProviderApi = {
   jsonUsage: (body) => bedrockJsonUsage(body),
   streamUsage: () => bedrockStreamUsage(),
   streamFormat: bedrockStreamFormat,
+  objects: bedrockObjects,
 }
