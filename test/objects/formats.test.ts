@@ -97,7 +97,10 @@ describe('containers (made beside a model call)', () => {
   test("Anthropic: a message's container, JSON and streamed, with its expiry; reuse by id, in a message or a batch's requests", async () => {
     const reuse = (await loadCassette('anthropic', 'test_anthropic_code_execution_tool_container_reuse')).interactions
     const answer = reuse[0]!.responseJson as { container: { id: string; expires_at: string } }
-    expect(anthropicObjects.yielded!('container', answer, NOW)).toEqual([{ id: answer.container.id, expiresAt: Date.parse(answer.container.expires_at) }])
+    // The answer's expiry, or an hour from the answer when that is later (a clock ahead of Anthropic's refuses no owner).
+    const at = Date.parse(answer.container.expires_at)
+    expect(anthropicObjects.yielded!('container', answer, at - 2 * 3_600_000)).toEqual([{ id: answer.container.id, expiresAt: at }])
+    expect(anthropicObjects.yielded!('container', answer, at + 60_000)).toEqual([{ id: answer.container.id, expiresAt: at + 60_000 + 3_600_000 }])
     expect(anthropicObjects.yielded!('container', { id: 'msg_1', type: 'message', container: null }, NOW)).toEqual([])
     // The recorded second request reuses the first answer's container.
     expect(anthropicObjects.references!(reuse[1]!.requestBody as Record<string, unknown>)).toContainEqual({ kind: 'container', id: answer.container.id })
@@ -105,7 +108,7 @@ describe('containers (made beside a model call)', () => {
     expect(anthropicObjects.references!({ container: { skills: [{ type: 'anthropic', skill_id: 'pptx' }] } })).toEqual([])
     expect(anthropicObjects.references!({ requests: [{ custom_id: 'a', params: { container: 'container_y' } }] })).toEqual([{ kind: 'container', id: 'container_y' }])
     const delta = '{"type":"message_delta","delta":{"stop_reason":"end_turn","container":{"id":"container_s","expires_at":"2026-12-07T11:00:00Z"}},"usage":{"output_tokens":3}}'
-    expect(anthropicObjects.streamYielded!('container', 'message_delta', delta, NOW)).toEqual([{ id: 'container_s', expiresAt: Date.parse('2026-12-07T11:00:00Z') }])
+    expect(anthropicObjects.streamYielded!('container', 'message_delta', delta, Date.parse('2026-12-07T08:00:00Z'))).toEqual([{ id: 'container_s', expiresAt: Date.parse('2026-12-07T11:00:00Z') }])
     expect(anthropicObjects.streamYielded!('container', 'content_block_delta', delta, NOW)).toEqual([])
     // Bedrock and Vertex read Anthropic bodies' containers, and nothing else of Anthropic's.
     expect(bedrockObjects.references!({ container: 'container_b', messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'file', file_id: 'f' } }] }] })).toEqual([{ kind: 'container', id: 'container_b' }])

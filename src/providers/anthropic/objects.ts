@@ -14,12 +14,19 @@ const BATCH_TTL_MS = 29 * DAY_MS
 /** Where a message names a file: `{ type: "document" | "image" | "container_upload", source: { type: "file", file_id } }`. */
 const FILE_ID = new Set(['file_id'])
 
+/**
+ * A container's record lasts at least this long from the answer that named it: the upstream
+ * judges its expiry (an expired one gets Anthropic's own error), and a gateway clock ahead of
+ * Anthropic's must not refuse the owner a container it was just handed.
+ */
+const CONTAINER_MIN_MS = 3_600_000
+
 /** The container a message answer (or its `message_delta`/`message_start` event) names. */
-function containerOf(json: unknown): CreatedObject[] {
+function containerOf(json: unknown, now: number): CreatedObject[] {
   const c = record(json)?.container
   const id = typeof c === 'string' ? c : str(record(c)?.id)
   if (!id) return []
-  return [{ id, expiresAt: instantToMs(record(c)?.expires_at) }]
+  return [{ id, expiresAt: Math.max(instantToMs(record(c)?.expires_at) ?? 0, now + CONTAINER_MIN_MS) }]
 }
 
 /** A request's container: `"<id>"` or `{ id, skills }` (skills alone asks for a new one). */
@@ -42,16 +49,16 @@ export const anthropicObjects: ObjectFormat = {
     return { id }
   },
 
-  yielded(kind, json) {
-    return kind === 'container' ? containerOf(json) : []
+  yielded(kind, json, now) {
+    return kind === 'container' ? containerOf(json, now) : []
   },
 
-  streamYielded(kind, event, data) {
+  streamYielded(kind, event, data, now) {
     // Only the events that can carry it, and only when they do (most events are not parsed).
     if (kind !== 'container' || (event !== undefined && event !== 'message_delta' && event !== 'message_start') || !data.includes('"container"')) return []
     try {
       const e = record(JSON.parse(data))
-      return containerOf(e?.type === 'message_start' ? e.message : record(e?.delta))
+      return containerOf(e?.type === 'message_start' ? e.message : record(e?.delta), now)
     } catch {
       return []
     }
