@@ -231,6 +231,14 @@ describe('Vertex AI cached contents and batch prediction jobs', () => {
     await refusedUnseen(() => a.caches.get({ name: c.name! }))
   })
 
+  test('express mode (no projects/… in the path): the same rows, rewritten to the provider project', async () => {
+    const express = (key: string) => new GoogleGenAI({ vertexai: true, apiKey: key, httpOptions: { baseUrl: `${gateway.url}/google-vertex`, retryOptions: { attempts: 1 } } })
+    const c = await express(KEY_A).caches.create({ model: 'gemini-2.0-flash-001', config: { contents, ttl: '3600s' } })
+    expect(upstream.vertexPaths.at(-1)).toBe(`POST /v1beta1/projects/${PROJECT}/locations/global/cachedContents`)
+    await refusedUnseen(() => express(KEY_B).models.generateContent({ model: 'gemini-2.0-flash-001', contents: 'Summarise it.', config: { cachedContent: c.name! } }))
+    expect((await express(KEY_A).models.generateContent({ model: 'gemini-2.0-flash-001', contents: 'Summarise it.', config: { cachedContent: c.name! } })).text).toBe('Paris.')
+  })
+
   test("batch prediction jobs: refused for a limited key; B cannot read, cancel, delete or list A's job; A can", async () => {
     const src = { model: 'gemini-2.0-flash-001', src: 'gs://bucket/in.jsonl', config: { dest: 'gs://bucket/out/' } }
     const denied = (await refusedUnseen(() => vertex(KEY_LIMITED).batches.create(src), 403)) as Error
