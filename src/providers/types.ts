@@ -268,6 +268,8 @@ export interface Classification {
   object?: ObjectRef
   /** The 2xx answer creates an object of this kind (its id is read from the answer). */
   creates?: ObjectKind
+  /** A metered answer may name objects of this kind the provider made while serving it (a code-execution container): the caller's. */
+  yields?: ObjectKind
   /** A list endpoint for objects of this kind: the answer is filtered to the caller's project. */
   lists?: ObjectKind
   /** Every model a request names when it names several (an inline message batch): each is checked against the allow-list. */
@@ -296,6 +298,9 @@ export interface ObjectFormat {
   relatedObjects?(kind: ObjectKind, json: unknown, now: number): { kind: ObjectKind; object: CreatedObject }[]
   /** The created object, from one event of a streamed creation; cheap for every other event. */
   streamedObject?(kind: ObjectKind, event: string | undefined, data: string, now: number): CreatedObject | undefined
+  /** Objects of `kind` a metered answer names as made or kept alive for it (Classification.yields), from the JSON answer or one stream event. */
+  yielded?(kind: ObjectKind, json: unknown, now: number): CreatedObject[]
+  streamYielded?(kind: ObjectKind, event: string | undefined, data: string, now: number): CreatedObject[]
   /** A list answer of this kind with only the items `keep` accepts (cursors as sent); undefined when it is not one. */
   filterList(kind: ObjectKind, json: unknown, keep: (id: string) => boolean): unknown
   /** An empty list of this kind: the answer when a 2xx list answer is not one filterList can read (fail closed). */

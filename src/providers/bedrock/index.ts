@@ -14,6 +14,7 @@ import { bedrockErrorFrame, bedrockErrorShape } from './errors'
 import { EVENT_STREAM_CONTENT_TYPE, eventStreamDecoder } from './eventstream'
 import { eventStreamErrorScreen } from './error-frames'
 import { BEDROCK_BASE_URL_TEMPLATE } from './model-path'
+import { bedrockObjects } from './objects'
 import { prepareBedrock } from './upstream'
 import { PRICING_PROVIDER, bedrockJsonUsage, bedrockStreamUsage } from './usage'
 import { bedrockTelemetry } from './telemetry'
@@ -47,4 +48,5 @@ export const bedrockApi: ProviderApi = {
   streamFormat: bedrockStreamFormat,
   telemetry: bedrockTelemetry,
   checkConfig: checkBedrockProvider,
+  objects: bedrockObjects,
 }

@@ -1,6 +1,7 @@
 /**
- * Google Vertex AI: Gemini generateContent (and its stream), countTokens, with a service account's
- * OAuth token; and Anthropic Messages on Vertex (rawPredict / streamRawPredict).
+ * Google Vertex AI: Gemini generateContent (and its stream), countTokens, cached contents and
+ * batch prediction jobs, with a service account's OAuth token; and Anthropic Messages on Vertex
+ * (rawPredict / streamRawPredict).
  */
 import type { ProviderApi } from '../types'
 import { vertexStreamFormat } from './stream-events'
@@ -11,6 +12,7 @@ import { isGoogleClient } from '../shared/google-errors'
 import { decodePath } from '../shared/google-request'
 import { isAnthropicPath } from './anthropic'
 import { vertexErrorEvent, vertexErrorShape } from './errors'
+import { vertexObjects } from './objects'
 import { prepareVertex } from './upstream'
 import { vertexJsonUsage, vertexStreamUsage } from './usage'
 import { vertexTelemetry } from './telemetry'
@@ -38,4 +40,5 @@ export const vertexApi: ProviderApi = {
   streamFormat: vertexStreamFormat,
   telemetry: vertexTelemetry,
   checkConfig: checkVertexProvider,
+  objects: vertexObjects,
 }

@@ -19,6 +19,8 @@ export interface EndpointRow {
   /** Object access: the kind of object the `{id}` segment names, and what the request does to it. */
   object?: { kind: ObjectKind; action: ObjectRef['action'] }
   creates?: ObjectKind
+  /** The answer may name objects of this kind made while serving it (Classification.yields). */
+  yields?: ObjectKind
   lists?: ObjectKind
   refusal?: Classification['refusal']
 }
@@ -193,6 +195,7 @@ export function classifyWith(table: EndpointTable, req: InboundRequest, model?: 
   }
   if (row.object && params.id !== undefined) out.object = { kind: row.object.kind, id: params.id, action: row.object.action }
   if (row.creates) out.creates = row.creates
+  if (row.yields) out.yields = row.yields
   if (row.lists) out.lists = row.lists
   if (row.refusal) out.refusal = row.refusal
   return out

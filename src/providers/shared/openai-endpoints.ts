@@ -18,7 +18,8 @@ export function openAiRows(prefix: string): EndpointRow[] {
   return [
     r('POST', 'chat/completions', { operation: 'chat', class: 'metered', model: 'body', stream: 'body' }),
     r('POST', 'completions', { operation: 'text_completion', class: 'metered', model: 'body', stream: 'body' }),
-    r('POST', 'responses', { operation: 'responses', class: 'metered', model: 'body', stream: 'body', creates: 'response' }),
+    // A code interpreter with `container: { type: "auto" }` makes a container the answer names.
+    r('POST', 'responses', { operation: 'responses', class: 'metered', model: 'body', stream: 'body', creates: 'response', yields: 'container' }),
     r('POST', 'responses/compact', { operation: 'responses', class: 'metered', model: 'body' }),
     r('POST', 'responses/input_tokens', { operation: 'count_tokens', class: 'free', model: 'body' }),
     r('GET', 'responses/{id}', { operation: 'responses', class: 'object', object: obj('response', 'read') }),
