@@ -30,7 +30,7 @@ import { localFilePath } from './libsql-file-sink'
 import { applyMigrations, schemaState } from './migrations'
 import { backupBeforeMigrate, type BackupPolicy } from './pre-migrate-backup'
 import { offThreadDb } from './off-thread'
-import { isPostgresUrl } from './pg/connect'
+import { isPostgresUrl } from './pg/url'
 
 export type Db = LibSQLDatabase<typeof schema>
 
