@@ -232,6 +232,12 @@ export const ServerConfig = Type.Object(
     stream_buffer_bytes: Type.Integer({ minimum: 1024, default: 256 * 1024 }),
     /** All streams' buffers together at most (bytes); past it new requests get a 503. Default 1 GiB. */
     stream_buffer_budget_bytes: Type.Integer({ minimum: 1024 * 1024, default: 1024 * 1024 * 1024 }),
+    /**
+     * Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed: the client is
+     * then the rightmost hop that is not one of them. Default none: the client is the socket's peer.
+     * Used for per-address limits on failed sign-ins (`[admin] max_failed_attempts`).
+     */
+    trusted_proxies: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { default: [], maxItems: 1000 }),
   },
   { additionalProperties: false, default: {} },
 )
@@ -361,6 +367,12 @@ export const AdminConfig = Type.Object(
     allowed_base_urls: Type.Array(Type.String({ pattern: '^https?://' }), { default: [] }),
     /** Let admin-made providers reach loopback, private and link-local addresses (and plain http). */
     allow_private_upstreams: Type.Boolean({ default: false }),
+    /**
+     * Failed sign-ins per client address (bad admin tokens or session cookies, failed OIDC
+     * callbacks, unknown setup or invitation links) allowed in a window; past it, 429 with retry-after.
+     */
+    max_failed_attempts: Type.Integer({ minimum: 1, default: 20 }),
+    failed_attempts_window_seconds: Type.Number({ exclusiveMinimum: 0, default: 600 }),
   },
   { additionalProperties: false, default: {} },
 )
