@@ -108,7 +108,9 @@ export async function recoverSwept(db: Db, swept: string[], settled: Map<string,
           ? { state: 'recovered' as const, costNanos: cost, providerCostNanos: cost, estimated: true, settledAt: now, note: 'lease_expired' }
           : { state: cost > 0 ? ('settled' as const) : ('released' as const), costNanos: cost, providerCostNanos: cost, settledAt: now, note: 'settled_by_survivor' }
       stmts.push(db.update(spendLedger).set(set).where(and(eq(spendLedger.id, r.id), eq(spendLedger.state, 'reserved'))))
-      if (r.managed && cost > 0) stmts.push(db.insert(creditLedger).values({ project: r.project, ts: r.ts, kind: 'usage', amountNanos: -cost, ledgerId: r.id, note: set.note }))
+      // Once per ledger row (unique credit_ledger_usage_ledger_id): a usage row already written wins. No
+      // target: drizzle 0.45's SQLite builder writes a target's WHERE after DO NOTHING, which SQLite refuses.
+      if (r.managed && cost > 0) stmts.push(db.insert(creditLedger).values({ project: r.project, ts: r.ts, kind: 'usage', amountNanos: -cost, ledgerId: r.id, note: set.note }).onConflictDoNothing())
     }
     await db.batch(stmts as [(typeof stmts)[number], ...(typeof stmts)[number][]])
   }

@@ -26,8 +26,13 @@ export interface TableSpec {
   verb: string
   table: string
   columns: readonly string[]
-  /** The key a replacing insert conflicts on (PostgreSQL needs it named); default: the first column. */
+  /**
+   * The key a replacing insert conflicts on (PostgreSQL needs it named); default: the first column.
+   * With `INSERT OR IGNORE INTO`: only a duplicate of this key is skipped (`ON CONFLICT (key) DO NOTHING`, both engines).
+   */
   conflict?: readonly string[]
+  /** The WHERE of the partial unique index `conflict` names (the target must repeat it). */
+  conflictWhere?: string
 }
 
 export interface BatchWriterOptions {
@@ -172,7 +177,7 @@ export class BatchWriter {
       if (!force && this.unwritten && Date.now() < this.retryAt) return
       const batches: WriteBatch[] = []
       for (const [spec, rows] of this.queues) {
-        if (rows.length) batches.push({ verb: spec.verb, table: spec.table, columns: spec.columns, conflict: spec.conflict, rows })
+        if (rows.length) batches.push({ verb: spec.verb, table: spec.table, columns: spec.columns, conflict: spec.conflict, conflictWhere: spec.conflictWhere, rows })
       }
       const shipped = this.queued
       this.queues = new Map()

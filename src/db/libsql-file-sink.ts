@@ -5,6 +5,7 @@
  * thousands-of-placeholders text is parsed again on every write.
  */
 import Database from 'libsql'
+import { sqliteInsert } from './sqlite-batch-sql'
 import type { Sink, WriteBatch } from './writer-worker'
 
 type Statement = ReturnType<Database.Database['prepare']>
@@ -35,13 +36,9 @@ export function libsqlFileSink(path: string): Sink {
 
   /** The statement inserting `rows` rows of `b`'s table at once. */
   function statementFor(b: WriteBatch, rows: number): Statement {
-    const head = `${b.verb} ${b.table} (${b.columns.join(', ')})`
-    const key = `${rows} ${head}`
-    let st = prepared.get(key)
-    if (!st) {
-      const tuple = `(${b.columns.map(() => '?').join(',')})`
-      prepared.set(key, (st = db.prepare(`${head} VALUES ${Array(rows).fill(tuple).join(',')}`)))
-    }
+    const text = sqliteInsert(b, rows)
+    let st = prepared.get(text)
+    if (!st) prepared.set(text, (st = db.prepare(text)))
     return st
   }
 

@@ -17,6 +17,7 @@ import m0006 from '../../drizzle/0006_credit_topups.sql' with { type: 'text' }
 import m0007 from '../../drizzle/0007_key_changes.sql' with { type: 'text' }
 import m0008 from '../../drizzle/0008_spend_totals.sql' with { type: 'text' }
 import m0009 from '../../drizzle/0009_objects.sql' with { type: 'text' }
+import m0010 from '../../drizzle/0010_credit_usage_once.sql' with { type: 'text' }
 
 export const EMBEDDED_SQL: Record<string, string> = {
   '0000_init': m0000,
@@ -29,6 +30,7 @@ export const EMBEDDED_SQL: Record<string, string> = {
   '0007_key_changes': m0007,
   '0008_spend_totals': m0008,
   '0009_objects': m0009,
+  '0010_credit_usage_once': m0010,
 }
 
 export interface Migration {

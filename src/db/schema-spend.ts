@@ -2,7 +2,8 @@
  * Spend tables. Money is integer nano-dollars; times are epoch milliseconds.
  * Both are ledgers: rows are added (and a reservation row settled once), never a running total.
  */
-import { sqliteTable, text, integer, index } from 'drizzle-orm/sqlite-core'
+import { sql } from 'drizzle-orm'
+import { sqliteTable, text, integer, index, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
 /**
  * One row per client request that reserved budget, plus one per billed failed attempt.
@@ -63,10 +64,13 @@ export const creditLedger = sqliteTable(
   },
   // The second serves the top-up refresh (src/spend/counters.ts loadTopups) without reading usage
   // rows; the third, start-up's read of the usage after the checkpoint (src/spend/checkpoint.ts).
+  // The last makes a usage row idempotent per spend_ledger row: a batch the writer re-sends after
+  // a lost COMMIT, or a sweep racing a settlement, cannot charge a request twice.
   (t) => [
     index('credit_ledger_project').on(t.project, t.kind),
     index('credit_ledger_kind').on(t.kind, t.project, t.amountNanos),
     index('credit_ledger_kind_ts').on(t.kind, t.ts),
+    uniqueIndex('credit_ledger_usage_ledger_id').on(t.ledgerId).where(sql`kind = 'usage'`),
   ],
 )
 

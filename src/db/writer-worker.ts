@@ -17,6 +17,7 @@ import { libsqlFileSink, localFilePath } from './libsql-file-sink'
 import { pgStatements } from './pg/batch-sql'
 import { isPostgresUrl, pgClient } from './pg/connect'
 import { isolate } from './isolate-rows'
+import { sqliteInsert } from './sqlite-batch-sql'
 import { classifyWriteError, describeWriteError, type WriteErrorKind } from './write-errors'
 
 declare const self: Worker
@@ -27,6 +28,7 @@ export interface WriteBatch {
   table: string
   columns: readonly string[]
   conflict?: readonly string[]
+  conflictWhere?: string
   rows: unknown[][]
 }
 
@@ -73,8 +75,8 @@ let pendingBytes = 0
 /**
  * A write that has not finished by then is given up as `unavailable` and its connection closed
  * (a server gone without a reset leaves a socket that answers nothing). It is retried whole:
- * every table the writer feeds takes a row twice harmlessly (OR IGNORE / OR REPLACE) but the
- * credit ledger, which could get a usage row twice if the lost answer was a commit.
+ * every table the writer feeds takes a row twice harmlessly (OR IGNORE / OR REPLACE; the credit
+ * ledger's usage rows through their unique ledger_id), even when the lost answer was a commit.
  */
 const WRITE_TIMEOUT_MS = 30_000
 
@@ -88,7 +90,7 @@ function sizeOf(batches: WriteBatch[]): number {
   return JSON.stringify(batches, (_k, v) => (typeof v === 'bigint' ? v.toString() : ArrayBuffer.isView(v) ? v.byteLength : v)).length
 }
 
-const specKey = (b: WriteBatch) => `${b.verb}\u0000${b.table}\u0000${b.columns.join(',')}\u0000${b.conflict?.join(',') ?? ''}`
+const specKey = (b: WriteBatch) => `${b.verb}\u0000${b.table}\u0000${b.columns.join(',')}\u0000${b.conflict?.join(',') ?? ''}\u0000${b.conflictWhere ?? ''}`
 
 /** Adds rows to the queue: a table already queued gets them after its own rows (the order that matters, for OR REPLACE and OR IGNORE). */
 function enqueue(batches: WriteBatch[]): void {
@@ -131,13 +133,10 @@ async function writeAll(batches: WriteBatch[]): Promise<void> {
 function statements(batches: WriteBatch[]): InStatement[] {
   const out: InStatement[] = []
   for (const b of batches) {
-    const width = b.columns.length
-    const head = `${b.verb} ${b.table} (${b.columns.join(', ')})`
-    const per = Math.max(1, Math.floor(MAX_VALUES / width))
-    const tuple = `(${Array(width).fill('?').join(',')})`
+    const per = Math.max(1, Math.floor(MAX_VALUES / b.columns.length))
     for (let i = 0; i < b.rows.length; i += per) {
       const slice = b.rows.slice(i, i + per)
-      out.push({ sql: `${head} VALUES ${Array(slice.length).fill(tuple).join(',')}`, args: slice.flat() as never[] })
+      out.push({ sql: sqliteInsert(b, slice.length), args: slice.flat() as never[] })
     }
   }
   return out

@@ -49,6 +49,13 @@ const CREDIT_COLUMNS = [
 
 const LEDGER_SPEC: TableSpec = { verb: 'INSERT OR REPLACE INTO', table: 'spend_ledger', columns: LEDGER_COLUMNS.map((c) => `"${c[0]}"`) }
 const CREDIT_SPEC: TableSpec = { verb: 'INSERT INTO', table: 'credit_ledger', columns: CREDIT_COLUMNS.map((c) => `"${c[0]}"`) }
+/**
+ * A usage row is written at most once per spend_ledger row (the unique index
+ * credit_ledger_usage_ledger_id): the writer re-sends a batch whose COMMIT it did not hear
+ * back, and the second copy must not charge the project again.
+ */
+export const USAGE_CONFLICT = "kind = 'usage'"
+const USAGE_SPEC: TableSpec = { ...CREDIT_SPEC, verb: 'INSERT OR IGNORE INTO', conflict: ['"ledger_id"'], conflictWhere: USAGE_CONFLICT }
 
 const DEFAULTS: Partial<LedgerRow> = { costNanos: 0, providerCostNanos: 0, managed: false, estimated: false, unpriced: false }
 
@@ -97,7 +104,7 @@ export class LedgerWriter {
   flush(): Promise<void> {
     if (this.pending.size || this.credits.length) {
       for (const r of this.pending.values()) this.writer.insert(LEDGER_SPEC, values(r, LEDGER_COLUMNS))
-      for (const c of this.credits) this.writer.insert(CREDIT_SPEC, values(c, CREDIT_COLUMNS))
+      for (const c of this.credits) this.writer.insert(c.kind === 'usage' ? USAGE_SPEC : CREDIT_SPEC, values(c, CREDIT_COLUMNS))
       this.pending = new Map()
       this.credits = []
     }

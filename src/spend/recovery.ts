@@ -48,7 +48,9 @@ export async function sweepOpenReservations(
         // Still reserved: a survivor's lease sweep may have settled it meanwhile.
         .where(and(eq(spendLedger.id, r.id), eq(spendLedger.state, 'reserved'))),
     )
-    if (r.managed && cost > 0) stmts.push(db.insert(creditLedger).values({ project: r.project, ts: r.ts, kind: 'usage', amountNanos: -cost, ledgerId: r.id, note: 'crash' }))
+    // Once per ledger row (unique credit_ledger_usage_ledger_id): a usage row already written wins. No
+    // target: drizzle 0.45's SQLite builder writes a target's WHERE after DO NOTHING, which SQLite refuses.
+    if (r.managed && cost > 0) stmts.push(db.insert(creditLedger).values({ project: r.project, ts: r.ts, kind: 'usage', amountNanos: -cost, ledgerId: r.id, note: 'crash' }).onConflictDoNothing())
   }
   await db.batch(stmts as [(typeof stmts)[number], ...(typeof stmts)[number][]])
   log(

@@ -1,12 +1,14 @@
 /**
  * The batched writer's statements in PostgreSQL's dialect. Callers describe rows in
  * SQLite's words (src/db/batch-writer.ts TableSpec); here they become:
- * - `INSERT OR IGNORE INTO t …`  → `INSERT INTO t … ON CONFLICT DO NOTHING`
+ * - `INSERT OR IGNORE INTO t …`  → `INSERT INTO t … ON CONFLICT DO NOTHING`, or with a `conflict`
+ *   key `… ON CONFLICT (key) [WHERE …] DO NOTHING` (a partial unique index needs its WHERE repeated)
  * - `INSERT OR REPLACE INTO t …` → `INSERT INTO t … ON CONFLICT (key) DO UPDATE SET c = EXCLUDED.c, …`
  *   with only the last row per key kept: PostgreSQL refuses to update one row twice in a
  *   statement, and in SQLite the later row would have replaced the earlier one anyway.
  * Column names are quoted (`user` is reserved in PostgreSQL).
  */
+import { conflictTarget } from '../sqlite-batch-sql'
 import type { WriteBatch } from '../writer-worker'
 
 export interface PgStatement {
@@ -46,7 +48,7 @@ export function pgStatements(batches: WriteBatch[], maxValues = MAX_VALUES): PgS
     const cols = b.columns.map(quoteIdent)
     let rows = b.rows
     let tail = ''
-    if (verb === 'ignore') tail = ' ON CONFLICT DO NOTHING'
+    if (verb === 'ignore') tail = b.conflict?.length ? conflictTarget(b, quoteIdent) : ' ON CONFLICT DO NOTHING'
     if (verb === 'replace') {
       const key = (b.conflict ?? cols.slice(0, 1)).map(quoteIdent)
       const keyAt = key.map((k) => cols.indexOf(k))

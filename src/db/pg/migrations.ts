@@ -15,6 +15,7 @@ import m0002 from '../../../drizzle-pg/0002_credit_topups.sql' with { type: 'tex
 import m0003 from '../../../drizzle-pg/0003_key_changes.sql' with { type: 'text' }
 import m0004 from '../../../drizzle-pg/0004_spend_totals.sql' with { type: 'text' }
 import m0005 from '../../../drizzle-pg/0005_objects.sql' with { type: 'text' }
+import m0006 from '../../../drizzle-pg/0006_credit_usage_once.sql' with { type: 'text' }
 import { migrationsFrom, type Migration } from '../migrations'
 
 export const EMBEDDED_PG_SQL: Record<string, string> = {
@@ -24,6 +25,7 @@ export const EMBEDDED_PG_SQL: Record<string, string> = {
   '0003_key_changes': m0003,
   '0004_spend_totals': m0004,
   '0005_objects': m0005,
+  '0006_credit_usage_once': m0006,
 }
 
 /** Arbitrary, fixed: every Tollgate instance on the same database takes this lock to migrate. */

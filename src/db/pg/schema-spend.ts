@@ -1,5 +1,6 @@
 /** PostgreSQL mirror of src/db/schema-spend.ts (see ./schema.ts for why it only feeds migrations). */
-import { bigint, boolean, index, pgTable, text } from 'drizzle-orm/pg-core'
+import { sql } from 'drizzle-orm'
+import { bigint, boolean, index, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core'
 
 export const spendLedger = pgTable(
   'spend_ledger',
@@ -47,6 +48,7 @@ export const creditLedger = pgTable(
     index('credit_ledger_project').on(t.project, t.kind),
     index('credit_ledger_kind').on(t.kind, t.project, t.amountNanos),
     index('credit_ledger_kind_ts').on(t.kind, t.ts),
+    uniqueIndex('credit_ledger_usage_ledger_id').on(t.ledgerId).where(sql`kind = 'usage'`),
   ],
 )
 
