@@ -11,6 +11,7 @@ import { asc } from 'drizzle-orm'
 import { BatchWriter } from '../../src/db/batch-writer'
 import { openDatabase, type Database } from '../../src/db/client'
 import { pgStatements } from '../../src/db/pg/batch-sql'
+import { sqliteInsert } from '../../src/db/sqlite-batch-sql'
 import { requestLog } from '../../src/db/schema'
 import { creditLedger, spendLedger } from '../../src/db/schema-spend'
 import { RequestLogWriter } from '../../src/log/request-log'
@@ -38,6 +39,13 @@ describe('PostgreSQL statements for SQLite-worded batches', () => {
   test('a verb with no PostgreSQL form, or a conflict key outside the columns, is refused', () => {
     expect(() => pgStatements([{ verb: 'REPLACE INTO', table: 't', columns: ['id'], rows: [[1]] }])).toThrow('no PostgreSQL form')
     expect(() => pgStatements([{ verb: 'INSERT OR REPLACE INTO', table: 't', columns: ['id'], conflict: ['other'], rows: [[1]] }])).toThrow('conflict key')
+  })
+
+  test('OR IGNORE with a conflict key skips only that key, repeating a partial index\'s WHERE (libSQL text alike)', () => {
+    const b = { verb: 'INSERT OR IGNORE INTO', table: 'credit_ledger', columns: ['"kind"', '"ledger_id"'], conflict: ['"ledger_id"'], conflictWhere: "kind = 'usage'", rows: [['usage', 'r1'], ['usage', 'r1']] }
+    expect(pgStatements([b])).toEqual([{ text: `INSERT INTO "credit_ledger" ("kind", "ledger_id") VALUES ($1,$2),($3,$4) ON CONFLICT ("ledger_id") WHERE kind = 'usage' DO NOTHING`, args: ['usage', 'r1', 'usage', 'r1'] }])
+    expect(sqliteInsert(b, 2)).toBe(`INSERT INTO credit_ledger ("kind", "ledger_id") VALUES (?,?),(?,?) ON CONFLICT ("ledger_id") WHERE kind = 'usage' DO NOTHING`)
+    expect(sqliteInsert({ ...b, conflict: undefined }, 1)).toBe(`INSERT OR IGNORE INTO credit_ledger ("kind", "ledger_id") VALUES (?,?)`)
   })
 })
 

@@ -10,16 +10,17 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient } from '@libsql/client'
-import { asc } from 'drizzle-orm'
+import { asc, eq } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/libsql'
 import postgres from 'postgres'
 import { BatchWriter } from '../../src/db/batch-writer'
 import { openDatabase, type Database } from '../../src/db/client'
 import { applyMigrations, embeddedMigrations } from '../../src/db/migrations'
 import { embeddedPgMigrations, migratePostgres } from '../../src/db/pg/migrations'
-import { creditLedger } from '../../src/db/schema-spend'
+import { creditLedger, spendLedger } from '../../src/db/schema-spend'
 import { loadCredits } from '../../src/spend/counters'
 import { LedgerWriter, type CreditRow } from '../../src/spend/ledger'
+import { sweepOpenReservations } from '../../src/spend/recovery'
 import { createTestDatabase, dropTestDatabase, skipWithoutPostgres } from '../support/postgres'
 
 const noPg = skipWithoutPostgres('PostgreSQL credit ledger tests')
@@ -80,6 +81,25 @@ for (const engine of engines) {
         ['topup', null, 1_000_000],
       ])
       expect(await loadCredits(database.db)).toEqual(new Map([['p', { topups: 2_000_000, used: 500_000 }]]))
+    })
+
+    test('a crash sweep racing a settlement that already drew the credits does not draw them again', async () => {
+      const url = await newUrl('sweep')
+      const db = await openDatabase(url)
+      try {
+        await db.db.insert(creditLedger).values(topup(1_000))
+        await db.db.insert(spendLedger).values({ id: 'r9', requestId: 'r9', ts: 1_700_000_000_000, keyId: 'k', project: 'p', state: 'reserved', reservedNanos: 300, managed: true })
+        // Between the sweep's read and its write, the row's own instance settles it and writes its usage row.
+        await sweepOpenReservations(db.db, 'charge', 1_700_000_001_000, () => {}, async () => {
+          await db.db.update(spendLedger).set({ state: 'settled', costNanos: 120, settledAt: 1_700_000_000_500 }).where(eq(spendLedger.id, 'r9'))
+          await db.db.insert(creditLedger).values(usage('r9', -120))
+          return new Set()
+        })
+        expect((await db.db.select().from(creditLedger).where(eq(creditLedger.kind, 'usage'))).map((r) => [r.ledgerId, r.amountNanos])).toEqual([['r9', -120]])
+        expect(await loadCredits(db.db)).toEqual(new Map([['p', { topups: 1_000, used: 120 }]]))
+      } finally {
+        await db.close()
+      }
     })
 
     test('the migration removes duplicate usage rows (the lowest id stays) and leaves top-ups alone', async () => {
