@@ -1,7 +1,8 @@
 /**
  * The off-thread batch writer on both engines, through its real callers: the request log
  * (`INSERT OR IGNORE`, a `user` column that PostgreSQL reserves) and the spend ledger
- * (`INSERT OR REPLACE`, latest state wins, even for one key queued twice in one flush).
+ * (`INSERT OR REPLACE`, latest state wins, even for one key queued twice in one flush); the credit
+ * ledger's usage rows (once per ledger_id) in test/pg/credit-usage-once.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
