@@ -28,6 +28,7 @@ import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
 import * as schema from './schema'
 import { localFilePath } from './libsql-file-sink'
 import { applyMigrations, schemaState } from './migrations'
+import { DUPLICATE_USAGE_SQL, duplicateUsageNote, isUsageDedup } from './credit-usage-dedup'
 import { backupBeforeMigrate, type BackupPolicy } from './pre-migrate-backup'
 import { offThreadDb } from './off-thread'
 import { isPostgresUrl } from './pg/url'
@@ -106,8 +107,11 @@ async function openLibsql(url: string, authToken: string | undefined, backup: Ba
         else if (!backup.enabled) log(`database ${path}: migrating ${step} without a backup ([database] backup_before_migrate = false)`)
         else log(`database ${path}: backup before migrating ${step} written to ${await backupBeforeMigrate(client, path, state.from, state.to, backup, log)}`)
       }
+      const dups = state.from >= 0 && state.pending.some((m) => isUsageDedup(m.tag)) ? (await client.execute(DUPLICATE_USAGE_SQL)).rows[0] : undefined
       await applyMigrations(migrating, state.pending)
       if (state.from >= 0) log(`database ${describeDatabaseUrl(url)}: migrated ${step} (${state.pending.length} migration(s))`)
+      const note = dups && duplicateUsageNote(describeDatabaseUrl(url), Number(dups.n), Number(dups.nanos))
+      if (note) log(note)
     }
   } catch (e) {
     await off?.close()

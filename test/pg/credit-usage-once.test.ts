@@ -102,48 +102,43 @@ for (const engine of engines) {
       }
     })
 
-    test('the migration removes duplicate usage rows (the lowest id stays) and leaves top-ups alone', async () => {
+    test('the migration at start removes duplicate usage rows (the lowest id stays), says how many, and leaves top-ups alone', async () => {
       const url = await newUrl('dedup')
-      let rows: { id: number; kind: string; ledger_id: string | null; amount_nanos: number }[]
-      let upgraded: number
+      // An existing database one migration behind, holding what the old writer could leave.
       if (engine.name === 'postgres') {
         const sql = postgres(url, { max: 1, onnotice: () => {} })
         try {
           const all = embeddedPgMigrations()
-          const before = all.slice(0, all.findIndex((m) => m.tag === '0006_credit_usage_once'))
-          await migratePostgres(sql, before)
+          await migratePostgres(sql, all.slice(0, all.findIndex((m) => m.tag === '0006_credit_usage_once')))
           await sql.unsafe(INSERT + legacyValues.map((_, i) => `(${Array.from({ length: 7 }, (_, j) => `$${i * 7 + j + 1}`).join(',')})`).join(','), legacyValues.flat() as never[])
           // Explicit ids leave the identity behind: the later inserts below need it past them.
           await sql`SELECT setval(pg_get_serial_sequence('credit_ledger', 'id'), 8)`
-          upgraded = await migratePostgres(sql)
-          rows = (await sql`SELECT id, kind, ledger_id, amount_nanos FROM credit_ledger ORDER BY id`).map((r) => ({ id: Number(r.id), kind: r.kind, ledger_id: r.ledger_id, amount_nanos: Number(r.amount_nanos) }))
         } finally {
           await sql.end()
         }
       } else {
         const client = createClient({ url })
         try {
-          const db = drizzle(client)
           const all = embeddedMigrations()
-          await applyMigrations(db, all.slice(0, all.findIndex((m) => m.tag === '0010_credit_usage_once')))
+          await applyMigrations(drizzle(client), all.slice(0, all.findIndex((m) => m.tag === '0010_credit_usage_once')))
           await client.execute({ sql: INSERT + legacyValues.map(() => '(?,?,?,?,?,?,?)').join(','), args: legacyValues.flat() as never[] })
-          upgraded = await applyMigrations(db, all.slice(all.findIndex((m) => m.tag === '0010_credit_usage_once')))
-          rows = (await client.execute('SELECT id, kind, ledger_id, amount_nanos FROM credit_ledger ORDER BY id')).rows.map((r) => ({ id: Number(r.id), kind: String(r.kind), ledger_id: r.ledger_id as string | null, amount_nanos: Number(r.amount_nanos) }))
         } finally {
           client.close()
         }
       }
-      expect(upgraded).toBeGreaterThanOrEqual(1)
-      expect(rows.map((r) => [r.id, r.kind, r.ledger_id, r.amount_nanos])).toEqual([
-        [1, 'usage', 'r1', -5],
-        [2, 'topup', null, 100],
-        [4, 'usage', 'r2', -7],
-        [6, 'topup', null, 100],
-        [8, 'usage', 'r3', -1],
-      ])
-      // The migrated database opens, and takes a top-up and a new usage row, but no second usage row for r1.
-      const db = await openDatabase(url)
+      const notes: string[] = []
+      const db = await openDatabase(url, undefined, { log: (l) => void notes.push(l) })
       try {
+        const rows = (await db.client.execute('SELECT id, kind, ledger_id, amount_nanos FROM credit_ledger ORDER BY id')).rows
+        expect(rows.map((r) => [Number(r.id), r.kind, r.ledger_id, Number(r.amount_nanos)])).toEqual([
+          [1, 'usage', 'r1', -5],
+          [2, 'topup', null, 100],
+          [4, 'usage', 'r2', -7],
+          [6, 'topup', null, 100],
+          [8, 'usage', 'r3', -1],
+        ])
+        expect(notes.filter((l) => l.includes('duplicate'))).toEqual([expect.stringContaining('removed 3 duplicate credit usage row(s) (requests charged twice, $0.000000017 in all')])
+        // The migrated database takes a top-up and a new usage row, but no second usage row for r1.
         await db.db.insert(creditLedger).values([topup(100), usage('r4', -2)])
         await db.db.insert(creditLedger).values(usage('r1', -5)).onConflictDoNothing()
         expect(await loadCredits(db.db)).toEqual(new Map([['p', { topups: 300, used: 15 }]]))

@@ -9,6 +9,7 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js'
 import type { Sql } from 'postgres'
 import { describeDatabaseUrl, type Database, type Db } from '../client'
 import { pgClient } from './connect'
+import { duplicateUsageNote } from '../credit-usage-dedup'
 import { embeddedPgMigrations, migratePostgres } from './migrations'
 
 type PgDb = PostgresJsDatabase<Record<string, never>>
@@ -17,7 +18,10 @@ type PgDb = PostgresJsDatabase<Record<string, never>>
 export async function openPostgres(url: string, log?: (line: string) => void): Promise<Database> {
   const client = pgClient(url)
   try {
-    const ran = await migratePostgres(client)
+    const ran = await migratePostgres(client, undefined, (n, nanos) => {
+      const note = duplicateUsageNote(describeDatabaseUrl(url), n, nanos)
+      if (note) log?.(note)
+    })
     // All of them ran: the database was new, with nothing to back up.
     if (ran && ran < embeddedPgMigrations().length) log?.(`database ${describeDatabaseUrl(url)}: applied ${ran} migration(s); the gateway takes no backup of PostgreSQL (run pg_dump before upgrading: README, Upgrading)`)
   } catch (e) {

@@ -16,6 +16,7 @@ import m0003 from '../../../drizzle-pg/0003_key_changes.sql' with { type: 'text'
 import m0004 from '../../../drizzle-pg/0004_spend_totals.sql' with { type: 'text' }
 import m0005 from '../../../drizzle-pg/0005_objects.sql' with { type: 'text' }
 import m0006 from '../../../drizzle-pg/0006_credit_usage_once.sql' with { type: 'text' }
+import { DUPLICATE_USAGE_SQL, isUsageDedup } from '../credit-usage-dedup'
 import { migrationsFrom, type Migration } from '../migrations'
 
 export const EMBEDDED_PG_SQL: Record<string, string> = {
@@ -35,9 +36,10 @@ export function embeddedPgMigrations(): Migration[] {
   return migrationsFrom(journal.entries, EMBEDDED_PG_SQL, 'src/db/pg/migrations.ts')
 }
 
-/** Applies every migration newer than the last one recorded. Returns how many ran. */
-export async function migratePostgres(sql: Sql, migrations = embeddedPgMigrations()): Promise<number> {
-  return sql.begin(async (tx) => {
+/** Applies every migration newer than the last one recorded. Returns how many ran. `dups` hears of the duplicate credit usage rows removed (src/db/credit-usage-dedup.ts). */
+export async function migratePostgres(sql: Sql, migrations = embeddedPgMigrations(), dups?: (n: number, nanos: number) => void): Promise<number> {
+  let removed: { n: number; nanos: number } | undefined
+  const ran = await sql.begin(async (tx) => {
     await tx.unsafe(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`)
     await tx`CREATE SCHEMA IF NOT EXISTS drizzle`
     await tx`CREATE TABLE IF NOT EXISTS drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`
@@ -45,9 +47,15 @@ export async function migratePostgres(sql: Sql, migrations = embeddedPgMigration
     const lastAt = last ? Number(last.created_at) : -1
     const pending = migrations.filter((m) => m.createdAt > lastAt)
     for (const m of pending) {
+      if (lastAt >= 0 && isUsageDedup(m.tag)) {
+        const [d] = await tx.unsafe(DUPLICATE_USAGE_SQL)
+        removed = { n: Number(d!.n), nanos: Number(d!.nanos) }
+      }
       for (const s of m.statements) await tx.unsafe(s)
       await tx`INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES (${m.hash}, ${m.createdAt})`
     }
     return pending.length
   })
+  if (removed) dups?.(removed.n, removed.nanos)
+  return ran
 }
