@@ -1,7 +1,7 @@
 /** `tollgate serve`: run the gateway. */
 import { defineCommand } from 'citty'
 import { createGateway } from '../gateway'
-import { handleReload, handleSignals, listen } from '../server'
+import { handleReload, handleSignals, serve } from '../server'
 import { raiseOpenFilesLimit } from '../proxy/rlimit'
 import { configArg, configPath, loadOrExit } from './shared'
 
@@ -19,9 +19,9 @@ export const serveCommand = defineCommand({
     raiseOpenFilesLimit()
     const loaded = await loadOrExit(args.config)
     const gw = await createGateway(loaded)
-    const server = listen(gw, args.listen ?? loaded.config.server.listen, configPath(args.config))
+    const server = await serve(gw, args.listen ?? loaded.config.server.listen, configPath(args.config))
     handleSignals(server.stop)
-    handleReload(gw, configPath(args.config))
+    handleReload(gw, configPath(args.config), server)
   },
 })
 

@@ -1,0 +1,140 @@
+/**
+ * HTTP/2 streams into the gateway's fetch handler: Request in, Response out, bodies streamed
+ * both ways with backpressure. A client that resets or closes its stream aborts the Request's
+ * signal, so the proxy cancels the upstream call as it does for an HTTP/1.1 disconnect.
+ */
+import http2, { type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2'
+
+type Handler = (request: Request) => Response | Promise<Response>
+
+/** Connection-level headers HTTP/2 forbids (RFC 9113 §8.2.2); Bun/Elysia may set some on a Response. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings'])
+
+export interface H2Bridge {
+  server: Http2Server
+  /** Open sessions: GOAWAY on shutdown lets their streams finish. */
+  sessions: Set<Http2Session>
+}
+
+export function createH2Bridge(handler: Handler, scheme: 'http' | 'https'): H2Bridge {
+  const server = http2.createServer()
+  const sessions = new Set<Http2Session>()
+  server.on('session', (s) => {
+    sessions.add(s)
+    s.on('close', () => sessions.delete(s))
+    // A broken connection must never reach the process as an unhandled 'error'.
+    s.on('error', () => {})
+  })
+  server.on('stream', (stream, headers) => {
+    stream.on('error', () => {})
+    void serveStream(handler, scheme, stream as ServerHttp2Stream, headers)
+  })
+  return { server, sessions }
+}
+
+async function serveStream(handler: Handler, scheme: string, stream: ServerHttp2Stream, h: IncomingHttpHeaders): Promise<void> {
+  const abort = new AbortController()
+  let done = false
+  stream.once('close', () => {
+    if (!done) abort.abort()
+  })
+  const method = String(h[':method'] ?? 'GET')
+  const authority = String(h[':authority'] ?? h.host ?? 'localhost')
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(h)) {
+    if (name.startsWith(':') || value === undefined) continue
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v)
+    // HTTP/2 splits cookies into separate fields; HTTP/1.1 semantics join them with "; ".
+    else headers.set(name, name === 'cookie' && headers.has('cookie') ? `${headers.get('cookie')}; ${value}` : String(value))
+  }
+  const hasBody = method !== 'GET' && method !== 'HEAD' && !stream.readableEnded
+  let response: Response
+  try {
+    response = await handler(
+      new Request(`${scheme}://${authority}${h[':path'] ?? '/'}`, {
+        method,
+        headers,
+        body: hasBody ? requestBody(stream) : undefined,
+        signal: abort.signal,
+        // A streamed body needs it (the fetch standard; Bun accepts it).
+        duplex: 'half',
+      } as RequestInit),
+    )
+  } catch {
+    response = new Response('internal error', { status: 500 })
+  }
+  if (stream.destroyed || stream.closed) {
+    await response.body?.cancel().catch(() => {})
+    return
+  }
+  const out: Record<string, string | string[]> = { ':status': String(response.status) }
+  for (const [name, value] of response.headers) {
+    if (HOP_BY_HOP.has(name) || name === 'set-cookie') continue
+    out[name] = value
+  }
+  const cookies = response.headers.getSetCookie()
+  if (cookies.length) out['set-cookie'] = cookies
+  const body = method === 'HEAD' || response.status === 204 || response.status === 304 ? null : response.body
+  stream.respond(out, { endStream: !body })
+  if (!body) {
+    done = true
+    return
+  }
+  const reader = body.getReader()
+  try {
+    while (true) {
+      const { value, done: end } = await reader.read()
+      if (end) break
+      if (stream.destroyed) throw new Error('client gone')
+      if (!stream.write(value)) await drained(stream)
+    }
+    done = true
+    stream.end()
+  } catch {
+    // The client went away mid-stream: stop reading the upstream (cancels it) and drop the stream.
+    await reader.cancel().catch(() => {})
+    if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR)
+  }
+}
+
+/** The request body as a byte stream that reads from the HTTP/2 stream only as fast as it is consumed. */
+function requestBody(stream: ServerHttp2Stream): ReadableStream<Uint8Array> {
+  stream.pause()
+  let finished = false
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      stream.on('data', (chunk: Buffer) => {
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+        if ((controller.desiredSize ?? 0) <= 0) stream.pause()
+      })
+      stream.once('end', () => {
+        finished = true
+        controller.close()
+      })
+      stream.once('close', () => {
+        if (!finished) controller.error(new Error('client reset the stream'))
+      })
+    },
+    pull() {
+      stream.resume()
+    },
+    cancel() {
+      stream.resume()
+    },
+  }, { highWaterMark: 4 })
+}
+
+function drained(stream: ServerHttp2Stream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      stream.off('close', onClose)
+      resolve()
+    }
+    const onClose = () => {
+      stream.off('drain', onDrain)
+      reject(new Error('client gone'))
+    }
+    stream.once('drain', onDrain)
+    stream.once('close', onClose)
+  })
+}
