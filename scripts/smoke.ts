@@ -3,10 +3,11 @@
  * directory (no node_modules anywhere near), started on a config there, asked for /health,
  * one proxied request to a local upstream replaying a real recording, the request log read
  * back with `tollgate logs`, then SIGTERM and a clean exit.
+ * `bun scripts/smoke.ts [BINARY]`: dist/tollgate unless another executable is named.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { loadCassette } from '../test/support/recordings'
 import { startReplayUpstream } from '../test/support/replay-upstream'
 
@@ -17,7 +18,7 @@ const fail = (msg: string): never => {
 
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-smoke-'))
 const bin = join(dir, 'tollgate')
-copyFileSync(join(import.meta.dir, '../dist/tollgate'), bin)
+copyFileSync(process.argv[2] ? resolve(process.argv[2]) : join(import.meta.dir, '../dist/tollgate'), bin)
 const cassette = await loadCassette('openai', 'test_max_completion_tokens[gpt-4o-mini]')
 const upstream = startReplayUpstream(cassette.interactions)
 const key = 'tg-smoke-key-not-a-secret-000000000000000'

@@ -4,6 +4,7 @@ import type { Gateway } from './gateway'
 import { NAME, VERSION } from './version'
 import { adminPlugin } from './admin'
 import { spendRoute } from './spend/route'
+import { modelsRoute } from './proxy/frontdoor-models'
 
 export function createApp(gw: Gateway) {
   return new Elysia({ name: 'tollgate' })
@@ -36,6 +37,19 @@ export function createApp(gw: Gateway) {
     })
     .get('/proxy/v1/spend', function spendReportProxy({ request }) {
       return spendRoute(request, gw.spend, gw.keys)
+    })
+    // The front door's model list (src/proxy/frontdoor-models.ts); its chat and embeddings go through the proxy.
+    .get('/v1/models', function frontDoorModels({ request }) {
+      return modelsRoute(request, gw.keys, gw.proxyConfig(), gw.routes)
+    })
+    .get('/v1/models/*', function frontDoorModel({ request }) {
+      return modelsRoute(request, gw.keys, gw.proxyConfig(), gw.routes)
+    })
+    .get('/proxy/v1/models', function frontDoorModelsProxy({ request }) {
+      return modelsRoute(request, gw.keys, gw.proxyConfig(), gw.routes)
+    })
+    .get('/proxy/v1/models/*', function frontDoorModelProxy({ request }) {
+      return modelsRoute(request, gw.keys, gw.proxyConfig(), gw.routes)
     })
     // The admin UI and API: a router of its own, mounted before the proxy's catch-all.
     .use(adminPlugin(gw))

@@ -11,7 +11,7 @@ import { creditsCommand } from './cli/credits'
 import { adminCommand, adminTokenCommand } from './cli/admin'
 import { initCommand } from './cli/init'
 import { backupCommand } from './cli/backup'
-import { NAME, VERSION } from './version'
+import { buildInfo, NAME, VERSION } from './version'
 
 const checkConfig = defineCommand({
   meta: { name: 'check-config', description: 'Validate config.toml; prints every problem with its TOML path' },
@@ -31,9 +31,10 @@ const checkConfig = defineCommand({
 })
 
 const version = defineCommand({
-  meta: { name: 'version', description: 'Print the version' },
+  meta: { name: 'version', description: 'Print the version, commit, build date, Bun version and target' },
   run() {
-    console.log(`${NAME} ${VERSION}`)
+    const b = buildInfo()
+    console.log(`${NAME} ${b.version}\ncommit ${b.commit}\nbuilt ${b.date}\nbun ${b.bun}\ntarget ${b.target}`)
   },
 })
 

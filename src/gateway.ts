@@ -21,6 +21,7 @@ import { RateLimitHooks } from './ratelimit/hooks'
 import { MemoryLimiter } from './ratelimit/memory'
 import { tokenEstimator } from './ratelimit/tokens'
 import { createCluster, type Cluster } from './cluster'
+import { ObjectHooks, ObjectRetention, ObjectStore } from './objects'
 
 export interface Gateway {
   config: Config
@@ -52,6 +53,8 @@ export interface Gateway {
   rateLimits: RateLimitHooks
   /** Shared limits and change notices through Redis (src/cluster/); absent without `[cluster] redis_url`. */
   cluster?: Cluster
+  /** Provider-side objects kept within their project (src/objects/). */
+  objects: { store: ObjectStore; hooks: ObjectHooks; retention: ObjectRetention }
   /** Set while shutting down: /ready answers 503 so a load balancer sends new traffic elsewhere. */
   draining?: boolean
   /** The config the proxy runs now (config.toml merged with admin-created entities). */
@@ -94,7 +97,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
   await keys.refresh()
   keys.startRefreshing()
   const routes = new RouteTable(config)
-  const writer = new BatchWriter(config.database.url, config.database.auth_token, config.log.flush_interval_ms)
+  const writer = new BatchWriter(config.database.url, config.database.auth_token, config.log.flush_interval_ms, { maxRows: config.database.outage_queue_rows, maxBytes: config.database.outage_queue_bytes })
   const requestLog = new RequestLogWriter(writer)
   const retention = new RequestLogRetention(database.db, config.log.retention_days)
   // Sweeps what a crash left open and rebuilds the budget before any request is admitted.
@@ -104,12 +107,20 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
   // shared budget goes right after spend, whose estimate it reserves across instances.
   const rateLimits = new RateLimitHooks(new MemoryLimiter(), tokenEstimator(spend))
   const cluster = createCluster(config, spend)
+  // Object isolation goes before rate limits and spend: a refused object request costs nothing.
+  const objectStore = new ObjectStore(database.db, writer)
+  const objects = { store: objectStore, hooks: new ObjectHooks(objectStore), retention: new ObjectRetention(database.db) }
   // Telemetry hooks go first (they never throw, so a refused request still has its span);
   // its redacting sink runs before the request log stores paths and models, its other sinks after settle.
   const telemetry = createTelemetry(config, { inflight: () => proxy.inflight, logOutput: opts.logOutput })
-  const proxy = new Proxy({ config, keys, routes, sinks: [telemetry.redactSink, requestLog, ...telemetry.sinks, ...(opts.sinks ?? [])], hooks: [...telemetry.hooks, rateLimits, spendHooks, ...(cluster ? [cluster.budget] : []), ...(opts.hooks ?? [])], now: opts.now, random: opts.random, isLimited: (k, u, p) => spend.isLimited(k, u, p) })
+  const proxy = new Proxy({ config, keys, routes, sinks: [telemetry.redactSink, requestLog, ...telemetry.sinks, ...(opts.sinks ?? [])], hooks: [...telemetry.hooks, objects.hooks, rateLimits, spendHooks, ...(cluster ? [cluster.budget] : []), ...(opts.hooks ?? [])], now: opts.now, random: opts.random, isLimited: (k, u, p) => spend.isLimited(k, u, p) })
   telemetry.setBreakerSource(() => proxy.breakers.snapshot())
   proxy.admission.registerMetrics(telemetry.metrics.registry)
+  writer.registerMetrics(telemetry.metrics.registry, telemetry.redactor.text)
+  // A request whose ledger and log rows could not be kept is not served (src/db/batch-writer.ts).
+  proxy.admission.addGate(() =>
+    writer.full ? { message: 'The gateway cannot record requests right now (its database is not taking writes and the write queue is full); try again shortly.', retryAfterSecs: 5 } : undefined,
+  )
   let running = config
   let configPath = loaded.path
   const reloadListeners: ((c: Config) => void)[] = []
@@ -143,6 +154,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
       // After spend: the last settlements are sent and this instance leaves the heartbeat set.
       await gw.cluster?.stop()
       await retention.stop()
+      await objects.retention.stop()
       await writer.close()
       await database.close()
       // Sends the last spans and log lines (bounded by [otel] timeout_ms when a backend is down).
@@ -150,6 +162,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
     },
     rateLimits,
     cluster,
+    objects,
     proxyConfig: () => running,
     async reload(next: LoadedConfig) {
       const notes = restartOnlyChanges(gw.config, next.config)
@@ -190,6 +203,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
   await cluster?.start(gw)
   gw.app = createApp(gw)
   retention.start()
+  objects.retention.start()
   return gw
 }
 

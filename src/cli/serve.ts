@@ -5,8 +5,8 @@ import { handleReload, handleSignals, serve } from '../server'
 import { raiseOpenFilesLimit } from '../proxy/rlimit'
 import { configArg, configPath, loadOrExit } from './shared'
 
-/** Bun's fetch runs at most this many upstream requests at once unless told otherwise at process start. */
-const MAX_HTTP_REQUESTS = '65336'
+/** What the systemd unit and the container image set; Bun's fetch default is 256. */
+export const MAX_HTTP_REQUESTS = '65336'
 
 export const serveCommand = defineCommand({
   meta: { name: 'serve', description: 'Run the gateway' },
@@ -15,27 +15,31 @@ export const serveCommand = defineCommand({
     listen: { type: 'string', description: 'HOST:PORT to listen on (overrides server.listen)' },
   },
   async run({ args }) {
-    if (!process.env.BUN_CONFIG_MAX_HTTP_REQUESTS) return reexecWithFetchLimit()
+    // TOLLGATE_STARTUP_TIMING=1: each start-up step's end, in ms since the process began (scripts/bench-start.ts).
+    const mark = process.env.TOLLGATE_STARTUP_TIMING ? (step: string) => console.error(`startup ${step} ${performance.now().toFixed(1)}`) : () => {}
+    mark('modules')
+    warnFetchLimit()
     raiseOpenFilesLimit()
     const loaded = await loadOrExit(args.config)
+    mark('config')
     const gw = await createGateway(loaded)
+    mark('gateway')
     const server = await serve(gw, args.listen ?? loaded.config.server.listen, configPath(args.config))
+    mark('listen')
     handleSignals(server.stop)
     handleReload(gw, configPath(args.config), server)
   },
 })
 
 /**
- * The fetch concurrency limit is read only at process start, so the gateway re-runs
- * itself once with it set (256 would cap concurrent upstream streams).
+ * Bun reads its fetch concurrency limit only from the environment at process start (neither
+ * process.env nor setenv later changes it), so the launcher sets it. Re-executing to set it
+ * would double the start-up time, which is downtime for a sidecar: warn and go on instead.
  */
-async function reexecWithFetchLimit(): Promise<void> {
-  const compiled = import.meta.path.startsWith('/$bunfs/')
-  const argv = compiled ? [process.execPath, ...process.argv.slice(2)] : [process.execPath, ...process.argv.slice(1)]
-  const child = Bun.spawn(argv, {
-    env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: MAX_HTTP_REQUESTS, TOLLGATE_SUPERVISOR_PID: String(process.pid) },
-    stdio: ['inherit', 'inherit', 'inherit'],
-  })
-  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig))
-  process.exit(await child.exited)
+function warnFetchLimit(): void {
+  if (process.env.BUN_CONFIG_MAX_HTTP_REQUESTS) return
+  console.error(
+    `warning: BUN_CONFIG_MAX_HTTP_REQUESTS is not set, so at most 256 upstream requests run at once (the rest wait). ` +
+      `Set BUN_CONFIG_MAX_HTTP_REQUESTS=${MAX_HTTP_REQUESTS} in the environment; the systemd unit and the container image do.`,
+  )
 }

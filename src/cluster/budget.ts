@@ -21,8 +21,8 @@ import type { RequestRecord } from '../proxy/record'
 import { LimitsUnavailableError } from '../ratelimit/errors'
 import { Budget, isDenial, scopeKey, type LimitNanos, type Reservation, type ScopeLimit } from '../spend/budget'
 import { limitError } from '../spend/errors'
-import { estimate, estimateUsd, isFreeOperation } from '../spend/estimate'
-import { usdToNanos, withMarkup } from '../spend/money'
+import { isFreeOperation } from '../spend/estimate'
+import { upperBound } from '../spend/upper-bound'
 import type { Spend } from '../spend/service'
 import { WINDOWS, type WindowKind } from '../spend/windows'
 import { CONFIRM, INIT, RENEW, RESERVE, SETTLE, SWEEP } from './budget-lua'
@@ -133,25 +133,9 @@ export class SharedBudget implements RequestHooks, Participant {
     const needsCredits = ctx.route.targets.some((t) => t.provider.managed === true)
     const scopes = this.spend.scopesFor(key, ctx.user, ctx.project, needsCredits).filter((s) => WINDOWS.some((w) => s.limits[w] !== undefined))
     if (!scopes.length) return undefined
-    const spend = this.spend
-    const now = spend.clock()
-    const at = new Date(now)
-    const model = upstream.model!
-    const facts = spend.pricer.facts(model, target.api.pricingProvider, target.provider.id, at)
-    let amount = 0
+    const now = this.spend.clock()
     const managed = target.provider.managed === true
-    if (facts) {
-      const est = estimate({
-        body: ctx.inbound.body,
-        json: ctx.inbound.json,
-        upstream,
-        facts,
-        defaultMaxOutput: spend.config.pricing.default_max_output_tokens,
-        classification: ctx.classification,
-        unseenContextTokens: spend.config.pricing.unseen_context_tokens,
-      })
-      amount = withMarkup(usdToNanos(estimateUsd(facts, est)), managed ? target.provider.markup : undefined)
-    }
+    const { amount } = upperBound(this.spend, ctx)
     const credits = scopes.findIndex((s) => s.kind === 'credits')
     return { scopes, amount, now, free: credits >= 0 && !managed ? credits + 1 : 0 }
   }

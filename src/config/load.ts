@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises'
 import { Value, type ValueError } from '@sinclair/typebox/value'
 import { reservedName } from './reserved'
+import { PROVIDER_APIS } from '../providers/registry'
 import { Config, type ProviderConfig } from './schema'
 import { interpolate, type InterpolationProblem } from './interpolate'
 import { isValidZone } from '../spend/windows'
@@ -113,6 +114,7 @@ function crossCheck(c: Config, problems: InterpolationProblem[], warnings: strin
   c.providers.forEach((p, i) => p.api === 'bedrock' && checkBedrock(p, i, problems, warnings))
   c.providers.forEach((p, i) => p.api === 'google-vertex' && checkVertexProvider(p, i, problems, warnings))
   checkRoutes(c, providers, problems)
+  checkAliases(c, problems)
   checkSpend(c, providers, problems, warnings)
   checkTelemetry(c, problems, warnings)
   c.projects.forEach((p, i) => checkProviders(p.providers, `projects[${i}].providers`))
@@ -181,6 +183,18 @@ function checkReserved(c: Config, problems: InterpolationProblem[]): void {
   c.projects.forEach((p, i) => {
     const why = reservedName(p.id)
     if (why) problems.push({ path: `projects[${i}].id`, message: why })
+  })
+}
+
+/** Front-door aliases: unique names, each naming a route this config has (a provider id, a group or an api alias). */
+function checkAliases(c: Config, problems: InterpolationProblem[]): void {
+  const routes = new Set([...c.providers.map((p) => p.id), ...c.routes.map((r) => r.name)])
+  for (const p of c.providers) for (const a of PROVIDER_APIS[p.api]?.aliases ?? []) routes.add(a)
+  const names = new Map<string, number>()
+  c.aliases.forEach((a, i) => {
+    if (names.has(a.name)) problems.push({ path: `aliases[${i}].name`, message: `duplicate alias "${a.name}" (also aliases[${names.get(a.name)}])` })
+    else names.set(a.name, i)
+    if (!routes.has(a.route)) problems.push({ path: `aliases[${i}].route`, message: `unknown route "${a.route}" (a provider id, a [[routes]] name or an api alias)` })
   })
 }
 

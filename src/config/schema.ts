@@ -78,6 +78,19 @@ export const RouteConfig = Type.Object(
 )
 export type RouteConfig = Static<typeof RouteConfig>
 
+/** `[[aliases]]`: a bare model name on the front door (`/v1/chat/completions`) for a route and that route's model. */
+export const AliasConfig = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 256, pattern: '^[^:\\s]+$' }),
+    /** A provider id, routing group or api alias. */
+    route: Type.String({ minLength: 1 }),
+    /** The model as the route's providers name it (`claude-sonnet-4-5`, `google/gemini-2.5-flash`). */
+    model: Type.String({ minLength: 1, maxLength: 256 }),
+  },
+  { additionalProperties: false },
+)
+export type AliasConfig = Static<typeof AliasConfig>
+
 export const ProviderConfig = Type.Object(
   {
     id: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }),
@@ -101,6 +114,13 @@ export const ProviderConfig = Type.Object(
     access_key_id: Type.Optional(Type.String()),
     secret_access_key: Type.Optional(Type.String()),
     session_token: Type.Optional(Type.String()),
+    /** The models this provider offers, listed by `GET /v1/models` (default: the price data's models for its api). */
+    models: Type.Optional(StringList),
+    /**
+     * Bedrock: which OpenAI-compatible endpoint the front door (`/v1/chat/completions`) uses:
+     * "runtime" (default, bedrock-runtime `openai/v1/…`) or "mantle" (bedrock-mantle `v1/…`).
+     */
+    openai_endpoint: Type.Optional(Type.Union([Type.Literal('runtime'), Type.Literal('mantle')])),
     /** Bedrock: model names clients may use, mapped to Bedrock model ids. */
     model_aliases: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 }))),
     /** google-vertex: the service-account JSON, e.g. `${file:/etc/tollgate/sa.json}` (also uses `region`, default "global"). */
@@ -115,6 +135,12 @@ export const ProviderConfig = Type.Object(
     markup: Type.Optional(Type.Number({ minimum: 0 })),
     /** Spend: add the cost to non-streamed JSON responses' `usage` (as `cost`, USD). */
     inject_cost: Type.Optional(Type.Boolean()),
+    /**
+     * Provider-side objects (files, responses, batches, …): `"project"` (default) keeps each
+     * within the project that created it (src/objects); `"none"` skips that, for a provider
+     * only one project uses.
+     */
+    isolation: Type.Optional(Type.Union([Type.Literal('project'), Type.Literal('none')])),
   },
   { additionalProperties: false },
 )
@@ -231,6 +257,13 @@ export const DatabaseConfig = Type.Object(
     url: Type.String({ default: 'file:data/tollgate.db' }),
     /** libSQL server / Turso token; PostgreSQL takes its password in the URL (or PGPASSWORD). */
     auth_token: Type.Optional(Type.String()),
+    /**
+     * Rows (request log, ledger) held in memory while the database cannot take them; at this
+     * many, new requests get a native 503 until the database is back and the queue drains.
+     */
+    outage_queue_rows: Type.Integer({ minimum: 100, default: 200_000 }),
+    /** The same bound in bytes (rows as JSON); whichever is reached first. Default 128 MiB. */
+    outage_queue_bytes: Type.Integer({ minimum: 64 * 1024, default: 128 * 1024 * 1024 }),
   },
   { additionalProperties: false, default: {} },
 )
@@ -421,6 +454,7 @@ export const Config = Type.Object(
     users: Type.Array(UserConfig, { default: [] }),
     keys: Type.Array(KeyConfig, { default: [] }),
     routes: Type.Array(RouteConfig, { default: [] }),
+    aliases: Type.Array(AliasConfig, { default: [] }),
     auth: AuthConfig,
     secrets: SecretsConfig,
     admin: AdminConfig,

@@ -75,7 +75,7 @@ export function libsqlFileSink(path: string): Sink {
         // Some errors (SQLITE_FULL, IOERR) have already rolled the transaction back.
         if (db.inTransaction) db.exec('ROLLBACK')
         const code = (e as { code?: unknown }).code
-        throw typeof code === 'string' && e instanceof Error ? new Error(`${code}: ${e.message}`) : e
+        throw typeof code === 'string' && e instanceof Error ? Object.assign(new Error(`${code}: ${e.message}`), { code }) : e
       }
     },
     async close() {

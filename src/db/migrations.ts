@@ -16,6 +16,7 @@ import m0005 from '../../drizzle/0005_ledger_instance.sql' with { type: 'text' }
 import m0006 from '../../drizzle/0006_credit_topups.sql' with { type: 'text' }
 import m0007 from '../../drizzle/0007_key_changes.sql' with { type: 'text' }
 import m0008 from '../../drizzle/0008_spend_totals.sql' with { type: 'text' }
+import m0009 from '../../drizzle/0009_objects.sql' with { type: 'text' }
 
 export const EMBEDDED_SQL: Record<string, string> = {
   '0000_init': m0000,
@@ -27,6 +28,7 @@ export const EMBEDDED_SQL: Record<string, string> = {
   '0006_credit_topups': m0006,
   '0007_key_changes': m0007,
   '0008_spend_totals': m0008,
+  '0009_objects': m0009,
 }
 
 export interface Migration {

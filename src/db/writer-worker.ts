@@ -4,12 +4,20 @@
  * `postgres://` URL), so the statements (which libSQL runs synchronously for local files)
  * never block the request-serving event loop.
  * Messages: `open` once, then `write` batches; every `write` is answered after its rows
- * are durable, or with the error (the rows are kept and retried with the next write).
+ * are durable, or with the error. What a failure does depends on what it says
+ * (src/db/write-errors.ts):
+ * - the database is unreachable or busy (or anything not about one row): every row stays
+ *   queued here, in order, and goes with the next write (the main thread backs off and
+ *   bounds the queue);
+ * - one row is at fault: the rows are written in halves, then quarters, … in order, so the
+ *   good ones land and only the refused rows are dropped, each sent back to be logged.
  */
 import { createClient, type InStatement } from '@libsql/client'
 import { libsqlFileSink, localFilePath } from './libsql-file-sink'
 import { pgStatements } from './pg/batch-sql'
 import { isPostgresUrl, pgClient } from './pg/connect'
+import { isolate } from './isolate-rows'
+import { classifyWriteError, describeWriteError, type WriteErrorKind } from './write-errors'
 
 declare const self: Worker
 
@@ -28,9 +36,23 @@ export type WriterMessage =
   | { kind: 'write'; id: number; batches: WriteBatch[] | string }
   | { kind: 'close'; id: number }
 
+/** A row the database refused for itself (a constraint, a value it cannot take): dropped, and logged in full by the main thread. */
+export interface DroppedRow {
+  table: string
+  columns: readonly string[]
+  row: unknown[]
+  error: string
+}
+
+/** What this thread still holds, not yet written: rows, and bytes as encoded for the trip here. */
+export interface Backlog {
+  rows: number
+  bytes: number
+}
+
 export type WriterReply =
-  | { id: number; ok: true; written: number; rejected?: { rows: number; error: string } }
-  | { id: number; ok: false; error: string }
+  | { id: number; ok: true; written: number; rejected?: { rows: number; error: string }; dropped?: DroppedRow[]; backlog: Backlog }
+  | { id: number; ok: false; error: string; kind: WriteErrorKind; written: number; rejected?: { rows: number; error: string }; dropped?: DroppedRow[]; backlog: Backlog }
 
 /** SQLite accepts up to 32766 bound values per statement; stay well below. */
 const MAX_VALUES = 8000
@@ -42,9 +64,69 @@ export interface Sink {
 }
 
 let sink: Sink | undefined
+let target: { url: string; authToken?: string } | undefined
+/** Rows not yet written, one batch per table in the order the tables first came (rows in order within each). */
 let pending: WriteBatch[] = []
-/** The last write failed; a second failure in a row looks for a row the database refuses. */
-let failedBefore = false
+let pendingRows = 0
+let pendingBytes = 0
+
+/**
+ * A write that has not finished by then is given up as `unavailable` and its connection closed
+ * (a server gone without a reset leaves a socket that answers nothing). It is retried whole:
+ * every table the writer feeds takes a row twice harmlessly (OR IGNORE / OR REPLACE) but the
+ * credit ledger, which could get a usage row twice if the lost answer was a commit.
+ */
+const WRITE_TIMEOUT_MS = 30_000
+
+function openSink(url: string, authToken?: string): Sink {
+  const file = localFilePath(url)
+  return isPostgresUrl(url) ? postgresSink(url) : file ? libsqlFileSink(file) : libsqlSink(url, authToken)
+}
+
+/** Bytes of rows as JSON (bigints as their digits), for the backlog's bound. */
+function sizeOf(batches: WriteBatch[]): number {
+  return JSON.stringify(batches, (_k, v) => (typeof v === 'bigint' ? v.toString() : ArrayBuffer.isView(v) ? v.byteLength : v)).length
+}
+
+const specKey = (b: WriteBatch) => `${b.verb}\u0000${b.table}\u0000${b.columns.join(',')}\u0000${b.conflict?.join(',') ?? ''}`
+
+/** Adds rows to the queue: a table already queued gets them after its own rows (the order that matters, for OR REPLACE and OR IGNORE). */
+function enqueue(batches: WriteBatch[]): void {
+  for (const b of batches) {
+    if (!b.rows.length) continue
+    const key = specKey(b)
+    const q = pending.find((p) => specKey(p) === key)
+    if (q) for (const r of b.rows) q.rows.push(r)
+    else pending.push({ ...b, rows: b.rows.slice() })
+    pendingRows += b.rows.length
+  }
+}
+
+function backlog(): Backlog {
+  return { rows: pendingRows, bytes: pendingBytes }
+}
+
+async function writeAll(batches: WriteBatch[]): Promise<void> {
+  const s = (sink ??= openSink(target!.url, target!.authToken))
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`the write did not finish within ${WRITE_TIMEOUT_MS / 1000} s`), { code: 'WRITE_TIMEOUT' })), WRITE_TIMEOUT_MS)
+  })
+  const write = s.write(batches)
+  try {
+    await Promise.race([write, timeout])
+  } catch (e) {
+    if ((e as { code?: string }).code === 'WRITE_TIMEOUT') {
+      write.catch(() => {})
+      // A fresh connection for the retry; the stuck one is closed (its transaction rolls back unless it committed).
+      if (sink === s) sink = undefined
+      s.close().catch(() => {})
+    }
+    throw e
+  } finally {
+    clearTimeout(timer)
+  }
+}
 
 function statements(batches: WriteBatch[]): InStatement[] {
   const out: InStatement[] = []
@@ -93,60 +175,56 @@ function postgresSink(url: string): Sink {
   }
 }
 
+
 self.onmessage = async (e: MessageEvent<WriterMessage>) => {
   const msg = e.data
   if (msg.kind === 'open') {
-    const file = localFilePath(msg.url)
-    sink = isPostgresUrl(msg.url) ? postgresSink(msg.url) : file ? libsqlFileSink(file) : libsqlSink(msg.url, msg.authToken)
+    target = { url: msg.url, authToken: msg.authToken }
+    try {
+      sink = openSink(msg.url, msg.authToken)
+    } catch {
+      // Opened again by the first write, whose failure then says why.
+    }
     return
   }
   if (msg.kind === 'close') {
     await sink?.close().catch(() => {})
-    self.postMessage({ id: msg.id, ok: true, written: 0 } satisfies WriterReply)
+    self.postMessage({ id: msg.id, ok: true, written: 0, backlog: backlog() } satisfies WriterReply)
     return
   }
-  pending = pending.concat(typeof msg.batches === 'string' ? (JSON.parse(msg.batches) as WriteBatch[]) : msg.batches)
+  const added = typeof msg.batches === 'string' ? (JSON.parse(msg.batches) as WriteBatch[]) : msg.batches
+  enqueue(added)
+  pendingBytes += typeof msg.batches === 'string' ? msg.batches.length : sizeOf(added)
   const todo = pending
-  const rows = todo.reduce((n, b) => n + b.rows.length, 0)
+  const rows = pendingRows
+  if (!rows) {
+    self.postMessage({ id: msg.id, ok: true, written: 0, backlog: backlog() } satisfies WriterReply)
+    return
+  }
+  let failure: unknown
   try {
-    await sink!.write(todo)
+    await writeAll(todo)
     pending = []
-    failedBefore = false
-    self.postMessage({ id: msg.id, ok: true, written: rows } satisfies WriterReply)
+    pendingRows = 0
+    pendingBytes = 0
+    self.postMessage({ id: msg.id, ok: true, written: rows, backlog: backlog() } satisfies WriterReply)
+    return
   } catch (err) {
-    if (failedBefore) {
-      const isolated = await isolate(todo)
-      if (isolated) {
-        pending = []
-        failedBefore = false
-        self.postMessage({ id: msg.id, ok: true, written: isolated.written, rejected: isolated.rejected } satisfies WriterReply)
-        return
-      }
-    }
-    failedBefore = true
-    self.postMessage({ id: msg.id, ok: false, error: (err as Error).message } satisfies WriterReply)
+    failure = err
   }
-}
-
-/**
- * Writes rows one at a time after a batch failed twice, so one row the database refuses
- * (a poison row) cannot hold every later row back. When no row at all goes in, the database
- * itself is the problem: nothing is dropped and the batch stays queued.
- */
-async function isolate(batches: WriteBatch[]): Promise<{ written: number; rejected: { rows: number; error: string } } | undefined> {
-  let written = 0
-  let rejected = 0
-  let error = ''
-  for (const b of batches) {
-    for (const row of b.rows) {
-      try {
-        await sink!.write([{ ...b, rows: [row] }])
-        written++
-      } catch (e) {
-        rejected++
-        error = (e as Error).message
-      }
-    }
+  const kind = classifyWriteError(failure)
+  if (kind !== 'row') {
+    self.postMessage({ id: msg.id, ok: false, error: describeWriteError(failure), kind, written: 0, backlog: backlog() } satisfies WriterReply)
+    return
   }
-  return written > 0 ? { written, rejected: { rows: rejected, error } } : undefined
+  const out = await isolate(todo, writeAll, failure)
+  pending = out.rest
+  pendingRows = out.rest.reduce((n, b) => n + b.rows.length, 0)
+  pendingBytes = pendingRows ? sizeOf(pending) : 0
+  const dropped = out.dropped.length ? out.dropped : undefined
+  const rejected = dropped ? { rows: dropped.length, error: dropped[dropped.length - 1]!.error } : undefined
+  if (out.halt !== undefined) {
+    const error = describeWriteError(out.halt)
+    self.postMessage({ id: msg.id, ok: false, error, kind: classifyWriteError(out.halt), written: out.written, rejected, dropped, backlog: backlog() } satisfies WriterReply)
+  } else self.postMessage({ id: msg.id, ok: true, written: out.written, rejected, dropped, backlog: backlog() } satisfies WriterReply)
 }

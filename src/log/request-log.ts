@@ -44,7 +44,8 @@ export class RequestLogWriter implements RequestSink {
       r.costNanos ?? null,
       r.error ?? null,
       r.attempts?.length ? JSON.stringify(r.attempts) : null,
-    ])
+      // A request refused before any upstream attempt was neither reserved nor served: its row may be shed while the queue is full.
+    ], !r.attempts?.length)
   }
 
   /** Writes everything recorded so far (tests, shutdown). */

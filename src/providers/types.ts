@@ -90,6 +90,23 @@ export interface StreamUsageReader {
   result(): ReportedUsage | undefined
 }
 
+/**
+ * How one format's stream events read, in the core's terms (src/providers/<api>/stream-events.ts),
+ * so the core never looks inside an event. Both are cheap: most events are not parsed.
+ */
+export interface StreamFormat {
+  /** A fresh watcher of one stream's terminal event. */
+  terminal(): StreamTerminal
+  /** Characters of generated output (text, reasoning, tool arguments) one event carries: a cut stream's estimate. */
+  outputChars(name: string | undefined, data: string): number
+}
+
+/** Watches one stream for its format's terminal event; a body that ends before it is `upstream_incomplete`. */
+export interface StreamTerminal {
+  event(name: string | undefined, data: string): void
+  readonly complete: boolean
+}
+
 /** Turns network chunks of a streamed body into events for a usage reader. */
 export interface StreamDecoder {
   push(chunk: Uint8Array): void
@@ -110,6 +127,8 @@ export interface ProviderApi {
   errorsFor?(path: string): ErrorShape
   /** How streamed responses are framed; SSE when absent (AWS event-stream for Bedrock). */
   streamDecoder?(reader: StreamUsageReader): StreamDecoder
+  /** The content type of a stream in the format's own framing (read by streamDecoder), when it is not SSE. */
+  readonly streamContentType?: string
   /** A body the gateway relays without reading, whatever its content type (an upload's bytes). */
   opaqueBody?(path: string): boolean
   /**
@@ -125,10 +144,43 @@ export interface ProviderApi {
   streamErrorEvent?(error: import('../errors').GatewayError): string | Uint8Array
   /** Whether a request's headers mark it as this api's SDK (to pick an error shape for an unknown route). */
   matchesHeaders?(headers: Headers): boolean
+  /**
+   * The provider's own OpenAI-compatible endpoint, which the front door (`/v1/chat/completions`,
+   * `/v1/embeddings`) forwards to; absent when the provider has none.
+   */
+  readonly compat?: CompatEndpoint
   /** Usage from a complete JSON response body. */
   jsonUsage(body: unknown, flavor: string): ReportedUsage | undefined
   /** A fresh usage reader for one streamed response. */
   streamUsage(flavor: string): StreamUsageReader
+  /** How this operation's stream events read: its terminal event, its generated text. */
+  streamFormat(flavor: string): StreamFormat
+  /** Its provider-side objects (files, batches, …), for project isolation (src/objects); none: every object access is refused. */
+  readonly objects?: ObjectFormat
+}
+
+// ---------------------------------------------------------------------------------------------
+// The front door: one OpenAI-compatible surface, forwarded to each provider's own compat endpoint.
+
+export type CompatOperation = 'chat' | 'embeddings'
+
+/** How the front door names a model to one provider. */
+export interface CompatModel {
+  /** The value the upstream body's `model` field gets (the one documented body change). */
+  body: string
+  /** The provider's own model name, as its native route records it: allow-lists, pricing and logs use it. */
+  model: string
+}
+
+export interface CompatEndpoint {
+  /** What the compat endpoint serves. */
+  readonly operations: readonly CompatOperation[]
+  /** The provider's name for a model asked for through the front door; undefined when it serves it only natively. */
+  model(name: string, provider: ProviderConfig): CompatModel | undefined
+  /** URL and headers (credential included) for one request; `body` is final (SigV4 signs it). */
+  request(op: CompatOperation, provider: ProviderConfig, body: Uint8Array | string): Promise<{ url: string; headers: Record<string, string> }> | { url: string; headers: Record<string, string> }
+  /** The native path (after the route) a client should use for a model the compat endpoint does not serve. */
+  nativePath(name: string, provider: ProviderConfig): string
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -155,6 +207,7 @@ export type ObjectKind =
   | 'container'
   | 'conversation'
   | 'message_batch'
+  | 'file_search_store'
 
 /** The provider-side object a request names in its path. */
 export interface ObjectRef {
@@ -188,4 +241,44 @@ export interface Classification {
   batch?: boolean
   /** Why a `refused` row refuses (rendered as the format's native 4xx). */
   refusal?: { status: number; message: string }
+}
+
+/** An object a 2xx answer describes: its id and, when the provider says or documents it, its expiry. */
+export interface CreatedObject {
+  id: string
+  /** Epoch ms; absent: kept until deleted. */
+  expiresAt?: number
+}
+
+/**
+ * One format's knowledge of its provider-side objects (src/providers/<api>/objects.ts), so
+ * src/objects records and filters them without reading a wire field.
+ */
+export interface ObjectFormat {
+  /** The object of this kind a 2xx JSON answer describes (a creation, a read, an update). */
+  createdObject(kind: ObjectKind, json: unknown, now: number): CreatedObject | undefined
+  /** Objects the provider made itself and names in an answer about an owned one (a batch's output file): same owner. */
+  relatedObjects?(kind: ObjectKind, json: unknown, now: number): { kind: ObjectKind; object: CreatedObject }[]
+  /** The created object, from one event of a streamed creation; cheap for every other event. */
+  streamedObject?(kind: ObjectKind, event: string | undefined, data: string, now: number): CreatedObject | undefined
+  /** A list answer of this kind with only the items `keep` accepts (cursors as sent); undefined when it is not one. */
+  filterList(kind: ObjectKind, json: unknown, keep: (id: string) => boolean): unknown
+  /** An empty list of this kind: the answer when a 2xx list answer is not one filterList can read (fail closed). */
+  emptyList(kind: ObjectKind): unknown
+  /**
+   * Objects a request body names by id and the upstream would read (a `previous_response_id`,
+   * a batch's input file, file ids in input, a cached content): each must be the caller's.
+   * Asked only of requests whose class reads stored context or that create an object.
+   */
+  references?(json: Record<string, unknown>): { kind: ObjectKind; id: string }[]
+  /** The id as the store keys it, when the format has several spellings (Gemini: `files/abc` and `abc`). */
+  canonicalId?(kind: ObjectKind, id: string): string
+  /** The message of the provider's own 404 for an object that does not exist. */
+  notFoundMessage(kind: ObjectKind, id: string): string
+  /**
+   * Answers about objects of these kinds carry URLs the client follows (Anthropic's batch
+   * `results_url`): `rewrite` points those under `from` (the upstream's base URL) at `to` (the
+   * provider's route on the gateway) and drops any other, in place; true when it changed one.
+   */
+  pointBack?: { kinds: readonly ObjectKind[]; rewrite(json: unknown, from: string, to: string): boolean }
 }

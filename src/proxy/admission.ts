@@ -4,7 +4,8 @@
  * - `server.max_inflight` requests are in flight (default: (open-files soft limit − 256) / 2,
  *   since a relayed stream holds two descriptors; 256 are margin for the database and logs), or
  * - the streams' buffered bytes have reached `server.stream_buffer_budget_bytes`, or
- * - the gateway is above its high-water mark (90 %) and this key already holds its fair share.
+ * - the gateway is above its high-water mark (90 %) and this key already holds its fair share, or
+ * - a gate says so (the database write queue is full during a database outage).
  * Requests already admitted are never touched. Per-key concurrency limits (src/ratelimit) apply
  * on top of this.
  */
@@ -39,6 +40,12 @@ export interface Ticket {
   release(): void
 }
 
+/**
+ * A condition outside admission's own counts that refuses new requests the same way: the
+ * database write queue at its bound (src/db/batch-writer.ts `full`, wired in src/gateway.ts).
+ */
+export type AdmissionGate = () => { message: string; retryAfterSecs?: number } | undefined
+
 /** Bytes buffered by all relayed streams, updated by the relays (src/proxy/stream.ts). */
 export interface BufferGauge {
   bytes: number
@@ -51,6 +58,7 @@ export class Admission {
   inflight = 0
   readonly buffers: BufferGauge = { bytes: 0 }
   private readonly perKey = new Map<string, number>()
+  private readonly gates: AdmissionGate[] = []
 
   configure(config: Config): void {
     this.maxInflight = config.server.max_inflight ?? defaultMaxInflight()
@@ -71,8 +79,17 @@ export class Admission {
     gauge('tollgate_stream_buffer_budget_bytes', 'server.stream_buffer_budget_bytes: past it new requests get 503.', () => this.bufferBudget)
   }
 
+  /** Another reason to refuse new requests, asked on every admission (it must be cheap). */
+  addGate(gate: AdmissionGate): void {
+    this.gates.push(gate)
+  }
+
   /** Admits a request of `key`, or throws the 503 that says the gateway is full. */
   admit(key: string): Ticket {
+    for (const gate of this.gates) {
+      const refusal = gate()
+      if (refusal) throw gatewayOverloaded(refusal.message, refusal.retryAfterSecs)
+    }
     const max = this.maxInflight
     if (this.inflight >= max) throw gatewayOverloaded(`The gateway is at its limit of ${max} requests in flight; try again shortly.`)
     if (this.buffers.bytes + this.streamBuffer > this.bufferBudget) throw gatewayOverloaded('The gateway is at its memory budget for stream buffers; try again shortly.')

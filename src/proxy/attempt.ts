@@ -16,6 +16,7 @@ import type { UpstreamRequest } from '../providers/types'
 import { responseHeaders } from './headers'
 import { redactErrorBody, sseErrorScreen } from './redact-errors'
 import { sseDecoder } from './sse'
+import { observeStream } from './context'
 import { meteredStream, type StreamEnd } from './stream'
 import { AttemptWatchdog, timeoutsFor } from './timeouts'
 
@@ -132,7 +133,9 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
   const headers = responseHeaders(res.headers, record.id)
   upstream.rewriteHeaders?.(headers)
   const contentType = res.headers.get('content-type') ?? ''
-  const eventStream = contentType.includes('text/event-stream') || contentType.includes('vnd.amazon.eventstream')
+  // SSE, or the format's own binary framing (Bedrock's AWS event-stream), read by its streamDecoder.
+  const framed = target.api.streamContentType !== undefined && contentType.includes(target.api.streamContentType)
+  const eventStream = framed || contentType.includes('text/event-stream')
   const error = res.ok ? undefined : `upstream_${status}`
 
   if (!res.body || !res.ok || (contentType.includes('json') && !eventStream)) {
@@ -171,7 +174,10 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
   if (eventStream) record.stream = true
   const reading = target.api.streamUsage(upstream.flavor)
   const usage = eventStream && spec.observeStream ? spec.observeStream(reading) : reading
-  const decoder: StreamDecoder = eventStream ? (target.api.streamDecoder?.(usage) ?? sseDecoder(usage)) : { push() {}, end() {} }
+  // The format's terminal event, watched beside usage: a body that ends before it is incomplete.
+  const terminal = eventStream ? target.api.streamFormat(upstream.flavor).terminal() : undefined
+  const events = terminal ? observeStream(usage, [terminal]) : usage
+  const decoder: StreamDecoder = eventStream ? (target.api.streamDecoder?.(events) ?? sseDecoder(events)) : { push() {}, end() {} }
   const conversion = upstream.convertStream
   let body: ReadableStream<Uint8Array> = meteredStream(
     reader,
@@ -186,8 +192,9 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
       },
       // A conversion writes the client's framing, and so its own error ending.
       errorTail: (how) => (!eventStream ? undefined : conversion ? '' : spec.errorTail(how)),
-      // Error events inside a 2xx SSE stream are redacted like error bodies (AWS event-stream frames are not: see README).
-      screen: eventStream && !contentType.includes('vnd.amazon.eventstream') ? sseErrorScreen(target.provider, spec.headers) : undefined,
+      complete: terminal && (() => terminal.complete),
+      // Error events inside a 2xx SSE stream are redacted like error bodies (binary frames are not: see README).
+      screen: eventStream && !framed ? sseErrorScreen(target.provider, spec.headers) : undefined,
     },
     dog,
     first.done ? undefined : first.value,

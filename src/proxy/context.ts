@@ -1,7 +1,7 @@
 /** Everything known about one request as it walks auth → route → reserve → forward → meter → settle. */
 import type { KeyRecord } from '../auth/principal'
 import type { Config, ProjectConfig, ProviderConfig, UserConfig } from '../config/schema'
-import type { Classification, InboundRequest, ReportedUsage, UpstreamRequest } from '../providers/types'
+import type { Classification, InboundRequest, UpstreamRequest } from '../providers/types'
 import type { RequestRecord } from './record'
 import type { Route, RouteTarget } from './routes'
 
@@ -37,8 +37,6 @@ export interface AttemptOutcome {
   error?: string
   /** Whether the gateway moved on to another target after this one. */
   failedOver: boolean
-  /** Usage the provider reported for a try that failed (it billed it); spend charges it. */
-  usage?: ReportedUsage
 }
 
 /**

@@ -63,6 +63,8 @@ export async function forwardWithFailover(ctx: ProxyContext, targets: RouteTarge
     let upstream: UpstreamRequest
     try {
       upstream = target === ctx.target ? ctx.upstream : await target.api.prepare(ctx.inbound, target.provider)
+      // As for the first target (proxy/handler.ts): the table's model where prepare found none.
+      upstream.model ??= ctx.classification?.model
       deps.checkModel(upstream.model)
     } catch (e) {
       // This target cannot serve this request (a path or model it does not take): skip it.

@@ -13,7 +13,7 @@ import { inspectJson, readBody } from './body'
 import { classifyInbound } from './classify'
 import { preAuthAnswer, preAuthShape, routesVisibleTo, scrubCredentialQuery } from './edge'
 import { applyRespondHooks, runAdmitHooks, type ProxyContext, type RequestHooks } from './context'
-import type { RequestRecord, RequestSink } from './record'
+import { recordedText, type RequestRecord, type RequestSink } from './record'
 import type { RouteTable, RouteTarget } from './routes'
 import { Admission, type Ticket } from './admission'
 import { BreakerRegistry } from './breaker'
@@ -72,7 +72,7 @@ export class Proxy {
     const slash = path.indexOf('/', 1)
     const routeName = safeDecode(slash < 0 ? path.slice(1) : path.slice(1, slash))
     const rest = slash < 0 ? '' : path.slice(slash + 1)
-    const route = this.deps.routes.get(routeName)
+    let route = this.deps.routes.get(routeName)
     // Edge (src/proxy/edge.ts): before auth nothing depends on whether the route exists.
     let shape: ErrorShape = preAuthShape(routeName, rest, request.headers)
     const probe = url.search ? undefined : preAuthAnswer(request.method, rest)
@@ -83,8 +83,8 @@ export class Proxy {
       id: Bun.randomUUIDv7(),
       ts: Date.now(),
       method: request.method,
-      path: url.pathname,
-      route: routeName,
+      path: recordedText(url.pathname),
+      route: recordedText(routeName, 128),
       stream: false,
       status: 0,
       durationMs: 0,
@@ -102,6 +102,14 @@ export class Proxy {
       shape = route.api.errorsFor?.(rest) ?? route.api.errors
       if (!project) throw new PermissionError(`This key's project "${key.project}" no longer exists.`, 'unknown_project')
       const user = key.user ? this.users.get(key.user) : undefined
+      // The front door (/v1/…): the body's model picks the route (src/proxy/frontdoor.ts), so the body comes first.
+      let early: { body: Uint8Array | null; json: Record<string, unknown> | undefined } | undefined
+      if (route.pick) {
+        const b = await readBody(request, this.deps.config.server.max_body_bytes, this.deps.config.server.body_timeout_seconds * 1000, start)
+        early = { body: b, json: inspectJson(b, request.headers.get('content-type')) }
+        route = route.pick(request.method, rest, early.json)
+        record.route = route.name
+      }
 
       // Allowed, enabled, ordered targets whose breaker admits a request; the first is prepared here.
       const targets = viableTargets(planTargets(route, key, project, this.deps.random), this.breakers)
@@ -110,7 +118,7 @@ export class Proxy {
       record.provider = provider.id
       record.api = provider.api
 
-      const body = await readBody(request, this.deps.config.server.max_body_bytes, this.deps.config.server.body_timeout_seconds * 1000, start)
+      const body = early ? early.body : await readBody(request, this.deps.config.server.max_body_bytes, this.deps.config.server.body_timeout_seconds * 1000, start)
       const publicUrl = this.publicUrl
       const inbound: InboundRequest = {
         method: request.method,
@@ -118,19 +126,21 @@ export class Proxy {
         search,
         headers: request.headers,
         body,
-        json: route.api.opaqueBody?.(rest) ? undefined : inspectJson(body, request.headers.get('content-type')),
+        json: early ? early.json : route.api.opaqueBody?.(rest) ? undefined : inspectJson(body, request.headers.get('content-type')),
         // Read only by protocols that hand out a URL (resumable uploads): built on use, not per request.
         get gatewayBase() {
           return (publicUrl ?? url.origin) + (viaProxy ? '/proxy' : '')
         },
       }
       // Classify: the format's endpoint table says what this is (or refuses it) before anything is reserved.
-      const classification = classifyInbound(route.api, inbound, { routeName, key, user, project, limited: this.isLimited(key, user, project) }, provider)
+      const classification = classifyInbound(route.api, inbound, { routeName, key, user, project, limited: this.isLimited(key, user, project) || route.targets.some((t) => t.provider.managed === true) }, provider)
       // Bounded by the classification; a refused model is logged as requested.
       record.model = classification?.model
       for (const m of classification?.models ?? (classification?.model ? [classification.model] : [])) if (key.models) this.checkModelAllowed(m, key.models)
 
       const upstream = await target.api.prepare(inbound, provider)
+      // The table found the model wherever it is (form field, batch, a path prepare does not parse): spend, limits and the log price that one.
+      upstream.model ??= classification?.model
       record.model = upstream.model
       record.stream = upstream.stream
       if (upstream.model && key.models) this.checkModelAllowed(upstream.model, key.models)

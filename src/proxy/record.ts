@@ -52,3 +52,11 @@ export interface AttemptRecord {
 export interface RequestSink {
   record(r: RequestRecord): void
 }
+
+/** Longest path the record keeps: a URL is as long as the HTTP server accepts (tens of KB), and every record is logged and stored. */
+export const MAX_RECORDED_PATH = 1024
+
+/** `s` cut to `max` characters, marked when cut. */
+export function recordedText(s: string, max = MAX_RECORDED_PATH): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s
+}

@@ -7,6 +7,7 @@
 import type { Config, ProviderConfig } from '../config/schema'
 import type { ProviderApi } from '../providers/types'
 import { providerApi } from '../providers/registry'
+import { FRONT_DOOR, frontDoorRoute } from './frontdoor'
 
 export interface RouteTarget {
   provider: ProviderConfig
@@ -20,6 +21,8 @@ export interface Route {
   targets: RouteTarget[]
   /** The error shape clients of this route speak (its first target's). */
   api: ProviderApi
+  /** The front door (`/v1/…`): the route this request really takes, picked from its body's model (src/proxy/frontdoor.ts). */
+  pick?(method: string, path: string, json: Record<string, unknown> | undefined): Route
 }
 
 export class RouteTable {
@@ -60,6 +63,7 @@ export class RouteTable {
       const primary = targets.reduce((a, b) => (b.priority > a.priority ? b : a))
       this.set({ name: r.name, targets, api: primary.api })
     }
+    this.routes.set(FRONT_DOOR, frontDoorRoute((name) => (name === FRONT_DOOR ? undefined : this.routes.get(name)), config.aliases ?? []))
   }
 
   /** Adds or replaces a route (routing groups take precedence over providers and aliases). */

@@ -3,7 +3,8 @@
  * re-serialisation), while a decoder reads usage on the side. Reports the first byte and,
  * exactly once, how the stream ended. A client that goes away cancels this stream, which
  * aborts the upstream request. A stream cut by the upstream or a timeout ends with one
- * well-formed error event in the client's format, never a silent truncation.
+ * well-formed error event in the client's format, never a silent truncation; so does a body that
+ * ends cleanly before its format's terminal event (`upstream_incomplete`).
  */
 import { UpstreamError, UpstreamTimeoutError, type GatewayError } from '../errors'
 import type { StreamDecoder } from '../providers/types'
@@ -12,7 +13,7 @@ import type { AbortCause } from './timeouts'
 /** One read of a body stream. */
 type ChunkRead = { done: true; value?: undefined } | { done: false; value: Uint8Array }
 
-export type StreamEnd = 'complete' | 'client_disconnected' | 'upstream_error' | 'idle_timeout' | 'total_timeout'
+export type StreamEnd = 'complete' | 'client_disconnected' | 'upstream_error' | 'upstream_incomplete' | 'idle_timeout' | 'total_timeout'
 
 export interface StreamEvents {
   firstByte(): void
@@ -23,6 +24,11 @@ export interface StreamEvents {
    * cleanly for a response conversion that writes its own error at the end.
    */
   errorTail?(how: StreamEnd, error: unknown): string | Uint8Array | undefined
+  /**
+   * Whether the events so far include the format's terminal one, asked when the body ends
+   * cleanly: false makes that end `upstream_incomplete`, a cut like any other. Absent: any end is complete.
+   */
+  complete?(): boolean
   /** Rewrites a chunk before it is written (error events redacted, src/proxy/redact-errors.ts); usually the same chunk. */
   screen?(chunk: Uint8Array): Uint8Array
 }
@@ -38,6 +44,7 @@ export interface RelayControl {
 export function streamCutError(how: StreamEnd): GatewayError {
   if (how === 'idle_timeout') return new UpstreamTimeoutError('The upstream stream stalled (idle timeout).')
   if (how === 'total_timeout') return new UpstreamTimeoutError('The upstream response took longer than its total timeout.')
+  if (how === 'upstream_incomplete') return new UpstreamError('The upstream stream ended before its final event.', 'upstream_incomplete')
   return new UpstreamError('The upstream stream failed before it completed.', 'upstream_stream_error')
 }
 
@@ -52,16 +59,25 @@ export function meteredStream(
   const reader = upstream instanceof ReadableStream ? upstream.getReader() : upstream
   const ctl: RelayControl = control instanceof AbortController ? abortControllerControl(control) : control
   let pending = first
+  /** The last chunk relayed: whether it ended an event decides how an error event follows it. */
+  let last: Uint8Array | undefined
   let started = false
   let ended = false
-  const end = (how: StreamEnd, error?: unknown) => {
-    if (ended) return
-    ended = true
+  let flushed = false
+  /** The decoder gets the body's end once: a last event without its blank line still counts. */
+  const flush = () => {
+    if (flushed) return
+    flushed = true
     try {
       decoder.end()
     } catch {
       // A malformed tail must not hide the usage read so far.
     }
+  }
+  const end = (how: StreamEnd, error?: unknown) => {
+    if (ended) return
+    ended = true
+    flush()
     events.end(how, error)
   }
   // Bun's direct stream: chunks go straight to the response sink, with no queue between (a
@@ -73,10 +89,15 @@ export function meteredStream(
       end('client_disconnected', e)
       return c.close(e as Error)
     }
-    const how: StreamEnd = ctl.cause === 'idle_timeout' || ctl.cause === 'total_timeout' ? ctl.cause : 'upstream_error'
+    cut(c, ctl.cause === 'idle_timeout' || ctl.cause === 'total_timeout' ? ctl.cause : 'upstream_error', e)
+  }
+  /** The stream ends short of its format's end: the client gets the format's error event. */
+  const cut = (c: DirectController, how: StreamEnd, e: unknown) => {
     end(how, e)
     const tail = events.errorTail?.(how, e)
     if (tail === undefined) return c.close(brokenOff(how, e))
+    // Text framing (SSE): after half an event, a blank line first, so the error event stands on its own.
+    if (typeof tail === 'string' && tail.length && last && !endsEvent(last)) c.write('\n\n')
     if (tail.length) c.write(tail)
     c.close()
   }
@@ -96,6 +117,7 @@ export function meteredStream(
           const written = c.write(events.screen ? events.screen(chunk) : chunk)
           if (typeof written !== 'number') await written
           unflushed = true
+          last = chunk
           try {
             decoder.push(chunk)
           } catch {
@@ -127,6 +149,8 @@ export function meteredStream(
         }
         if (cancelled) return
         if (r.done) {
+          flush()
+          if (events.complete && !events.complete()) return cut(c, 'upstream_incomplete', undefined)
           end('complete')
           return c.close()
         }
@@ -143,6 +167,12 @@ export function meteredStream(
   return new ReadableStream(source as never) as ReadableStream<Uint8Array>
 }
 
+/** Whether a chunk of SSE ends with a blank line (`\n\n`, or `\r\n\r\n`). */
+function endsEvent(chunk: Uint8Array): boolean {
+  const n = chunk.length
+  return n >= 2 && chunk[n - 1] === 10 && (chunk[n - 2] === 10 || (n >= 4 && chunk[n - 2] === 13 && chunk[n - 3] === 10))
+}
+
 /** The controller of Bun's `type: 'direct'` ReadableStream. */
 interface DirectController {
   write(data: string | Uint8Array): number | Promise<number>
@@ -156,7 +186,7 @@ interface DirectController {
  * where a string is one line saying what happened.
  */
 function brokenOff(how: StreamEnd, e: unknown): string {
-  const why = (e as { code?: unknown } | undefined)?.code ?? (e instanceof Error ? e.message : String(e))
+  const why = e === undefined ? 'no final event' : ((e as { code?: unknown }).code ?? (e instanceof Error ? e.message : String(e)))
   return `tollgate: an upstream body ended early (${how}: ${String(why)}); the client's transfer was broken off`
 }
 

@@ -13,7 +13,7 @@ export function tokenEstimator(spend: Spend): TokenEstimator {
     const { upstream, target, inbound, request } = ctx
     if (isFreeOperation(upstream, request.method, ctx.classification)) return 0
     const facts = spend.pricer.facts(upstream.model!, target.api.pricingProvider, target.provider.id, new Date(spend.clock()))
-    const e = estimate({ body: inbound.body, json: inbound.json, upstream, facts, defaultMaxOutput: spend.config.pricing.default_max_output_tokens, classification: ctx.classification, unseenContextTokens: spend.config.pricing.unseen_context_tokens })
+    const e = estimate({ body: inbound.body, upstream, facts, defaultMaxOutput: spend.config.pricing.default_max_output_tokens, classification: ctx.classification, unseenContextTokens: spend.config.pricing.unseen_context_tokens })
     return e.inputTokens + e.outputTokens
   }
 }

@@ -151,7 +151,7 @@ export class Budget {
     }
   }
 
-  /** Spend without a reservation (a billed failed attempt, a recovered crash row), at instant `ts`. */
+  /** Spend without a reservation (usage on a free-classed request, a recovered crash row), at instant `ts`. */
   charge(scopes: string[], cost: number, ts: number): void {
     const now = this.clock()
     const spans = this.spansAt(ts)

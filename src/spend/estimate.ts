@@ -4,22 +4,23 @@
  *
  * - Input: one token per byte of the request body. A token always covers at least one byte
  *   of the text it encodes, and JSON framing only adds bytes, so this never falls short for
- *   text. (Media sent by URL, and context a provider keeps server-side, e.g. Responses'
- *   previous_response_id, are not in the body and so not in the estimate.) Capped at the
- *   model's context window when the price data knows it.
- * - Output: the request's own limit (max_tokens, max_completion_tokens, max_output_tokens,
- *   generationConfig.maxOutputTokens, inferenceConfig.maxTokens) times the number of choices;
- *   otherwise the model's maximum ([[pricing.models]] max_output_tokens, then a table of
- *   known families), otherwise pricing.default_max_output_tokens.
+ *   text. A request that pulls in context by reference (its format's table says which:
+ *   stored responses, file ids, cached contents, server-side tools) reserves the model's whole
+ *   context window, or [pricing] unseen_context_tokens when the price data has none. Capped at
+ *   the model's context window when the price data knows it.
+ * - Output: the request's own bound as its format's table reads it (one list of fields per
+ *   format, in src/providers/<api>/endpoints.ts), times the number of choices; otherwise the
+ *   model's maximum ([[pricing.models]] max_output_tokens, then a table of known families),
+ *   otherwise pricing.default_max_output_tokens. This file reads no provider's fields.
  * - Where a cache write costs more than plain input (Anthropic), all input is priced as a
  *   cache write, so the estimate stays an upper bound.
  */
 import type { Classification, TokenUsage, UpstreamRequest } from '../providers/types'
 import type { ModelFacts } from './prices'
+import { BoundedMap } from '../bounded-map'
 
 export interface EstimateInput {
   body: Uint8Array | null
-  json: Record<string, unknown> | undefined
   upstream: Pick<UpstreamRequest, 'model' | 'operation' | 'flavor'>
   facts: ModelFacts | null
   defaultMaxOutput: number
@@ -37,8 +38,9 @@ export interface Estimate {
 }
 
 /** Operations that cost nothing and reserve nothing. */
-export function isFreeOperation(u: Pick<UpstreamRequest, 'model' | 'operation'>, method: string, c?: Pick<Classification, 'class'>): boolean {
-  if (c) return !u.model || c.class !== 'metered'
+export function isFreeOperation(u: Pick<UpstreamRequest, 'model' | 'operation'>, method: string, c?: Pick<Classification, 'class' | 'model'>): boolean {
+  // The table's class decides: a metered request always has a model (classification refuses one without).
+  if (c) return c.class !== 'metered' || !(u.model ?? c.model)
   return !u.model || method === 'GET' || method === 'HEAD' || u.operation === 'count_tokens'
 }
 
@@ -51,12 +53,12 @@ export function estimate(i: EstimateInput): Estimate {
   let outputTokens = 0
   if (i.upstream.operation !== 'embeddings') {
     const c = i.classification
-    const n = c ? Math.max(1, c.choices ?? 1) : choices(i.json)
+    const n = Math.max(1, c?.choices ?? 1)
     if (c?.maxOutputTokens !== undefined) {
       // The table's bound already counts every choice.
       outputTokens = cw ? Math.min(c.maxOutputTokens, cw * n) : c.maxOutputTokens
     } else {
-      outputTokens = (c ? undefined : requestedMaxOutput(i.json)) ?? i.facts?.maxOutputTokens ?? knownMaxOutput(i.upstream.model ?? '') ?? i.defaultMaxOutput
+      outputTokens = i.facts?.maxOutputTokens ?? knownMaxOutput(i.upstream.model ?? '') ?? i.defaultMaxOutput
       if (cw && outputTokens > cw) outputTokens = cw
       outputTokens *= n
     }
@@ -98,32 +100,6 @@ function tierRate(p: unknown, inputTokens: number): number {
   return rate
 }
 
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.ceil(v) : undefined
-}
-
-function obj(v: unknown): Record<string, unknown> | undefined {
-  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined
-}
-
-export function requestedMaxOutput(json: Record<string, unknown> | undefined): number | undefined {
-  if (!json) return undefined
-  return (
-    num(json.max_completion_tokens) ??
-    num(json.max_tokens) ??
-    num(json.max_output_tokens) ??
-    num(obj(json.generationConfig)?.maxOutputTokens) ??
-    num(obj(json.generation_config)?.max_output_tokens) ??
-    num(obj(json.inferenceConfig)?.maxTokens) ??
-    num(json.max_tokens_to_sample)
-  )
-}
-
-function choices(json: Record<string, unknown> | undefined): number {
-  const n = num(json?.n) ?? num(obj(json?.generationConfig)?.candidateCount) ?? 1
-  return Math.max(1, n)
-}
-
 function highest(p: unknown): number {
   if (typeof p === 'number') return p
   const t = p as { base?: number; tiers?: { price: number }[] } | undefined
@@ -147,7 +123,7 @@ const FAMILY_MAX_OUTPUT: [RegExp, number][] = [
 ]
 
 /** Answers by model name: ten regexes per request otherwise. Bounded, since names come from clients. */
-const maxOutputByModel = new Map<string, number | undefined>()
+export const maxOutputByModel = new BoundedMap<number | undefined>(1000, 512 << 10)
 
 export function knownMaxOutput(model: string): number | undefined {
   if (maxOutputByModel.has(model)) return maxOutputByModel.get(model)
@@ -159,7 +135,6 @@ export function knownMaxOutput(model: string): number | undefined {
       break
     }
   }
-  if (maxOutputByModel.size >= 1000) maxOutputByModel.clear()
   maxOutputByModel.set(model, found)
   return found
 }

@@ -2,25 +2,23 @@
  * The spend side of the proxy pipeline (src/proxy/context.ts RequestHooks):
  * - `admit`: prices an upper-bound estimate and reserves it on every scope at once, or
  *   refuses (unknown model: 400; limit or credits exhausted: the provider's quota reply);
- * - `attempt`: a failed try whose provider billed it (its outcome carries usage) is charged
- *   and gets its own ledger row;
  * - `stream`: counts delivered text, for the estimate of a stream cut short;
  * - `respond`: a non-streamed JSON answer gets `x-tollgate-cost-usd` (and, with
  *   inject_cost, the cost in its usage);
  * - `settle`: exactly once per admitted request, the reservation becomes the actual cost,
  *   `record.costNanos` is set, and the ledger row is queued.
  */
-import type { Attempt, AttemptOutcome, ProxyContext, RequestHooks, ResponseChange } from '../proxy/context'
+import type { ProxyContext, RequestHooks, ResponseChange } from '../proxy/context'
 import type { RequestRecord } from '../proxy/record'
-import type { ReportedUsage, TokenUsage } from '../providers/types'
-import { providerApi } from '../providers/registry'
+import type { TokenUsage } from '../providers/types'
 import { InvalidRequestError } from '../errors'
 import { type Reservation, isDenial, scopeKey } from './budget'
 import { limitError } from './errors'
-import { estimate, estimateUsd, isFreeOperation } from './estimate'
+import { isFreeOperation } from './estimate'
+import { upperBound } from './upper-bound'
 import { injectCost } from './inject'
 import type { LedgerRow } from './ledger'
-import { nanosToUsdString, usdToNanos, withMarkup } from './money'
+import { nanosToUsdString, withMarkup } from './money'
 import type { Spend } from './service'
 import { OutputTap } from './tap'
 
@@ -29,8 +27,6 @@ interface Open {
   row: LedgerRow
   inputTokens: number
   tap?: OutputTap
-  /** Billed failed attempts, already charged. */
-  attemptsNanos: number
   final?: Final
   settled: boolean
 }
@@ -45,7 +41,7 @@ interface Final {
 }
 
 /** How a request ended when its stream or body was cut short. */
-const CUT = new Set(['client_disconnected', 'upstream_error', 'upstream_stream_error', 'idle_timeout', 'total_timeout', 'upstream_body_error'])
+const CUT = new Set(['client_disconnected', 'upstream_error', 'upstream_incomplete', 'upstream_stream_error', 'idle_timeout', 'total_timeout', 'upstream_body_error'])
 
 export class SpendHooks implements RequestHooks {
   private open = new WeakMap<ProxyContext, Open>()
@@ -72,38 +68,25 @@ export class SpendHooks implements RequestHooks {
     }
     if (isFreeOperation(upstream, request.method, ctx.classification)) {
       // Nothing to reserve; a usage that still shows up is settled like any other.
-      this.open.set(ctx, { row, inputTokens: 0, attemptsNanos: 0, settled: false })
+      this.open.set(ctx, { row, inputTokens: 0, settled: false })
       return
     }
-    const model = upstream.model!
-    const at = new Date(now)
-    const facts = spend.pricer.facts(model, target.api.pricingProvider, target.provider.id, at)
     const rule = spend.config.pricing.unknown_model
-    // "limited": refuse an unpriceable model only where a limit or prepaid credits need its price.
-    if (!facts && (rule === 'reject' || (rule === 'limited' && spend.isLimited(key, ctx.user, ctx.project)))) {
-      throw new InvalidRequestError(
-        `Model "${model}" cannot be priced, so this gateway refuses it (pricing.unknown_model = "${rule}"${rule === 'limited' ? ': a spend limit or prepaid credits apply to this key' : ''}). ` +
-          `Give it a price in config.toml: [[pricing.models]] model = "${model}", input_mtok = <USD per 1M input tokens>, ` +
-          `output_mtok = <USD per 1M output tokens>; or set pricing.unknown_model = "allow".`,
-        'unknown_model_price',
-      )
-    }
-    const est = estimate({
-      body: ctx.inbound.body,
-      json: ctx.inbound.json,
-      upstream,
-      facts,
-      defaultMaxOutput: spend.config.pricing.default_max_output_tokens,
-      classification: ctx.classification,
-      unseenContextTokens: spend.config.pricing.unseen_context_tokens,
-    })
-    const managed = target.provider.managed === true
-    let amount = 0
-    if (facts) {
-      amount = withMarkup(usdToNanos(estimateUsd(facts, est)), managed ? target.provider.markup : undefined)
-    }
     // Any managed target of the route needs the project's credits, whichever answers.
     const needsCredits = ctx.route.targets.some((t) => t.provider.managed === true)
+    const managed = target.provider.managed === true
+    const { amount, inputTokens } = upperBound(spend, ctx, (model) => {
+      // "limited": refuse an unpriceable model only where a limit or prepaid credits need its price
+      // (a managed provider always draws on credits, even a project's empty balance).
+      if (rule === 'reject' || (rule === 'limited' && (needsCredits || spend.isLimited(key, ctx.user, ctx.project)))) {
+        throw new InvalidRequestError(
+          `Model "${model}" cannot be priced, so this gateway refuses it (pricing.unknown_model = "${rule}"${rule === 'limited' ? ': a spend limit or prepaid credits apply to this key' : ''}). ` +
+            `Give it a price in config.toml: [[pricing.models]] model = "${model}", input_mtok = <USD per 1M input tokens>, ` +
+            `output_mtok = <USD per 1M output tokens>; or set pricing.unknown_model = "allow".`,
+          'unknown_model_price',
+        )
+      }
+    })
     const r = spend.budget.tryReserve(spend.scopesFor(key, ctx.user, ctx.project, needsCredits), amount)
     if (isDenial(r)) {
       // Telemetry counts rejections by the scope that bound.
@@ -113,48 +96,13 @@ export class SpendHooks implements RequestHooks {
     row.reservedNanos = amount
     row.managed = managed
     spend.ledger.put(row)
-    this.open.set(ctx, { reservation: r, row, inputTokens: est.inputTokens, attemptsNanos: 0, settled: false })
-  }
-
-  attempt(ctx: ProxyContext, attempt: Attempt): ((o: AttemptOutcome) => void) | void {
-    const open = this.open.get(ctx)
-    if (!open?.reservation) return
-    return (o) => {
-      const usage = (o as AttemptOutcome & { usage?: ReportedUsage }).usage
-      if (!o.failedOver || !usage) return
-      // A try that failed over, yet the provider billed it (it reported usage): charge it on its own row.
-      const api = providerApi(attempt.provider.api)
-      const model = usage.model ?? ctx.upstream.model ?? ''
-      const price = api ? this.spend.pricer.price(usage.tokens, model, api.pricingProvider, attempt.provider.id, new Date(open.row.ts)) : null
-      const managed = attempt.provider.managed === true
-      const cost = withMarkup(price?.nanos ?? 0, managed ? attempt.provider.markup : undefined)
-      const now = this.spend.clock()
-      const scopes = open.reservation!.scopes.filter((s) => managed || !s.startsWith('credits:'))
-      this.spend.budget.charge(scopes, cost, open.row.ts)
-      open.attemptsNanos += cost
-      const row: LedgerRow = {
-        ...open.row,
-        id: `${ctx.id}#${attempt.n}`,
-        provider: attempt.provider.id,
-        model,
-        state: 'settled',
-        reservedNanos: 0,
-        costNanos: cost,
-        providerCostNanos: price?.nanos ?? 0,
-        managed,
-        unpriced: !price,
-        settledAt: now,
-        note: 'failed_attempt',
-      }
-      this.spend.ledger.put(row)
-      if (managed && cost > 0) this.spend.ledger.credit({ project: row.project, ts: row.ts, kind: 'usage', amountNanos: -cost, ledgerId: row.id })
-    }
+    this.open.set(ctx, { reservation: r, row, inputTokens, settled: false })
   }
 
   stream(ctx: ProxyContext): OutputTap | void {
     const open = this.open.get(ctx)
     if (!open) return
-    open.tap = new OutputTap()
+    open.tap = new OutputTap(ctx.target.api.streamFormat(ctx.upstream.flavor))
     return open.tap
   }
 
@@ -163,7 +111,7 @@ export class SpendHooks implements RequestHooks {
     if (!open || open.settled) return
     const f = (open.final = this.finalCost(ctx, ctx.record, open))
     if (f.unpriced) return
-    const usd = nanosToUsdString(f.cost + open.attemptsNanos)
+    const usd = nanosToUsdString(f.cost)
     const change: ResponseChange = { headers: { 'x-tollgate-cost-usd': usd } }
     if (ctx.target.provider.inject_cost) change.body = injectCost(body, usd)
     return change
@@ -179,7 +127,7 @@ export class SpendHooks implements RequestHooks {
     const now = spend.clock()
     if (open.reservation) spend.budget.settle(open.reservation, f.cost, f.managed ? undefined : scopeKey('credits', ctx.key.project))
     else if (f.cost > 0) spend.budget.charge(this.chargeScopes(ctx, f.managed), f.cost, open.row.ts)
-    if (!f.unpriced) record.costNanos = f.cost + open.attemptsNanos
+    if (!f.unpriced) record.costNanos = f.cost
     if (!open.reservation && f.cost === 0 && !f.unpriced && !record.usage) return
     const row: LedgerRow = {
       ...open.row,
@@ -213,7 +161,7 @@ export class SpendHooks implements RequestHooks {
     const api = ctx.target.api
     const managed = provider.managed === true
     const at = new Date(open.row.ts)
-    const model = record.usage?.model ?? ctx.upstream.model
+    const model = record.usage?.model ?? ctx.upstream.model ?? ctx.classification?.model
     const cut = record.error !== undefined && CUT.has(record.error)
     let tokens: TokenUsage | undefined = record.usage?.tokens
     let estimated = false

@@ -8,6 +8,10 @@ import type { PricedModelConfig, PricingConfig } from '../config/schema'
 import type { TokenUsage } from '../providers/types'
 import { usdToNanos } from './money'
 import { deriveLinear, evaluate, nanosIfUnambiguous, shapeOf, type LinearPrice } from './linear-price'
+import { BoundedMap } from '../bounded-map'
+
+/** Each cache below is keyed by a model name a client or an upstream sent: 10,000 names, 4 MB of keys at most. */
+const cache = <V>() => new BoundedMap<V>(10_000, 4 << 20)
 
 export interface Price {
   /** Nano-dollars, rounded once (see money.ts). */
@@ -32,14 +36,14 @@ interface Override {
 
 export class Pricer {
   private overrides: Override[] = []
-  private factsCache = new Map<string, ModelFacts | null>()
+  private factsCache = cache<ModelFacts | null>()
   /**
    * The data's provider narrowed to the one model a name resolved to. Resolving a model name
    * walks every model's match rules; done once per name, later prices skip the walk.
    */
-  private narrowed = new Map<string, Provider>()
+  private narrowed = cache<Provider>()
   /** Checked linear forms by model and usage shape (null: this one always goes to genai-prices). */
-  private linear = new Map<string, LinearPrice | null>()
+  private linear = cache<LinearPrice | null>()
   /** Prices answered by the linear fast path (tests check it is really taken). */
   fastHits = 0
 
@@ -52,6 +56,12 @@ export class Pricer {
     this.factsCache.clear()
     this.narrowed.clear()
     this.linear.clear()
+  }
+
+  /** Entries and key bytes of the caches keyed by model names (tests check that a refused name never lands in one). */
+  cacheStats(): { entries: number; bytes: number } {
+    const all = [this.factsCache, this.narrowed, this.linear]
+    return { entries: all.reduce((n, c) => n + c.size, 0), bytes: all.reduce((n, c) => n + c.bytes, 0) }
   }
 
   /**
@@ -79,7 +89,6 @@ export class Pricer {
     }
     if (!r) return null
     if (!o && !narrowed) {
-      if (this.narrowed.size > 10_000) this.narrowed.clear()
       this.narrowed.set(key, { ...r.provider, models: [r.model] })
     }
     return { nanos: usdToNanos(r.total_price), source: o ? 'config' : r.provider.id, model: r.model.id }
@@ -94,7 +103,6 @@ export class Pricer {
     let l = this.linear.get(k)
     if (l === undefined) {
       l = deriveLinear(narrowed, model, shape, at) ?? null
-      if (this.linear.size > 10_000) this.linear.clear()
       this.linear.set(k, l)
     }
     return l ? nanosIfUnambiguous(evaluate(l, usage)) : undefined
@@ -116,7 +124,6 @@ export class Pricer {
         facts = null
       }
     }
-    if (this.factsCache.size > 10_000) this.factsCache.clear()
     this.factsCache.set(cacheKey, facts)
     return facts
   }

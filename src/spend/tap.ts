@@ -1,14 +1,13 @@
 /**
  * Counts the generated text a streamed response has delivered, for the one case that needs
- * it: a stream cut short (client gone, upstream failure) before the provider reported usage.
- * It sees each event beside the usage reader and reads the text fields of every provider's
- * delta events (OpenAI `content`, Responses `delta`, Anthropic `text`/`thinking`/
- * `partial_json`, Gemini and Bedrock `text`) with one regex, without parsing JSON.
- * It is an estimate, and the ledger marks it so.
+ * it: a stream cut short (client gone, upstream failure, no final event) before the provider
+ * reported usage. It sees each event beside the usage reader; the format says how many
+ * characters of output an event carries (ProviderApi.streamFormat), so nothing here knows a
+ * provider's fields. It is an estimate, and the ledger marks it so.
  */
 import type { StreamObserver } from '../proxy/context'
+import type { StreamFormat } from '../providers/types'
 
-const TEXT_FIELD = /"(?:text|content|delta|thinking|partial_json|arguments|refusal)"\s*:\s*"((?:[^"\\]|\\.)*)"/g
 /** Deliberately on the high side of English text's ~4 characters per token. */
 const CHARS_PER_TOKEN = 3
 
@@ -20,10 +19,14 @@ const HOLD_CHARS = 64 * 1024
 
 export class OutputTap implements StreamObserver {
   private chars = 0
+  private names: (string | undefined)[] = []
   private held: string[] = []
   private heldChars = 0
 
-  event(_name: string | undefined, data: string): void {
+  constructor(private readonly format: Pick<StreamFormat, 'outputChars'>) {}
+
+  event(name: string | undefined, data: string): void {
+    this.names.push(name)
     this.held.push(data)
     this.heldChars += data.length
     if (this.heldChars > HOLD_CHARS) this.scan()
@@ -35,7 +38,8 @@ export class OutputTap implements StreamObserver {
   }
 
   private scan(): void {
-    for (const data of this.held) for (const m of data.matchAll(TEXT_FIELD)) this.chars += m[1]!.length
+    for (let i = 0; i < this.held.length; i++) this.chars += this.format.outputChars(this.names[i], this.held[i]!)
+    this.names = []
     this.held = []
     this.heldChars = 0
   }

@@ -29,7 +29,6 @@ const PARAMS: [attr: string, keys: string[], kind: 'number' | 'int' | 'strings']
   ['gen_ai.request.temperature', ['temperature'], 'number'],
   ['gen_ai.request.top_p', ['top_p', 'topP'], 'number'],
   ['gen_ai.request.top_k', ['top_k', 'topK'], 'number'],
-  ['gen_ai.request.max_tokens', ['max_tokens', 'max_completion_tokens', 'max_output_tokens', 'maxOutputTokens', 'maxTokens'], 'int'],
   ['gen_ai.request.frequency_penalty', ['frequency_penalty', 'frequencyPenalty'], 'number'],
   ['gen_ai.request.presence_penalty', ['presence_penalty', 'presencePenalty'], 'number'],
   ['gen_ai.request.seed', ['seed'], 'int'],
@@ -38,8 +37,13 @@ const PARAMS: [attr: string, keys: string[], kind: 'number' | 'int' | 'strings']
   ['gen_ai.request.encoding_formats', ['encoding_format'], 'strings'],
 ]
 
-export function requestAttributes(json: Json | undefined): Attributes {
+/**
+ * @param bound the request's output-token bound per choice, from its format's endpoint table (one
+ *   list of fields per format, one precedence: the one spend reserves by)
+ */
+export function requestAttributes(json: Json | undefined, bound?: { maxOutputTokens?: number; choices?: number }): Attributes {
   const out: Attributes = {}
+  if (bound?.maxOutputTokens !== undefined) out['gen_ai.request.max_tokens'] = Math.round(bound.maxOutputTokens / (bound.choices ?? 1))
   if (!json) return out
   const sources = [json, json.generationConfig, json.inferenceConfig].filter((s): s is Json => !!s && typeof s === 'object')
   for (const [attr, keys, kind] of PARAMS) {

@@ -6,6 +6,8 @@
 import type { Redactor } from './redact'
 
 const MAX_LENGTH = 96
+/** Raw values longer than this are never kept (they map to "other"): a label's memory stays bounded in bytes too. */
+const MAX_RAW = 256
 
 export class LabelGuard {
   private readonly seen = new Map<string, Map<string, string>>()
@@ -20,6 +22,7 @@ export class LabelGuard {
 
   value(label: string, v: string | undefined): string {
     if (v === undefined || v === '') return 'none'
+    if (v.length > MAX_RAW) return 'other'
     // New secrets (a config reload): values cleaned under the old ones are cleaned again.
     if (this.generation !== this.redactor.generation) this.reclean()
     let values = this.seen.get(label)
@@ -30,6 +33,14 @@ export class LabelGuard {
     const clean = this.clean(v)
     values.set(v, clean)
     return clean
+  }
+
+  /** Raw values held, over every label (tests check the bound). */
+  get held(): { values: number; chars: number } {
+    let values = 0
+    let chars = 0
+    for (const m of this.seen.values()) for (const k of m.keys()) (values++, (chars += k.length))
+    return { values, chars }
   }
 
   private clean(v: string): string {

@@ -52,7 +52,7 @@ function processMetrics(): Registry {
 
 export class GatewayMetrics implements RequestSink, ExportStats {
   readonly registry = new Registry()
-  private readonly labels: LabelGuard
+  readonly labels: LabelGuard
   private breakers: () => Iterable<BreakerView> = () => []
 
   // Per request (and per failed attempt): the fast series, label values in labelNames order.

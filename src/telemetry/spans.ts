@@ -45,7 +45,7 @@ export class SpanRecorder implements RequestSink {
     admit: (ctx) => {
       const s = this.spans.get(ctx.record)
       if (!s || !s.server.isRecording()) return
-      s.server.setAttributes({ [PROJECT_ATTR]: ctx.key.project, ...requestAttributes(ctx.inbound.json) })
+      s.server.setAttributes({ [PROJECT_ATTR]: ctx.key.project, ...requestAttributes(ctx.inbound.json, ctx.classification) })
       if (this.observer.get(ctx.record)?.capture) s.server.setAttributes(contentAttributes(inputContent(ctx.inbound.json)))
     },
     attempt: (ctx, attempt) => {

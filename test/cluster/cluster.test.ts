@@ -96,7 +96,7 @@ const send = (i: number, key: string, body = BODY) => rawPost(all[i % all.length
 describe.skipIf(!run)('three instances, one Redis', () => {
   beforeAll(async () => {
     stub = startStubUpstream()
-    // Instance 0 runs through serve's own re-exec, as a plain `tollgate serve` does (SIGHUP is forwarded).
+    // Instance 0 runs without BUN_CONFIG_MAX_HTTP_REQUESTS, as a plain `tollgate serve` by hand does.
     cluster = await startCluster({ toml: baseToml(stub.url), reexec: [0] })
     all = cluster.instances
   }, 60_000)

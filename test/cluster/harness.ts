@@ -44,7 +44,7 @@ export interface ClusterOptions {
   instances?: number
   /** Extra [cluster] lines (e.g. on_redis_down = "local"). */
   cluster?: string
-  /** Instances started through `serve`'s own re-exec (the others get BUN_CONFIG_MAX_HTTP_REQUESTS and run directly). */
+  /** Instances started without BUN_CONFIG_MAX_HTTP_REQUESTS (the others get it). */
   reexec?: number[]
 }
 

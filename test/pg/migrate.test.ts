@@ -11,6 +11,7 @@ import { openDatabase } from '../../src/db/client'
 import * as core from '../../src/db/pg/schema'
 import * as spend from '../../src/db/pg/schema-spend'
 import * as admin from '../../src/db/pg/schema-admin'
+import * as objects from '../../src/db/pg/schema-objects'
 import { createTestDatabase, dropTestDatabase, skipWithoutPostgres } from '../support/postgres'
 
 const noPg = skipWithoutPostgres('PostgreSQL migration tests')
@@ -42,7 +43,7 @@ describe.skipIf(!!noPg)('PostgreSQL migrations', () => {
       // Tables, columns, types and nullability are exactly src/db/pg/'s: a schema change without `npm run db:generate:pg` fails here.
       const cols = await sql<{ table_name: string; column_name: string; data_type: string; is_nullable: string }[]>`
         SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = 'public'`
-      const want = [...Object.values(core), ...Object.values(spend), ...Object.values(admin)]
+      const want = [...Object.values(core), ...Object.values(spend), ...Object.values(admin), ...Object.values(objects)]
         .flatMap((t) => {
           const c = getTableConfig(t as never)
           return c.columns.map((col) => `${c.name}.${col.name} ${col.getSQLType()} ${col.notNull ? 'NO' : 'YES'}`)

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'bun:test'
 import { readdirSync, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { REPO_ROOT, isAllowedRead } from '../support/read-guard'
 import { findEscapes } from '../../scripts/check-test-paths'
 
@@ -24,7 +24,7 @@ describe('read guard (preloaded for every test)', () => {
     expect(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).toContain('"name": "tollgate"')
     expect(isAllowedRead(join(tmpdir(), 'x'))).toBe(true)
     expect(isAllowedRead('/etc/hosts')).toBe(true)
-    expect(isAllowedRead(resolve(REPO_ROOT, '../main/package.json'))).toBe(false)
+    expect(isAllowedRead(resolve(REPO_ROOT, `../${basename(REPO_ROOT)}-sibling/package.json`))).toBe(false)
   })
 })
 

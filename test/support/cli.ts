@@ -44,8 +44,8 @@ export async function serve(args: string[], opts: { cwd?: string; env?: Record<s
 }
 
 /**
- * Starts `serve` as its own process on `port` (BUN_CONFIG_MAX_HTTP_REQUESTS set, so it does not
- * re-execute itself and a kill reaches the gateway itself), and waits for /health.
+ * Starts `serve` as its own process on `port` (BUN_CONFIG_MAX_HTTP_REQUESTS set, as the unit and
+ * image set it), and waits for /health.
  */
 export async function spawnServe(configPath: string, port: number, procs: ReturnType<typeof Bun.spawn>[]): Promise<{ proc: ReturnType<typeof Bun.spawn>; output: () => string }> {
   const proc = Bun.spawn([BUN, join(ROOT, 'src/cli.ts'), 'serve', '--config', configPath, '--listen', `127.0.0.1:${port}`], {

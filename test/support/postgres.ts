@@ -11,7 +11,7 @@
  * - As root, initdb refuses to run: the cluster runs as the `postgres` user (Debian's
  *   packages create it) through `runuser`.
  */
-import { chownSync, existsSync, mkdtempSync, readdirSync } from 'node:fs'
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
@@ -144,7 +144,24 @@ async function reapWhenGone(pid: number, stop: string[], dir: string): Promise<v
   await launcher.exited
 }
 
-async function startCluster(): Promise<PgServer> {
+/** A cluster of the caller's own, which it may stop and start again (a database outage). */
+export interface OwnPgServer extends PgServer {
+  /** `pg_ctl stop` (`fast` by default: sessions are terminated, as a restart by an operator does). */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>
+  /** `pg_ctl start` on the same port and data directory. */
+  start(): Promise<void>
+  /** Stops it for good and removes its directory. */
+  destroy(): Promise<void>
+}
+
+interface Cluster {
+  dir: string
+  adminUrl: string
+  stop(mode: 'fast' | 'immediate'): Promise<void>
+  start(): Promise<void>
+}
+
+async function initCluster(): Promise<Cluster> {
   const bin = findBinaries()
   const as = runAs()
   if (!bin || typeof as === 'string') throw new Error(`PostgreSQL unavailable: ${postgresUnavailable()}`)
@@ -158,12 +175,40 @@ async function startCluster(): Promise<PgServer> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = freePort()
     const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`
+    const start = () => run([...as.prefix, bin.pgCtl, '-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', opts, 'start'], 'pg_ctl start')
     try {
-      await run([...as.prefix, bin.pgCtl, '-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', opts, 'start'], 'pg_ctl start')
-      return serverAt(`postgres://tollgate@127.0.0.1:${port}/postgres`)
+      await start()
+      return {
+        dir,
+        adminUrl: `postgres://tollgate@127.0.0.1:${port}/postgres`,
+        start,
+        stop: (mode) => run([...as.prefix, bin.pgCtl, '-D', data, '-m', mode, '-w', '-t', '60', 'stop'], 'pg_ctl stop'),
+      }
     } catch (e) {
       lastError = e
     }
   }
   throw lastError
+}
+
+async function startCluster(): Promise<PgServer> {
+  return serverAt((await initCluster()).adminUrl)
+}
+
+/**
+ * A PostgreSQL cluster for one test alone (its own port and data directory), to stop and start
+ * again. Never stop the shared one (startPostgres): other tests use it. Not available with
+ * TOLLGATE_TEST_PG_URL (a server the tests do not own).
+ */
+export async function startOwnPostgres(): Promise<OwnPgServer> {
+  const c = await initCluster()
+  return {
+    ...serverAt(c.adminUrl),
+    stop: (mode = 'fast') => c.stop(mode),
+    start: () => c.start(),
+    async destroy() {
+      await c.stop('immediate').catch(() => {})
+      rmSync(c.dir, { recursive: true, force: true })
+    },
+  }
 }

@@ -205,7 +205,9 @@ test('label values are bounded: past the cap, new values become "other"', () => 
   expect(['a', 'b', 'c', 'd', 'a', 'e'].map((v) => guard.value('model', v))).toEqual(['a', 'b', 'c', 'other', 'a', 'other'])
   expect(guard.value('route', 'x')).toBe('x')
   expect(guard.value('model', undefined)).toBe('none')
-  expect(guard.value('route', 'y'.repeat(500))).toHaveLength(96)
+  expect(guard.value('route', 'y'.repeat(256))).toHaveLength(96)
+  // Longer raw values are never kept (memory bounded in bytes): they count as "other".
+  expect(guard.value('route', 'z'.repeat(500))).toBe('other')
 })
 
 test('a value seen before a reload made it a secret is redacted from then on', () => {

@@ -13,6 +13,17 @@ const SAMPLING: Record<string, string[]> = {
 }
 
 type J = Record<string, unknown>
+
+/**
+ * The request names a provider-side object an earlier exchange of its cassette created (a file
+ * search store, a previous response, a file). Sent alone, that object was never created through
+ * the gateway, so project isolation refuses it (README, "Provider-side objects"): not a pick.
+ */
+const namesStoredObject = (spec: ConformanceProvider, x: Interaction) => {
+  if (/isolation = "none"/.test(spec.providerToml(''))) return false
+  const body = typeof x.requestBody === 'string' ? x.requestBody : JSON.stringify(x.requestBody ?? null)
+  return /"previous_response_id":\s*"|fileSearchStoreNames|file_search_store_names|"cachedContent"|"file_id"|generativelanguage\.googleapis\.com\/v1\w*\/files\//.test(body)
+}
 export type Picked = { name: string; cassette: Interaction[]; x: Interaction }
 
 /** The first recorded JSON answer and the first recorded stream of this entry that are successful generations. */
@@ -26,7 +37,7 @@ export async function pickInteractions(spec: ConformanceProvider): Promise<Picke
   for (const name of [...preferred, ...names.filter((n) => !preferred.includes(n))]) {
     const c = await loadCassette(spec.folder, name)
     for (const x of c.interactions) {
-      if (!spec.hosts.some((h) => x.host.includes(h)) || !(spec.include?.(x) ?? true) || x.status !== 200 || !generative(x)) continue
+      if (!spec.hosts.some((h) => x.host.includes(h)) || !(spec.include?.(x) ?? true) || x.status !== 200 || !generative(x) || namesStoredObject(spec, x)) continue
       if (isStream(x) ? stream : json) continue
       if (!isStream(x) && !(x.responseJson as J | undefined)?.usage && !(x.responseJson as J | undefined)?.usageMetadata) continue
       picked.push({ name, cassette: c.interactions, x })

@@ -14,6 +14,7 @@ import m0001 from '../../../drizzle-pg/0001_ledger_instance.sql' with { type: 't
 import m0002 from '../../../drizzle-pg/0002_credit_topups.sql' with { type: 'text' }
 import m0003 from '../../../drizzle-pg/0003_key_changes.sql' with { type: 'text' }
 import m0004 from '../../../drizzle-pg/0004_spend_totals.sql' with { type: 'text' }
+import m0005 from '../../../drizzle-pg/0005_objects.sql' with { type: 'text' }
 import { migrationsFrom, type Migration } from '../migrations'
 
 export const EMBEDDED_PG_SQL: Record<string, string> = {
@@ -22,6 +23,7 @@ export const EMBEDDED_PG_SQL: Record<string, string> = {
   '0002_credit_topups': m0002,
   '0003_key_changes': m0003,
   '0004_spend_totals': m0004,
+  '0005_objects': m0005,
 }
 
 /** Arbitrary, fixed: every Tollgate instance on the same database takes this lock to migrate. */

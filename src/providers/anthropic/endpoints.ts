@@ -5,10 +5,23 @@ import type { Classification, InboundRequest } from '../types'
 
 const o = (kind: 'file' | 'message_batch', action: 'read' | 'write' | 'delete') => ({ kind, action })
 
-/** Context the body names but does not carry: file documents, container uploads, MCP servers. */
+/** Server tools: the upstream runs them and bills their results (search hits, fetched pages, container files) as input. */
+const SERVER_TOOLS = /^(?:web_search|web_fetch|code_execution|mcp_toolset)/
+
+/** Context the body names but does not carry: files by id or URL, containers, MCP servers, server tools. */
 function contextByReference(json: Record<string, unknown>): boolean {
   if (json.container != null || json.mcp_servers != null) return true
-  return /"type"\s*:\s*"file"/.test(JSON.stringify(json.messages ?? null))
+  if (Array.isArray(json.tools) && json.tools.some((t) => t && typeof t === 'object' && SERVER_TOOLS.test(String((t as { type?: unknown }).type ?? '')))) return true
+  return readsStored(json.messages, 0) || readsStored(json.system, 0)
+}
+
+/** A block whose source is a stored file, a document fetched by URL (an image by URL is bounded), or a container upload. */
+function readsStored(v: unknown, depth: number): boolean {
+  if (!v || typeof v !== 'object' || depth > 8) return false
+  if (Array.isArray(v)) return v.some((x) => readsStored(x, depth + 1))
+  const b = v as { type?: unknown; source?: { type?: unknown } }
+  if (b.type === 'container_upload' || b.source?.type === 'file' || (b.type === 'document' && b.source?.type === 'url')) return true
+  return Object.values(b).some((x) => typeof x === 'object' && readsStored(x, depth + 1))
 }
 
 export const ANTHROPIC_ENDPOINTS: EndpointTable = {

@@ -1,9 +1,12 @@
 /** Anthropic Messages: v1/messages (streams too), v1/messages/count_tokens, v1/models. */
 import type { ProviderApi } from '../types'
+import { anthropicStreamFormat } from './stream-events'
+import { anthropicCompat } from './compat'
 import { ANTHROPIC_FORWARD_HEADERS, classifyAnthropic } from './endpoints'
 import { anthropicErrorShape, anthropicErrorEvent } from './errors'
 import { ANTHROPIC_BASE_URL, prepareAnthropic } from './upstream'
 import { anthropicJsonUsage, anthropicStreamUsage } from './usage'
+import { anthropicObjects } from './objects'
 
 export const anthropicApi: ProviderApi = {
   api: 'anthropic',
@@ -15,6 +18,9 @@ export const anthropicApi: ProviderApi = {
   classify: classifyAnthropic,
   forwardHeaders: ANTHROPIC_FORWARD_HEADERS,
   prepare: prepareAnthropic,
+  compat: anthropicCompat,
   jsonUsage: (body) => anthropicJsonUsage(body),
   streamUsage: () => anthropicStreamUsage(),
+  streamFormat: anthropicStreamFormat,
+  objects: anthropicObjects,
 }

@@ -13,6 +13,13 @@ export const BEDROCK_ENDPOINTS: EndpointTable = {
   ],
   // Converse's bound, then the InvokeModel bodies of the families Bedrock hosts (Anthropic, Titan, Llama, Mistral).
   maxTokens: ['inferenceConfig.maxTokens', 'max_tokens', 'textGenerationConfig.maxTokenCount', 'max_gen_len', 'max_tokens_to_sample'],
+  contextByReference,
+}
+
+/** Media and documents Bedrock reads from S3, and prompt-management templates: the body names them, the upstream reads them. */
+function contextByReference(json: Record<string, unknown>): boolean {
+  if (json.promptVariables != null) return true
+  return /"s3Location"\s*:/.test(JSON.stringify([json.messages ?? null, json.system ?? null]))
 }
 
 const ANTHROPIC_ON_BEDROCK: EndpointTable = { ...ANTHROPIC_ENDPOINTS, rows: ANTHROPIC_ENDPOINTS.rows.filter((r) => r.path === 'v1/messages' || r.path === 'v1/messages/count_tokens') }

@@ -7,6 +7,8 @@
 import { EventStreamCodec, type Message } from '@smithy/eventstream-codec'
 import type { StreamDecoder, StreamUsageReader } from '../types'
 
+export const EVENT_STREAM_CONTENT_TYPE = 'application/vnd.amazon.eventstream'
+
 const utf8Decoder = new TextDecoder()
 const utf8Encoder = new TextEncoder()
 const codec = new EventStreamCodec(
@@ -115,8 +117,10 @@ export function headerString(m: Message, name: string): string | undefined {
 /** Usage reading over an event-stream body: each event's `:event-type` and JSON payload go to the reader. */
 export function eventStreamDecoder(reader: StreamUsageReader): StreamDecoder {
   const frames = frameDecoder((m) => {
-    if (headerString(m, ':message-type') !== 'event') return
-    reader.event(headerString(m, ':event-type'), utf8Decoder.decode(m.body))
+    const type = headerString(m, ':message-type')
+    if (type === 'event') reader.event(headerString(m, ':event-type'), utf8Decoder.decode(m.body))
+    // An exception frame ends the stream in the upstream's own terms (its name ends in `Exception`).
+    else if (type === 'exception') reader.event(headerString(m, ':exception-type') ?? 'unknownException', utf8Decoder.decode(m.body))
   })
   return { push: (chunk) => frames.push(chunk), end: () => {} }
 }

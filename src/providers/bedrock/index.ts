@@ -6,10 +6,12 @@
  */
 import { anthropicErrorShape } from '../anthropic/errors'
 import type { ProviderApi } from '../types'
+import { bedrockStreamFormat } from './stream-events'
+import { bedrockCompat } from './compat'
 import { BEDROCK_FORWARD_HEADERS, classifyBedrock } from './endpoints'
 import { isAnthropicPath } from './anthropic'
 import { bedrockErrorFrame, bedrockErrorShape } from './errors'
-import { eventStreamDecoder } from './eventstream'
+import { EVENT_STREAM_CONTENT_TYPE, eventStreamDecoder } from './eventstream'
 import { BEDROCK_BASE_URL_TEMPLATE } from './model-path'
 import { prepareBedrock } from './upstream'
 import { PRICING_PROVIDER, bedrockJsonUsage, bedrockStreamUsage } from './usage'
@@ -28,11 +30,14 @@ export const bedrockApi: ProviderApi = {
   errors: bedrockErrorShape,
   errorsFor: (path) => (isAnthropicPath(path) ? anthropicErrorShape : bedrockErrorShape),
   streamDecoder: eventStreamDecoder,
+  streamContentType: EVENT_STREAM_CONTENT_TYPE,
   streamErrorEvent: bedrockErrorFrame,
   classify: classifyBedrock,
   forwardHeaders: BEDROCK_FORWARD_HEADERS,
   prepare: prepareBedrock,
   matchesHeaders: isAwsClient,
+  compat: bedrockCompat,
   jsonUsage: (body) => bedrockJsonUsage(body),
   streamUsage: () => bedrockStreamUsage(),
+  streamFormat: bedrockStreamFormat,
 }

@@ -4,7 +4,8 @@ import { GOOGLE_TABLE_FIELDS, googleModelRows } from '../shared/google-endpoints
 import type { Classification, InboundRequest } from '../types'
 
 const free = (method: string, path: string, operation: string): EndpointRow => ({ method, path, operation, class: 'free' })
-const o = (kind: 'file' | 'cached_content', action: 'read' | 'write' | 'delete') => ({ kind, action })
+const o = (kind: 'file' | 'cached_content' | 'batch' | 'file_search_store', action: 'read' | 'write' | 'delete') => ({ kind, action })
+const obj = (method: string, path: string, operation: string, rest: Partial<EndpointRow>): EndpointRow => ({ method, path, operation, class: 'object', ...rest })
 
 export const GEMINI_ENDPOINTS: EndpointTable = {
   rows: [
@@ -23,13 +24,24 @@ export const GEMINI_ENDPOINTS: EndpointTable = {
     // Resumable uploads: the start creates the file; the bytes follow on the same path (opaque bodies).
     { method: 'POST', path: 'upload/{version}/files', operation: 'upload', class: 'object', creates: 'file' },
     { method: 'PUT', path: 'upload/{version}/files', operation: 'upload', class: 'free' },
+    obj('POST', 'upload/{version}/fileSearchStores/{id}:uploadToFileSearchStore', 'upload', { object: o('file_search_store', 'write') }),
     free('POST', 'upload/{version}/{rest...}', 'upload'),
     free('PUT', 'upload/{version}/{rest...}', 'upload'),
-    free('GET', '{version}/fileSearchStores', 'file_search_stores'),
-    free('GET', '{version}/fileSearchStores/{rest...}', 'file_search_stores'),
-    free('POST', '{version}/fileSearchStores', 'file_search_stores'),
-    free('POST', '{version}/fileSearchStores/{rest...}', 'file_search_stores'),
-    free('DELETE', '{version}/fileSearchStores/{rest...}', 'file_search_stores'),
+    // File search stores, their documents and operations: objects of the project that made the store.
+    obj('POST', '{version}/fileSearchStores', 'file_search_stores', { creates: 'file_search_store' }),
+    obj('GET', '{version}/fileSearchStores', 'file_search_stores', { lists: 'file_search_store' }),
+    obj('GET', '{version}/fileSearchStores/{id}', 'file_search_stores', { object: o('file_search_store', 'read') }),
+    obj('DELETE', '{version}/fileSearchStores/{id}', 'file_search_stores', { object: o('file_search_store', 'delete') }),
+    obj('POST', '{version}/fileSearchStores/{id}:importFile', 'file_search_stores', { object: o('file_search_store', 'write') }),
+    obj('GET', '{version}/fileSearchStores/{id}/{rest...}', 'file_search_stores', { object: o('file_search_store', 'read') }),
+    obj('POST', '{version}/fileSearchStores/{id}/{rest...}', 'file_search_stores', { object: o('file_search_store', 'write') }),
+    obj('DELETE', '{version}/fileSearchStores/{id}/{rest...}', 'file_search_stores', { object: o('file_search_store', 'write') }),
+    // Batch jobs (`batches/abc`): requests inline or in a file the gateway does not price.
+    obj('POST', '{version}/models/{model}:batchGenerateContent', 'batches', { model: 'path', creates: 'batch' }),
+    obj('GET', '{version}/batches', 'batches', { lists: 'batch' }),
+    obj('GET', '{version}/batches/{id}', 'batches', { object: o('batch', 'read') }),
+    obj('POST', '{version}/batches/{id}:cancel', 'batches', { object: o('batch', 'write') }),
+    obj('DELETE', '{version}/batches/{id}', 'batches', { object: o('batch', 'delete') }),
     free('GET', '{version}/operations/{rest...}', 'operations'),
     // Gemini's OpenAI-compatible surface.
     { method: 'POST', path: '{version}/openai/chat/completions', operation: 'chat', class: 'metered', model: 'body', stream: 'body' },

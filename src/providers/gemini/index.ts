@@ -1,10 +1,13 @@
 /** The Gemini API (generativelanguage): generateContent and its stream, countTokens, embedContent, models, resumable uploads. */
 import type { ProviderApi } from '../types'
+import { geminiStreamFormat } from './stream-events'
+import { geminiCompat } from './compat'
 import { GEMINI_FORWARD_HEADERS, GEMINI_FORWARD_PREFIXES, classifyGemini } from './endpoints'
 import { isGoogleClient } from '../shared/google-errors'
 import { geminiErrorEvent, geminiErrorShape } from './errors'
 import { GEMINI_BASE_URL, prepareGemini } from './upstream'
 import { geminiJsonUsage, geminiStreamUsage } from './usage'
+import { geminiObjects } from './objects'
 
 export const geminiApi: ProviderApi = {
   api: 'gemini',
@@ -19,6 +22,9 @@ export const geminiApi: ProviderApi = {
   classify: classifyGemini,
   forwardHeaders: [...GEMINI_FORWARD_HEADERS, ...GEMINI_FORWARD_PREFIXES.map((p) => `${p}*`)],
   prepare: prepareGemini,
+  compat: geminiCompat,
   jsonUsage: (body) => geminiJsonUsage(body),
   streamUsage: () => geminiStreamUsage(),
+  streamFormat: geminiStreamFormat,
+  objects: geminiObjects,
 }

@@ -33,10 +33,13 @@ export function prepareGemini(req: InboundRequest, provider: ProviderConfig): Up
     body: req.body,
     model,
     stream: method?.stream ?? false,
-    flavor: 'default',
+    // The OpenAI-compatible endpoint streams OpenAI chat chunks (./stream-events.ts).
+    flavor: OPENAI_COMPATIBLE.test(path) ? 'openai' : 'default',
     operation: method?.operation ?? (m?.[2] ?? (model ? 'models' : 'other')),
   }
 }
+
+const OPENAI_COMPATIBLE = /^[^/]+\/openai\//
 
 /** Headers of Google's resumable upload protocol that carry a URL for the client to go on at. */
 const UPLOAD_URL_HEADERS = ['x-goog-upload-url', 'x-goog-upload-control-url']

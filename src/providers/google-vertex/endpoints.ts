@@ -14,10 +14,11 @@ function anthropicPublisher(prefix: string): EndpointRow[] {
   ]
 }
 
+/** Claude on Vertex (rawPredict): Anthropic's Messages body, so Anthropic's output bound and context fields. */
+export const VERTEX_ANTHROPIC_ENDPOINTS: EndpointTable = { ...ANTHROPIC_ENDPOINTS, rows: [...anthropicPublisher(LOCATED), ...anthropicPublisher('{version}/')] }
+
 export const VERTEX_ENDPOINTS: EndpointTable = {
   rows: [
-    ...anthropicPublisher(LOCATED),
-    ...anthropicPublisher('{version}/'),
     ...googleModelRows(`${LOCATED}publishers/google/models/`),
     ...googleModelRows('{version}/publishers/google/models/'),
     { method: 'GET', path: '{version}/publishers/{publisher}/models', operation: 'models', class: 'free' },
@@ -35,5 +36,5 @@ export function classifyVertex(req: InboundRequest): Classification | undefined 
   const path = normalizePath(req.path)
   if (path.startsWith('v1/messages')) return classifyWith(ANTHROPIC_ON_VERTEX, req)
   if (!/^v1(?:beta1)?\//.test(path)) return undefined
-  return classifyWith(VERTEX_ENDPOINTS, req)
+  return classifyWith(VERTEX_ANTHROPIC_ENDPOINTS, req) ?? classifyWith(VERTEX_ENDPOINTS, req)
 }

@@ -3,6 +3,8 @@
  * OAuth token; and Anthropic Messages on Vertex (rawPredict / streamRawPredict).
  */
 import type { ProviderApi } from '../types'
+import { vertexStreamFormat } from './stream-events'
+import { vertexCompat } from './compat'
 import { VERTEX_FORWARD_HEADERS, classifyVertex } from './endpoints'
 import { anthropicErrorShape } from '../anthropic/errors'
 import { isGoogleClient } from '../shared/google-errors'
@@ -27,6 +29,8 @@ export const vertexApi: ProviderApi = {
   classify: classifyVertex,
   forwardHeaders: VERTEX_FORWARD_HEADERS,
   prepare: prepareVertex,
+  compat: vertexCompat,
   jsonUsage: vertexJsonUsage,
   streamUsage: vertexStreamUsage,
+  streamFormat: vertexStreamFormat,
 }

@@ -105,6 +105,22 @@ export function boundedModel(model: string | undefined): string | undefined {
   return model
 }
 
+/**
+ * A model path segment as the upstream will read it: percent-decoded (`claude-3-5-haiku%4020241022`
+ * is `…@20241022`), and refused when decoding makes it more than one name (`%2F`, `..`), so the
+ * allow-list and the price see the model the upstream serves. Control characters: boundedModel.
+ */
+function pathModel(segment: string): string {
+  let name: string
+  try {
+    name = decodeURIComponent(segment)
+  } catch {
+    throw new InvalidRequestError('model: the name in the path is not valid percent-encoding.', 'invalid_model')
+  }
+  if (/[/\\%]/.test(name) || name === '.' || name === '..') throw new InvalidRequestError('model: the name in the path must be one plain segment.', 'invalid_model')
+  return name
+}
+
 function at(json: Record<string, unknown>, dotted: string): unknown {
   let v: unknown = json
   for (const k of dotted.split('.')) {
@@ -146,7 +162,7 @@ export function classifyWith(table: EndpointTable, req: InboundRequest, model?: 
   let name = model?.(m)
   if (name !== undefined) {
   } else if (row.model === 'body') name = typeof json?.model === 'string' ? json.model : undefined
-  else if (row.model === 'path') name = params.model
+  else if (row.model === 'path' && params.model !== undefined) name = pathModel(params.model)
   const out: Classification = {
     operation: row.operation,
     class: row.class,

@@ -14,11 +14,22 @@ export function googleModelRows(prefix: string): EndpointRow[] {
   ]
 }
 
-/** File data, cached contents and file-search tools are stored upstream: the body does not carry them. */
+/**
+ * File data, cached contents and server-side tools: the body does not carry what they read.
+ * Every Gemini tool but functionDeclarations runs upstream (search, URL context, file search,
+ * retrieval, code execution) and its results are billed as input (toolUsePromptTokenCount).
+ */
 function contextByReference(json: Record<string, unknown>): boolean {
   if (json.cachedContent != null || json.cached_content != null) return true
-  if (Array.isArray(json.tools) && /"(?:fileSearch|file_search|retrieval)"/.test(JSON.stringify(json.tools))) return true
-  return /"(?:fileData|file_data)"\s*:/.test(JSON.stringify(json.contents ?? null))
+  if (Array.isArray(json.tools) && json.tools.some(serverTool)) return true
+  return /"(?:fileData|file_data)"\s*:/.test(JSON.stringify([json.contents ?? null, json.systemInstruction ?? json.system_instruction ?? null]))
+}
+
+/** A tool the upstream runs: anything but function declarations (or, on the OpenAI-compatible rows, a `type: "function"` tool). */
+function serverTool(t: unknown): boolean {
+  if (!t || typeof t !== 'object') return false
+  if ((t as { type?: unknown }).type === 'function') return false
+  return Object.keys(t).some((k) => k !== 'functionDeclarations' && k !== 'function_declarations')
 }
 
 export const GOOGLE_TABLE_FIELDS: Omit<EndpointTable, 'rows'> = {

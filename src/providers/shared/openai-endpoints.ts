@@ -67,13 +67,16 @@ export function openAiRows(prefix: string): EndpointRow[] {
   ]
 }
 
+/** Tools the upstream runs itself, whose results (stored files, search results, containers) become input the body does not carry. */
+const SERVER_TOOLS = /^(?:file_search|code_interpreter|mcp|web_search|browser_search|image_generation)/
+
 /** Fields that make the upstream read stored context the body does not carry. */
 function contextByReference(json: Record<string, unknown>): boolean {
   if (json.previous_response_id != null || json.conversation != null || json.prompt != null) return true
-  if (Array.isArray(json.tools) && json.tools.some((t) => t && typeof t === 'object' && ['file_search', 'code_interpreter', 'mcp'].includes((t as { type?: string }).type ?? ''))) return true
-  // File ids in input (input_file / file parts): the upstream reads the file.
-  const text = JSON.stringify(json.input ?? json.messages ?? null)
-  return /"file_id"\s*:/.test(text)
+  if (Array.isArray(json.tools) && json.tools.some((t) => t && typeof t === 'object' && SERVER_TOOLS.test(String((t as { type?: unknown }).type ?? '')))) return true
+  // Stored items and files named in the input (input_file, file parts, item_reference), or a file the upstream fetches by URL.
+  const text = JSON.stringify([json.input ?? null, json.messages ?? null])
+  return /"(?:file_id|file_url)"\s*:|"type"\s*:\s*"item_reference"/.test(text)
 }
 
 export function openAiTable(prefix: string): EndpointTable {
