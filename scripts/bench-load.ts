@@ -7,10 +7,11 @@
  * at STREAMS), RSS growth and bytes pulled from the upstream per slow reader of 2 MB and 32 MB,
  * and p50 of a normal request from another key idle vs while the streams run.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { rssKb, start as startProcess } from './lib/processes'
 
 const ROOT = join(import.meta.dir, '..')
 const STREAMS = Number(process.env.STREAMS ?? 8000)
@@ -56,27 +57,8 @@ if (process.argv[2] === 'upstream') {
   console.log(`READY ${server.port}`)
 } else await main()
 
-async function start(cmd: string[], env: Record<string, string> = {}): Promise<{ proc: Bun.Subprocess; port: number }> {
-  const proc = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: '65336', ...env }, stdout: 'pipe', stderr: 'inherit' })
-  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader()
-  let out = ''
-  const deadline = Date.now() + 30_000
-  while (Date.now() < deadline) {
-    const m = /READY (\d+)/.exec(out) ?? /listening on http:\/\/[^:]+:(\d+)/.exec(out)
-    if (m) {
-      void (async () => { for (;;) if ((await reader.read()).done) return })()
-      if (out.includes('listening')) console.log(out.trim().split('\n').find((l) => l.includes('listening')))
-      return { proc, port: Number(m[1]) }
-    }
-    const { done, value } = await reader.read()
-    if (done) break
-    out += new TextDecoder().decode(value)
-  }
-  throw new Error(`did not start: ${cmd.join(' ')}: ${out}`)
-}
-
-function rssKb(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1])
+function start(cmd: string[], env: Record<string, string> = {}) {
+  return startProcess(cmd, ROOT, { BUN_CONFIG_MAX_HTTP_REQUESTS: '65336', ...env }, true)
 }
 
 /** One raw request; resolves with its status (0: no answer) once the response ends. */

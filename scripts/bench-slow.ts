@@ -5,9 +5,10 @@
  * Bun's node:net, read eagerly and would hide the problem). Only 127.0.0.1; bounded loops.
  *   npm run bench:slow            # N2=100 readers of 2 MB, N32=10 readers of 32 MB, HOLD=6 s
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { rssKb, start as startProcess } from './lib/processes'
 
 const ROOT = join(import.meta.dir, '..')
 const N2 = Number(process.env.N2 ?? 100)
@@ -33,26 +34,8 @@ if (process.argv[2] === 'upstream') {
   console.log(`READY ${server.port}`)
 } else await main()
 
-async function start(cmd: string[], env: Record<string, string> = {}): Promise<{ proc: Bun.Subprocess; port: number }> {
-  const proc = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'inherit' })
-  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader()
-  let out = ''
-  const deadline = Date.now() + 30_000
-  while (Date.now() < deadline) {
-    const m = /READY (\d+)/.exec(out) ?? /listening on http:\/\/[^:]+:(\d+)/.exec(out)
-    if (m) {
-      void (async () => { for (;;) if ((await reader.read()).done) return })()
-      return { proc, port: Number(m[1]) }
-    }
-    const { done, value } = await reader.read()
-    if (done) break
-    out += new TextDecoder().decode(value)
-  }
-  throw new Error(`did not start: ${cmd.join(' ')}: ${out}`)
-}
-
-function rssKb(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1])
+function start(cmd: string[], env: Record<string, string> = {}) {
+  return startProcess(cmd, ROOT, { ...env }, false)
 }
 
 /** Bytes queued in the kernel (Recv-Q + Send-Q) over every TCP socket on loopback: what is not in any process. */

@@ -9,7 +9,7 @@ import { afterAll, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { drained, expectNothingLost, loadThroughOutage, startOutageGateway, type OutageGateway, type OutageRun } from '../support/db-outage'
+import { drained, expectNothingLost, expectOutageRecovered, loadThroughOutage, startOutageGateway, type OutageGateway, type OutageRun } from '../support/db-outage'
 
 const dir = mkdtempSync(join(tmpdir(), 'tg-outage-'))
 let o: OutageGateway | undefined
@@ -46,21 +46,12 @@ test('the database file locked for 6 s under load: nothing served is lost, nothi
   } finally {
     console.error = error
   }
-  const { answers, backAt } = run!
-  const refused = answers.filter((a) => a.status === 503)
-  expect(refused.length).toBeGreaterThan(0)
-  for (const r of refused) {
-    expect(r.code).toBe('gateway_overloaded')
-    expect(r.retryAfter).toBe('5')
-  }
-  // Served before the queue filled, and again after the lock went.
-  expect(answers.some((a) => a.status === 200 && a.at > 2500 && a.at < 4000)).toBe(true)
-  expect(answers.some((a) => a.status === 200 && a.at > backAt)).toBe(true)
-  await expectNothingLost(o, answers)
+  // Served before the queue filled, refused while it was full, served again after the lock went.
+  await expectOutageRecovered(o, run!)
   expect(o.gw.writer.failures).toBeGreaterThan(0)
   expect(errors.some((l) => l.includes('SQLITE_BUSY'))).toBe(true)
   expect(errors.some((l) => l.includes('new requests get 503'))).toBe(true)
   const metrics = await o.gw.telemetry.metrics.render()
   expect(metrics).toMatch(/tollgate_db_write_failures_total\{kind="unavailable"\} [1-9]/)
   expect(metrics).toContain('tollgate_db_write_queue_rows 0')
-}, 40_000)
+}, 70_000)

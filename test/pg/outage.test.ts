@@ -8,7 +8,7 @@
  * back were dropped as "refused by the database", and their reservations stayed open.)
  */
 import { afterAll, describe, expect, test } from 'bun:test'
-import { drained, expectNothingLost, loadThroughOutage, startOutageGateway, type OutageGateway, type OutageRun } from '../support/db-outage'
+import { drained, expectNothingLost, expectOutageRecovered, loadThroughOutage, startOutageGateway, type OutageGateway, type OutageRun } from '../support/db-outage'
 import { skipWithoutPostgres, startOwnPostgres, type OwnPgServer } from '../support/postgres'
 import { REDIS_BIN, startRedis, type TestRedis } from '../support/redis'
 
@@ -44,22 +44,13 @@ describe.skipIf(!!noPg)('PostgreSQL stopped for 6 s under load', () => {
     } finally {
       console.error = error
     }
-    const { answers, backAt } = run!
-    const refused = answers.filter((a) => a.status === 503)
-    expect(refused.length).toBeGreaterThan(0)
-    for (const r of refused) {
-      expect(r.code).toBe('gateway_overloaded')
-      expect(r.retryAfter).toBe('5')
-    }
-    expect(answers.some((a) => a.status === 200 && a.at > 2500 && a.at < 4000)).toBe(true)
-    expect(answers.some((a) => a.status === 200 && a.at > backAt)).toBe(true)
-    await expectNothingLost(o, answers)
+    await expectOutageRecovered(o, run!)
     expect(o.gw.writer.failures).toBeGreaterThan(0)
     expect(errors.some((l) => /ECONNREFUSED|57P01|terminating connection/.test(l))).toBe(true)
     const metrics = await o.gw.telemetry.metrics.render()
     expect(metrics).toMatch(/tollgate_db_write_failures_total\{kind="unavailable"\} [1-9]/)
     expect(metrics).toContain('tollgate_db_write_queue_rows 0')
-  }, 40_000)
+  }, 70_000)
 
   // The setup: two instances on one PostgreSQL database, sharing limits through Redis.
   test.skipIf(!REDIS_BIN)('two instances with Redis: nothing served by either is lost, nothing left open', async () => {
@@ -92,5 +83,5 @@ describe.skipIf(!!noPg)('PostgreSQL stopped for 6 s under load', () => {
     }
     await expectNothingLost(a, runs[0]!.answers)
     await expectNothingLost(b, runs[1]!.answers)
-  }, 40_000)
+  }, 70_000)
 })

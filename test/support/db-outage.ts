@@ -72,6 +72,16 @@ export async function loadThroughOutage(url: string, clients: number, outage: ()
   const t0 = performance.now()
   let until = Infinity
   let backAt = 0
+  // On a busy machine the queue may take a while to drain after the database is back: keep
+  // loading (up to 25 s more) until a request is served again, so the test waits for the
+  // recovery instead of assuming how long it takes.
+  let servedAfterBack = false
+  let hardStop = Infinity
+  const more = () => performance.now() < until || (!servedAfterBack && performance.now() < hardStop)
+  const seen = (a: Answer) => {
+    answers.push(a)
+    if (backAt && a.status === 200 && a.at > backAt) servedAfterBack = true
+  }
   let n = 0
   async function one(stream: boolean): Promise<void> {
     const messages = [{ role: 'user' as const, content: `q${n++}` }]
@@ -81,19 +91,19 @@ export async function loadThroughOutage(url: string, clients: number, outage: ()
         for await (const _ of data) {
           // read to the end: the stream settles when the relay ends
         }
-        answers.push({ id: response.headers.get('x-tollgate-request-id')!, status: response.status, stream, at: performance.now() - t0 })
+        seen({ id: response.headers.get('x-tollgate-request-id')!, status: response.status, stream, at: performance.now() - t0 })
       } else {
         const { response } = await client.chat.completions.create({ model: 'gpt-4o', messages }).withResponse()
-        answers.push({ id: response.headers.get('x-tollgate-request-id')!, status: response.status, stream, at: performance.now() - t0 })
+        seen({ id: response.headers.get('x-tollgate-request-id')!, status: response.status, stream, at: performance.now() - t0 })
       }
     } catch (e) {
       if (!(e instanceof APIError) || !e.status) throw e
       const body = e.error as { code?: string } | undefined
-      answers.push({ id: e.headers?.get('x-tollgate-request-id') ?? '', status: e.status, stream, code: body?.code ?? e.code ?? undefined, retryAfter: e.headers?.get('retry-after'), at: performance.now() - t0 })
+      seen({ id: e.headers?.get('x-tollgate-request-id') ?? '', status: e.status, stream, code: body?.code ?? e.code ?? undefined, retryAfter: e.headers?.get('retry-after'), at: performance.now() - t0 })
     }
   }
   const loops = Array.from({ length: clients }, async (_, c) => {
-    for (let i = c; performance.now() < until; i++) {
+    for (let i = c; more(); i++) {
       await one(i % 3 === 0)
       await Bun.sleep(20)
     }
@@ -101,6 +111,7 @@ export async function loadThroughOutage(url: string, clients: number, outage: ()
   const down = outage().then(() => {
     backAt = performance.now() - t0
     until = performance.now() + afterMs
+    hardStop = performance.now() + 25_000
   })
   await Promise.all([...loops, down])
   return { answers, backAt }
@@ -137,4 +148,22 @@ export async function expectNothingLost(o: OutageGateway, answers: Answer[]): Pr
   // A refused request reserved nothing and never reached the upstream.
   for (const r of refused) expect(ledger.has(r.id)).toBe(false)
   expect(o.upstream.requests).toBe(ok.length)
+}
+
+/**
+ * What every outage run must show: some requests were served before the queue filled and
+ * again after the database came back, the rest were refused with the native 503 and its
+ * Retry-After, and nothing a client got a 2xx for is missing.
+ */
+export async function expectOutageRecovered(o: OutageGateway, run: OutageRun): Promise<void> {
+  const { answers, backAt } = run
+  const refused = answers.filter((a) => a.status === 503)
+  expect(refused.length).toBeGreaterThan(0)
+  for (const r of refused) {
+    expect(r.code).toBe('gateway_overloaded')
+    expect(r.retryAfter).toBe('5')
+  }
+  expect(answers.some((a) => a.status === 200 && a.at > 2500 && a.at < 4000)).toBe(true)
+  expect(answers.some((a) => a.status === 200 && a.at > backAt)).toBe(true)
+  await expectNothingLost(o, answers)
 }
