@@ -39,6 +39,10 @@ export function parseListen(listen: string): { hostname: string; port: number } 
   return { hostname, port: Number(listen.slice(at + 1)) }
 }
 
+/** The proxy enforces its own (smaller) limit with a native 413; this is the hard stop. */
+const hardBodyLimit = (s: Config['server']) => s.max_body_bytes + 1024 * 1024
+const IDLE_SECONDS = 120
+
 /**
  * Listens on `address` as `[server]` says: Bun.serve alone for plain HTTP/1.1 (the fast path),
  * or the front listener when `tls_cert` or `http2` is set.
@@ -52,11 +56,11 @@ export async function serve(gw: Gateway, address: string, configPath: string): P
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-'))
   const http1Socket = join(dir, 'http1.sock')
   // (Elysia's types want a port; Bun.serve takes `unix` instead.)
-  gw.app.listen({ unix: http1Socket, maxRequestBodySize: s.max_body_bytes + 1024 * 1024, idleTimeout: 120 } as unknown as Parameters<typeof gw.app.listen>[0])
-  const h2 = s.http2 ? createH2Bridge((r) => gw.app.fetch(r), tls ? 'https' : 'http') : undefined
+  gw.app.listen({ unix: http1Socket, maxRequestBodySize: hardBodyLimit(s), idleTimeout: IDLE_SECONDS } as unknown as Parameters<typeof gw.app.listen>[0])
+  const h2 = s.http2 ? createH2Bridge((r) => gw.app.fetch(r), { scheme: tls ? 'https' : 'http', maxBodyBytes: hardBodyLimit(s), idleTimeoutMs: IDLE_SECONDS * 1000 }) : undefined
   let front: Front
   try {
-    front = await startFront({ hostname, port, http1Socket, h2: h2?.server, tls })
+    front = await startFront({ hostname, port, http1Socket, h2: h2?.server, tls, idleTimeoutMs: IDLE_SECONDS * 1000 })
   } catch (e) {
     await gw.app.server?.stop(true)
     rmSync(dir, { recursive: true, force: true })
@@ -97,9 +101,8 @@ export function listen(gw: Gateway, address: string, configPath: string): Listen
     port,
     // Two instances must never share a port silently.
     reusePort: false,
-    // The proxy enforces its own (smaller) limit with a native 413; this is the hard stop.
-    maxRequestBodySize: gw.config.server.max_body_bytes + 1024 * 1024,
-    idleTimeout: 120,
+    maxRequestBodySize: hardBodyLimit(gw.config.server),
+    idleTimeout: IDLE_SECONDS,
   })
   const server = gw.app.server!
   const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${server.port}`

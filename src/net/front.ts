@@ -20,6 +20,8 @@ export interface FrontOptions {
   /** The HTTP/2 server connections are handed to; absent when `[server] http2` is off. */
   h2?: Http2Server
   tls?: { cert: string; key: string }
+  /** How long a clear-text connection may take to send its first bytes. */
+  idleTimeoutMs: number
 }
 
 export interface Front {
@@ -72,6 +74,7 @@ export async function startFront(opts: FrontOptions): Promise<Front> {
         const maybeH2 = head.subarray(0, n).equals(PREFACE.subarray(0, n))
         if (maybeH2 && head.length < PREFACE.length) return
         s.off('data', onData)
+        s.setTimeout(0)
         s.pause()
         if (maybeH2) {
           s.unshift(head)
@@ -82,8 +85,11 @@ export async function startFront(opts: FrontOptions): Promise<Front> {
           s.resume()
         }
       }
-      if (opts.h2) s.on('data', onData)
-      else toHttp1(s)
+      if (opts.h2) {
+        s.on('data', onData)
+        // A connection that never says which protocol it speaks must not hold a descriptor forever.
+        s.setTimeout(opts.idleTimeoutMs, () => s.destroy())
+      } else toHttp1(s)
     })
   }
   await new Promise<void>((resolve, reject) => {

@@ -16,23 +16,42 @@ export interface H2Bridge {
   sessions: Set<Http2Session>
 }
 
-export function createH2Bridge(handler: Handler, scheme: 'http' | 'https'): H2Bridge {
+export interface H2BridgeOptions {
+  scheme: 'http' | 'https'
+  /** Request bodies past this many bytes are cut off (Bun.serve's `maxRequestBodySize` for HTTP/1.1). */
+  maxBodyBytes: number
+  /** A connection with no open stream and no traffic this long is closed (Bun.serve's `idleTimeout`). */
+  idleTimeoutMs: number
+}
+
+export function createH2Bridge(handler: Handler, opts: H2BridgeOptions): H2Bridge {
   const server = http2.createServer()
   const sessions = new Set<Http2Session>()
+  const open = new WeakMap<Http2Session, number>()
   server.on('session', (s) => {
     sessions.add(s)
+    open.set(s, 0)
     s.on('close', () => sessions.delete(s))
     // A broken connection must never reach the process as an unhandled 'error'.
     s.on('error', () => {})
+    // Idle means no stream at all: a long generation may be silent for minutes.
+    s.setTimeout(opts.idleTimeoutMs, () => {
+      if (!open.get(s)) s.close()
+    })
   })
   server.on('stream', (stream, headers) => {
     stream.on('error', () => {})
-    void serveStream(handler, scheme, stream as ServerHttp2Stream, headers)
+    const session = stream.session
+    if (session) {
+      open.set(session, (open.get(session) ?? 0) + 1)
+      stream.once('close', () => open.set(session, (open.get(session) ?? 1) - 1))
+    }
+    void serveStream(handler, opts, stream as ServerHttp2Stream, headers)
   })
   return { server, sessions }
 }
 
-async function serveStream(handler: Handler, scheme: string, stream: ServerHttp2Stream, h: IncomingHttpHeaders): Promise<void> {
+async function serveStream(handler: Handler, opts: H2BridgeOptions, stream: ServerHttp2Stream, h: IncomingHttpHeaders): Promise<void> {
   const abort = new AbortController()
   let done = false
   stream.once('close', () => {
@@ -43,25 +62,34 @@ async function serveStream(handler: Handler, scheme: string, stream: ServerHttp2
   const headers = new Headers()
   for (const [name, value] of Object.entries(h)) {
     if (name.startsWith(':') || value === undefined) continue
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v)
-    // HTTP/2 splits cookies into separate fields; HTTP/1.1 semantics join them with "; ".
-    else headers.set(name, name === 'cookie' && headers.has('cookie') ? `${headers.get('cookie')}; ${value}` : String(value))
+    // HTTP/2 may split cookies into separate fields; as one field they are joined with "; " (RFC 9113 §8.2.3).
+    if (name === 'cookie') headers.set(name, Array.isArray(value) ? value.join('; ') : value)
+    else if (Array.isArray(value)) for (const v of value) headers.append(name, v)
+    else headers.set(name, String(value))
   }
   const hasBody = method !== 'GET' && method !== 'HEAD' && !stream.readableEnded
   let response: Response
+  let request: Request | undefined
   try {
-    response = await handler(
-      new Request(`${scheme}://${authority}${h[':path'] ?? '/'}`, {
-        method,
-        headers,
-        body: hasBody ? requestBody(stream) : undefined,
-        signal: abort.signal,
-        // A streamed body needs it (the fetch standard; Bun accepts it).
-        duplex: 'half',
-      } as RequestInit),
-    )
+    request = new Request(`${opts.scheme}://${authority}${h[':path'] ?? '/'}`, {
+      method,
+      headers,
+      body: hasBody ? requestBody(stream, opts.maxBodyBytes) : undefined,
+      signal: abort.signal,
+      // A streamed body needs it (the fetch standard; Bun accepts it).
+      duplex: 'half',
+    } as RequestInit)
   } catch {
-    response = new Response('internal error', { status: 500 })
+    // An authority or path no URL can hold: what Bun.serve answers a malformed request line.
+  }
+  if (!request) response = new Response(null, { status: 400 })
+  else if (Number(h['content-length']) > opts.maxBodyBytes) response = new Response(null, { status: 413 })
+  else {
+    try {
+      response = await handler(request)
+    } catch {
+      response = new Response(null, { status: 500 })
+    }
   }
   if (stream.destroyed || stream.closed) {
     await response.body?.cancel().catch(() => {})
@@ -98,16 +126,27 @@ async function serveStream(handler: Handler, scheme: string, stream: ServerHttp2
 }
 
 /** The request body as a byte stream that reads from the HTTP/2 stream only as fast as it is consumed. */
-function requestBody(stream: ServerHttp2Stream): ReadableStream<Uint8Array> {
+function requestBody(stream: ServerHttp2Stream, maxBytes: number): ReadableStream<Uint8Array> {
   stream.pause()
   let finished = false
+  let received = 0
   return new ReadableStream<Uint8Array>({
     start(controller) {
       stream.on('data', (chunk: Buffer) => {
+        if (finished) return
+        received += chunk.byteLength
+        if (received > maxBytes) {
+          // The hard stop: the reader sees an error, the client a reset stream.
+          finished = true
+          controller.error(new Error('request body too large'))
+          stream.close(http2.constants.NGHTTP2_REFUSED_STREAM)
+          return
+        }
         controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
         if ((controller.desiredSize ?? 0) <= 0) stream.pause()
       })
       stream.once('end', () => {
+        if (finished) return
         finished = true
         controller.close()
       })
@@ -119,6 +158,8 @@ function requestBody(stream: ServerHttp2Stream): ReadableStream<Uint8Array> {
       stream.resume()
     },
     cancel() {
+      // The reader stopped early (e.g. the proxy's own body limit): later data is dropped.
+      finished = true
       stream.resume()
     },
   }, { highWaterMark: 4 })
