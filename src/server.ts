@@ -51,7 +51,7 @@ export async function serve(gw: Gateway, address: string, configPath: string): P
   const s = gw.config.server
   if (!s.tls_cert && !s.http2) return listen(gw, address, configPath)
   const { hostname, port } = parseListen(address)
-  const tls = s.tls_cert && s.tls_key ? await readCertificate(s) : undefined
+  const tls = s.tls_cert && s.tls_key ? await loadCertificate(s, configPath) : undefined
   // Only this user may connect to the inner socket: it has no TLS and the same routes.
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-'))
   const http1Socket = join(dir, 'http1.sock')
@@ -79,17 +79,28 @@ export async function serve(gw: Gateway, address: string, configPath: string): P
       (stopping ??= shutdown(gw, s.shutdown_grace_seconds * 1000, { front, h2 }).finally(() => rmSync(dir, { recursive: true, force: true }))),
     prepareCertificate: tls
       ? async (next) => {
-          const c = await readCertificate(next)
           // Throws here, before anything changes, when the files are not a matching PEM pair.
-          createSecureContext(c)
+          const c = await loadCertificate(next, configPath)
           return () => front.setCertificate(c.cert, c.key)
         }
       : undefined,
   }
 }
 
-async function readCertificate(s: Config['server']): Promise<{ cert: string; key: string }> {
-  const [cert, key] = await Promise.all([readFile(s.tls_cert!, 'utf8'), readFile(s.tls_key!, 'utf8')])
+/** Reads `tls_cert` and `tls_key` and checks they are a usable pair; a ConfigError naming the file if not. */
+async function loadCertificate(s: Config['server'], configPath: string): Promise<{ cert: string; key: string }> {
+  const fields = ['tls_cert', 'tls_key'] as const
+  const files = await Promise.allSettled(fields.map((f) => readFile(s[f]!, 'utf8')))
+  const problems = files.flatMap((r, i) =>
+    r.status === 'rejected' ? [{ path: `server.${fields[i]}`, message: `cannot read ${s[fields[i]!]}: ${(r.reason as Error).message}` }] : [],
+  )
+  if (problems.length) throw new ConfigError(configPath, problems)
+  const [cert, key] = files.map((r) => (r as PromiseFulfilledResult<string>).value) as [string, string]
+  try {
+    createSecureContext({ cert, key })
+  } catch (e) {
+    throw new ConfigError(configPath, [{ path: 'server.tls_cert', message: `${s.tls_cert} and ${s.tls_key} are not a usable certificate and key: ${(e as Error).message}` }])
+  }
   return { cert, key }
 }
 
@@ -193,9 +204,7 @@ export function handleReload(gw: Gateway, path: string, listening?: Listening): 
       const loaded = await loadConfigFile(path)
       for (const w of loaded.warnings) console.error(`warning: ${w}`)
       const next = loaded.config.server
-      const applyCertificate = next.tls_cert && listening?.prepareCertificate ? await listening.prepareCertificate(next).catch((e) => {
-        throw new ConfigError(path, [{ path: 'server.tls_cert', message: `cannot use the certificate and key: ${(e as Error).message}` }])
-      }) : undefined
+      const applyCertificate = next.tls_cert && listening?.prepareCertificate ? await listening.prepareCertificate(next) : undefined
       const notes = await gw.reload(loaded)
       applyCertificate?.()
       for (const note of [...notes, ...listenerChanges(listening, next)]) console.error(`SIGHUP: note: ${note}`)

@@ -4,6 +4,7 @@ import { createGateway } from '../gateway'
 import { handleReload, handleSignals, serve } from '../server'
 import { raiseOpenFilesLimit } from '../proxy/rlimit'
 import { configArg, configPath, loadOrExit } from './shared'
+import { ConfigError } from '../config/load'
 
 /** What the systemd unit and the container image set; Bun's fetch default is 256. */
 export const MAX_HTTP_REQUESTS = '65336'
@@ -24,7 +25,13 @@ export const serveCommand = defineCommand({
     mark('config')
     const gw = await createGateway(loaded)
     mark('gateway')
-    const server = await serve(gw, args.listen ?? loaded.config.server.listen, configPath(args.config))
+    const server = await serve(gw, args.listen ?? loaded.config.server.listen, configPath(args.config)).catch(async (e) => {
+      // A certificate or key file that cannot be used: said like any config problem.
+      if (!(e instanceof ConfigError)) throw e
+      console.error(e.message)
+      await gw.close()
+      process.exit(2)
+    })
     mark('listen')
     handleSignals(server.stop)
     handleReload(gw, configPath(args.config), server)
