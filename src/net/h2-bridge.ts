@@ -57,6 +57,11 @@ async function serveStream(handler: Handler, opts: H2BridgeOptions, stream: Serv
   stream.once('close', () => {
     if (!done) abort.abort()
   })
+  // Answered before the body was read in full (a 401, a 413): end the request side too
+  // (RST_STREAM NO_ERROR, RFC 9113 §8.1), or the client may go on sending.
+  stream.once('finish', () => {
+    if (!stream.readableEnded && !stream.destroyed) stream.close(http2.constants.NGHTTP2_NO_ERROR)
+  })
   const method = String(h[':method'] ?? 'GET')
   const authority = String(h[':authority'] ?? h.host ?? 'localhost')
   const headers = new Headers()
@@ -136,10 +141,10 @@ function requestBody(stream: ServerHttp2Stream, maxBytes: number): ReadableStrea
         if (finished) return
         received += chunk.byteLength
         if (received > maxBytes) {
-          // The hard stop: the reader sees an error, the client a reset stream.
+          // The hard stop: the reader sees an error (the handler answers 413); the rest is dropped.
           finished = true
           controller.error(new Error('request body too large'))
-          stream.close(http2.constants.NGHTTP2_REFUSED_STREAM)
+          stream.resume()
           return
         }
         controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
