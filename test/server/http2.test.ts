@@ -253,3 +253,28 @@ for (const transport of ['h2c', 'h2 over TLS'] as const) {
     })
   })
 }
+
+test('shutdown over HTTP/2: an open stream finishes, the session gets GOAWAY (no new streams)', async () => {
+  const g = await gateway('http2 = true')
+  const session = await connect(g.url)
+  const xs = await use('openai', 'test_run_stream_sync_streams_real_model')
+  const x = xs.find((i) => i.contentType.includes('event-stream'))!
+  let stopped: Promise<void> | undefined
+  const body = await new Promise<string>((resolve, reject) => {
+    const s = session.request({ ':method': 'POST', ':path': '/openai/v1/chat/completions', ...auth() })
+    let text = ''
+    s.on('data', (d: Buffer) => {
+      // Mid-stream, as SIGTERM would.
+      stopped ??= g.server.stop()
+      text += d
+    })
+    s.on('end', () => resolve(text))
+    s.on('error', reject)
+    s.end(JSON.stringify(x.requestBody))
+  })
+  expect(body).toBe(new TextDecoder().decode(x.responseBody))
+  await stopped
+  const after = await request(session, { path: '/health' }).then((r) => `answered ${r.status}`, () => 'refused')
+  expect(after).toBe('refused')
+  session.destroy()
+})
