@@ -1,5 +1,6 @@
 /** Reads config.toml: TOML → interpolation → defaults → TypeBox validation → cross-checks. */
 import { readFile } from 'node:fs/promises'
+import { isIP } from 'node:net'
 import { Value, type ValueError } from '@sinclair/typebox/value'
 import { reservedName } from './reserved'
 import { PROVIDER_APIS } from '../providers/registry'
@@ -96,6 +97,7 @@ function crossCheck(c: Config, problems: InterpolationProblem[], warnings: strin
   const providers = unique(c.providers, 'providers')
   const projects = unique(c.projects, 'projects')
   checkReserved(c, problems)
+  checkTrustedProxies(c, problems)
   const users = unique(c.users, 'users')
   unique(c.keys, 'keys')
 
@@ -183,6 +185,17 @@ function checkReserved(c: Config, problems: InterpolationProblem[]): void {
   c.projects.forEach((p, i) => {
     const why = reservedName(p.id)
     if (why) problems.push({ path: `projects[${i}].id`, message: why })
+  })
+}
+
+/** `[server] trusted_proxies`: addresses or CIDR ranges (IPv4 or IPv6). */
+function checkTrustedProxies(c: Config, problems: InterpolationProblem[]): void {
+  c.server.trusted_proxies.forEach((entry, i) => {
+    const [addr, bits, extra] = entry.split('/')
+    const family = isIP(addr ?? '')
+    const path = `server.trusted_proxies[${i}]`
+    if (!family || extra !== undefined) problems.push({ path, message: `"${entry}" is not an IP address or CIDR range` })
+    else if (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > (family === 6 ? 128 : 32))) problems.push({ path, message: `"${entry}" has a bad prefix length` })
   })
 }
 

@@ -241,6 +241,12 @@ export const ServerConfig = Type.Object(
      * Off by default: it puts a front listener before Bun.serve (see README, TLS and HTTP/2).
      */
     http2: Type.Boolean({ default: false }),
+    /**
+     * Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed: the client is
+     * then the rightmost hop that is not one of them. Default none: the client is the socket's peer.
+     * Used for per-address limits on failed sign-ins (`[admin] max_failed_attempts`).
+     */
+    trusted_proxies: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { default: [], maxItems: 1000 }),
   },
   { additionalProperties: false, default: {} },
 )
@@ -361,6 +367,12 @@ export const AdminConfig = Type.Object(
     allowed_base_urls: Type.Array(Type.String({ pattern: '^https?://' }), { default: [] }),
     /** Let admin-made providers reach loopback, private and link-local addresses (and plain http). */
     allow_private_upstreams: Type.Boolean({ default: false }),
+    /**
+     * Failed sign-ins per client address (bad admin tokens or session cookies, failed OIDC
+     * callbacks, unknown setup or invitation links) allowed in a window; past it, 429 with retry-after.
+     */
+    max_failed_attempts: Type.Integer({ minimum: 1, default: 20 }),
+    failed_attempts_window_seconds: Type.Number({ exclusiveMinimum: 0, default: 600 }),
   },
   { additionalProperties: false, default: {} },
 )
