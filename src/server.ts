@@ -2,13 +2,10 @@
  * Serving: listen, print the start-up line, and shut down gracefully on SIGTERM/SIGINT
  * (stop accepting, let requests and streams finish within the grace period, flush, exit 0).
  * Plain HTTP/1.1 is Bun.serve on the port itself; with TLS or HTTP/2 on, a front listener
- * owns the port (src/net/front.ts) and Bun.serve listens on a private unix socket behind it.
+ * owns the port (src/net/front.ts) and Bun.serve listens on a loopback port behind it.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { createSecureContext } from 'node:tls'
-import { join } from 'node:path'
 import { describeOpenFiles, startupOpenFiles } from './proxy/rlimit'
 import { createH2Bridge, type H2Bridge } from './net/h2-bridge'
 import { startFront, type Front } from './net/front'
@@ -52,18 +49,15 @@ export async function serve(gw: Gateway, address: string, configPath: string): P
   if (!s.tls_cert && !s.http2) return listen(gw, address, configPath)
   const { hostname, port } = parseListen(address)
   const tls = s.tls_cert && s.tls_key ? await loadCertificate(s, configPath) : undefined
-  // Only this user may connect to the inner socket: it has no TLS and the same routes.
-  const dir = mkdtempSync(join(tmpdir(), 'tollgate-'))
-  const http1Socket = join(dir, 'http1.sock')
-  // (Elysia's types want a port; Bun.serve takes `unix` instead.)
-  gw.app.listen({ unix: http1Socket, maxRequestBodySize: hardBodyLimit(s), idleTimeout: IDLE_SECONDS } as unknown as Parameters<typeof gw.app.listen>[0])
+  // Behind the front, on loopback: its connections' ports name their clients (src/net/peers.ts).
+  // A local process reaching it directly gets the same routes without TLS, as on the public port.
+  gw.app.listen({ hostname: '127.0.0.1', port: 0, reusePort: false, maxRequestBodySize: hardBodyLimit(s), idleTimeout: IDLE_SECONDS })
   const h2 = s.http2 ? createH2Bridge((r) => gw.app.fetch(r), { scheme: tls ? 'https' : 'http', maxBodyBytes: hardBodyLimit(s), idleTimeoutMs: IDLE_SECONDS * 1000 }) : undefined
   let front: Front
   try {
-    front = await startFront({ hostname, port, http1Socket, h2: h2?.server, tls, idleTimeoutMs: IDLE_SECONDS * 1000 })
+    front = await startFront({ hostname, port, http1Port: gw.app.server!.port!, h2: h2?.server, tls, idleTimeoutMs: IDLE_SECONDS * 1000 })
   } catch (e) {
     await gw.app.server?.stop(true)
-    rmSync(dir, { recursive: true, force: true })
     throw e
   }
   const url = `${tls ? 'https' : 'http'}://${hostname.includes(':') ? `[${hostname}]` : hostname}:${front.port}`
@@ -75,8 +69,7 @@ export async function serve(gw: Gateway, address: string, configPath: string): P
     port: front.port,
     metricsUrl,
     http2: Boolean(h2),
-    stop: () =>
-      (stopping ??= shutdown(gw, s.shutdown_grace_seconds * 1000, { front, h2 }).finally(() => rmSync(dir, { recursive: true, force: true }))),
+    stop: () => (stopping ??= shutdown(gw, s.shutdown_grace_seconds * 1000, { front, h2 })),
     prepareCertificate: tls
       ? async (next) => {
           // Throws here, before anything changes, when the files are not a matching PEM pair.

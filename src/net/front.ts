@@ -3,11 +3,12 @@
  * certificate). It owns the public port: TLS is ended here (node:tls, ALPN h2 / http/1.1, the
  * certificate swapped in place on reload); HTTP/2 connections (ALPN "h2", or the h2c preface
  * in clear text) go to the HTTP/2 bridge; HTTP/1.1 connections are piped byte for byte to the
- * gateway's own Bun.serve on a private unix socket, so HTTP/1.1 keeps Bun's parser and limits.
+ * gateway's own Bun.serve on a loopback port, so HTTP/1.1 keeps Bun's parser and limits.
  */
 import net from 'node:net'
 import tls from 'node:tls'
 import type { Http2Server } from 'node:http2'
+import { http1Peers } from './peers'
 
 /** What every HTTP/2 prior-knowledge connection starts with (RFC 9113 §3.4). */
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')
@@ -15,8 +16,8 @@ const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')
 export interface FrontOptions {
   hostname: string
   port: number
-  /** The Bun.serve unix socket HTTP/1.1 connections are piped to. */
-  http1Socket: string
+  /** The loopback port of the Bun.serve HTTP/1.1 connections are piped to. */
+  http1Port: number
   /** The HTTP/2 server connections are handed to; absent when `[server] http2` is off. */
   h2?: Http2Server
   tls?: { cert: string; key: string }
@@ -42,12 +43,20 @@ export async function startFront(opts: FrontOptions): Promise<Front> {
     s.on('error', () => s.destroy())
   }
   const toHttp1 = (client: net.Socket, head?: Buffer) => {
-    const inner = net.connect({ path: opts.http1Socket })
+    const inner = net.connect({ host: '127.0.0.1', port: opts.http1Port })
     track(inner)
-    if (head) inner.write(head)
-    client.pipe(inner).pipe(client)
     client.once('close', () => inner.destroy())
     inner.once('close', () => client.destroy())
+    inner.once('connect', () => {
+      // Bun.serve sees this connection's port: it stands for the client (src/net/peers.ts).
+      const port = inner.localPort
+      if (port !== undefined && client.remoteAddress) {
+        http1Peers.set(port, client.remoteAddress)
+        inner.once('close', () => http1Peers.get(port) === client.remoteAddress && http1Peers.delete(port))
+      }
+      if (head) inner.write(head)
+      client.pipe(inner).pipe(client)
+    })
   }
   const toH2 = (client: net.Socket) => opts.h2!.emit('connection', client)
 

@@ -3,6 +3,7 @@
  * both ways with backpressure. A client that resets or closes its stream aborts the Request's
  * signal, so the proxy cancels the upstream call as it does for an HTTP/1.1 disconnect.
  */
+import { h2Peers } from './peers'
 import http2, { type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2'
 
 type Handler = (request: Request) => Response | Promise<Response>
@@ -87,6 +88,8 @@ async function serveStream(handler: Handler, opts: H2BridgeOptions, stream: Serv
   } catch {
     // An authority or path no URL can hold: what Bun.serve answers a malformed request line.
   }
+  const peer = stream.session?.socket?.remoteAddress
+  if (request && peer) h2Peers.set(request, peer)
   if (!request) response = new Response(null, { status: 400 })
   else if (Number(h['content-length']) > opts.maxBodyBytes) response = new Response(null, { status: 413 })
   else {
