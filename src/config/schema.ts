@@ -270,6 +270,15 @@ export const DatabaseConfig = Type.Object(
     outage_queue_rows: Type.Integer({ minimum: 100, default: 200_000 }),
     /** The same bound in bytes (rows as JSON); whichever is reached first. Default 128 MiB. */
     outage_queue_bytes: Type.Integer({ minimum: 64 * 1024, default: 128 * 1024 * 1024 }),
+    /**
+     * A local libSQL file with data is copied (mode 0600) before a new version migrates its
+     * schema; if the copy fails, nothing is migrated and the start stops (src/db/pre-migrate-backup.ts).
+     */
+    backup_before_migrate: Type.Boolean({ default: true }),
+    /** Where those copies go (made 0700 if missing); default: the database file's folder. */
+    backup_dir: Type.Optional(Type.String({ minLength: 1 })),
+    /** How many of those copies are kept per database file; older ones are deleted. */
+    backups_kept: Type.Integer({ minimum: 1, default: 3 }),
   },
   { additionalProperties: false, default: {} },
 )
