@@ -5,10 +5,10 @@
  * owns the port (src/net/front.ts) and Bun.serve listens on a loopback port behind it.
  */
 import { readFile } from 'node:fs/promises'
-import { createSecureContext } from 'node:tls'
 import { describeOpenFiles, startupOpenFiles } from './proxy/rlimit'
-import { createH2Bridge, type H2Bridge } from './net/h2-bridge'
-import { startFront, type Front } from './net/front'
+// Loaded only when TLS or HTTP/2 is on: a plain start does not pay for node:tls and node:http2.
+import type { H2Bridge } from './net/h2-bridge'
+import type { Front } from './net/front'
 import type { Config } from './config/schema'
 import type { Gateway } from './gateway'
 import { ConfigError, loadConfigFile } from './config/load'
@@ -52,6 +52,7 @@ export async function serve(gw: Gateway, address: string, configPath: string): P
   // Behind the front, on loopback: its connections' ports name their clients (src/net/peers.ts).
   // A local process reaching it directly gets the same routes without TLS, as on the public port.
   gw.app.listen({ hostname: '127.0.0.1', port: 0, reusePort: false, maxRequestBodySize: hardBodyLimit(s), idleTimeout: IDLE_SECONDS })
+  const [{ createH2Bridge }, { startFront }] = await Promise.all([import('./net/h2-bridge'), import('./net/front')])
   const h2 = s.http2 ? createH2Bridge((r) => gw.app.fetch(r), { scheme: tls ? 'https' : 'http', maxBodyBytes: hardBodyLimit(s), idleTimeoutMs: IDLE_SECONDS * 1000 }) : undefined
   let front: Front
   try {
@@ -90,6 +91,7 @@ async function loadCertificate(s: Config['server'], configPath: string): Promise
   if (problems.length) throw new ConfigError(configPath, problems)
   const [cert, key] = files.map((r) => (r as PromiseFulfilledResult<string>).value) as [string, string]
   try {
+    const { createSecureContext } = await import('node:tls')
     createSecureContext({ cert, key })
   } catch (e) {
     throw new ConfigError(configPath, [{ path: 'server.tls_cert', message: `${s.tls_cert} and ${s.tls_key} are not a usable certificate and key: ${(e as Error).message}` }])
