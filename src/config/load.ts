@@ -85,6 +85,7 @@ function dedupe(ps: InterpolationProblem[]): InterpolationProblem[] {
 
 /** Checks that need the whole file: unique ids, references, key secrets. */
 function crossCheck(c: Config, problems: InterpolationProblem[], warnings: string[]): void {
+  if (Boolean(c.server.tls_cert) !== Boolean(c.server.tls_key)) problems.push({ path: c.server.tls_cert ? 'server.tls_key' : 'server.tls_cert', message: 'tls_cert and tls_key go together' })
   const unique = (list: { id: string }[], section: string) => {
     const seen = new Map<string, number>()
     list.forEach((x, i) => {
