@@ -35,7 +35,8 @@ export interface ProxyDeps {
   isLimited?: (key: KeyRecord, user: UserConfig | undefined, project: ProjectConfig | undefined) => boolean
 }
 
-export class Proxy {
+/** The request path for every provider route (not named `Proxy`, which would shadow the global). */
+export class ProxyHandler {
   /** Requests admitted and not yet finished (streams included); shutdown waits on it. */
   inflight = 0
   private projects = new Map<string, ProjectConfig>()
