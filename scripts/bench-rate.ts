@@ -5,6 +5,7 @@
  *   npm run bench:cpu -- --rate 4000 --seconds 5 --rounds 2 --latency   # also the 1-connection cells
  *   npm run bench:cpu -- --latency-only     # only the 1-connection cells
  *   npm run bench:cpu -- --profile DIR       # Tollgate under `bun --cpu-prof`, profile in DIR
+ *   npm run bench:cpu -- --against DIR       # also another checkout's Tollgate (before/after, interleaved)
  * Targets: the bare Bun pass-through; Tollgate with every default feature on (auth, spend
  * limits and rate limits at key, user and project level, pricing, request log, metrics, the
  * log line); and that Tollgate again with tracing at sample 0.1 to a local OTLP sink.
@@ -37,6 +38,7 @@ interface Options {
   latencyOnly: boolean
   latencySeconds: number
   profile?: string
+  against?: string
 }
 
 export function parseArgs(argv: string[]): Options {
@@ -61,6 +63,7 @@ export function parseArgs(argv: string[]): Options {
     latencyOnly: argv.includes('--latency-only'),
     latencySeconds: num('--latency-seconds', 6),
     profile: val('--profile'),
+    against: val('--against'),
   }
 }
 
@@ -308,7 +311,11 @@ export async function runRate(argv: string[]): Promise<void> {
     { name: 'bare pass-through', url: bare, path: '/openai/chat/completions', headers: {}, pid: pids.get(bare)! },
     { name: 'tollgate', url: tollgate, path: '/openai/chat/completions', headers: auth, pid: pids.get(tollgate)! },
   ]
-  if (!o.latencyOnly && !o.profile) {
+  if (o.against) {
+    const other = await startTollgate(stub, '', { rateLimits: true, cwd: o.against })
+    targets.push({ name: `tollgate (${o.against})`, url: other, path: '/openai/chat/completions', headers: auth, pid: pids.get(other)! })
+  }
+  if (!o.latencyOnly && !o.profile && !o.against) {
     const sink = await startProcess([process.execPath, 'scripts/bench-telemetry.ts', 'sink'])
     const traced = await startTollgate(stub, `[otel]\nendpoint = "${sink}"\nsample_rate = 0.1\n`, { rateLimits: true })
     targets.push({ name: 'tollgate + tracing 0.1', url: traced, path: '/openai/chat/completions', headers: auth, pid: pids.get(traced)! })
@@ -341,7 +348,7 @@ export async function runRate(argv: string[]): Promise<void> {
   }
 
   if (o.latency || o.latencyOnly) {
-    const pair = targets.slice(0, 2)
+    const pair = targets.filter((t) => !t.name.includes('tracing'))
     const rows: string[][] = []
     for (let run = 1; run <= 2; run++) {
       for (const t of pair) {
