@@ -5,6 +5,7 @@
 import { describeOpenFiles, startupOpenFiles } from './proxy/rlimit'
 import type { Gateway } from './gateway'
 import { ConfigError, loadConfigFile } from './config/load'
+import { parseListen } from './config/listen'
 import { describeDatabaseUrl } from './db/client'
 import { VERSION } from './version'
 
@@ -16,11 +17,7 @@ export interface Listening {
   stop(): Promise<void>
 }
 
-export function parseListen(listen: string): { hostname: string; port: number } {
-  const at = listen.lastIndexOf(':')
-  const hostname = listen.slice(0, at).replace(/^\[|\]$/g, '') || '0.0.0.0'
-  return { hostname, port: Number(listen.slice(at + 1)) }
-}
+export { parseListen }
 
 export function listen(gw: Gateway, address: string, configPath: string): Listening {
   const { hostname, port } = parseListen(address)

@@ -1,5 +1,6 @@
 /** What every admin route needs: the database, the directory, the clock and the gateway. */
 import type { Config } from '../config/schema'
+import { parseListen } from '../config/listen'
 import type { Db } from '../db/client'
 import type { Gateway } from '../gateway'
 import type { SecretBox } from './crypto'
@@ -29,13 +30,8 @@ export interface AdminContext {
 export function publicBase(config: Config, request?: Request): string {
   if (config.admin.public_url) return config.admin.public_url.replace(/\/+$/, '')
   if (request) return new URL(request.url).origin
-  const [host, port] = splitListen(config.server.listen)
-  return `http://${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${port}`
-}
-
-function splitListen(listen: string): [string, string] {
-  const at = listen.lastIndexOf(':')
-  return [listen.slice(0, at).replace(/^\[|\]$/g, ''), listen.slice(at + 1)]
+  const { hostname, port } = parseListen(config.server.listen)
+  return `http://${hostname === '0.0.0.0' ? '127.0.0.1' : hostname}:${port}`
 }
 
 /** Whether cookies must be `Secure`: the browser reached us over TLS (directly or via a proxy). */
