@@ -20,6 +20,7 @@ import { BreakerRegistry } from './breaker'
 import { forwardWithFailover, viableTargets, type ForwardOutcome } from './failover'
 import { planTargets } from './plan'
 import { streamCutError } from './stream'
+import { safely } from './safely'
 
 export interface ProxyDeps {
   config: Config
@@ -90,7 +91,7 @@ export class ProxyHandler {
       status: 0,
       durationMs: 0,
     }
-    for (const h of this.deps.hooks) h.start && safely(() => h.start!(request, record))
+    for (const h of this.deps.hooks) h.start && safely('request hook', () => h.start!(request, record))
     let forwarded = false
     try {
       const search = scrubCredentialQuery(url.search)
@@ -225,8 +226,8 @@ export class ProxyHandler {
   }
 
   private emit(ctx: ProxyContext | undefined, record: RequestRecord): void {
-    if (ctx) for (const h of this.deps.hooks) safely(() => h.settle?.(ctx, record))
-    for (const s of this.deps.sinks) safely(() => s.record(record))
+    if (ctx) for (const h of this.deps.hooks) safely('request hook', () => h.settle?.(ctx, record))
+    for (const s of this.deps.sinks) safely('request sink', () => s.record(record))
   }
 
   /** Whether a spend limit or prepaid credits apply (batch and passthrough refusals); the gateway hands in the spend service's answer. */
@@ -246,14 +247,6 @@ function safeDecode(s: string): string {
     return decodeURIComponent(s)
   } catch {
     return s
-  }
-}
-
-function safely(f: () => void): void {
-  try {
-    f()
-  } catch (e) {
-    console.error(`request sink failed: ${(e as Error).message}`)
   }
 }
 
