@@ -78,7 +78,7 @@ interface Target {
 /** One keep-alive HTTP/1.1 connection that sends a prebuilt request and reads one response at a time. */
 class Conn {
   private socket: Socket
-  private buf = Buffer.alloc(0)
+  private buf: Buffer = Buffer.alloc(0)
   private done: (() => void) | undefined
   private failed: ((e: Error) => void) | undefined
   ready: Promise<void>
