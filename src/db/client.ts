@@ -30,8 +30,10 @@ import { localFilePath } from './libsql-file-sink'
 import { migrate } from './migrations'
 import { offThreadDb } from './off-thread'
 import { isPostgresUrl } from './pg/connect'
+import type { Db } from './types'
 
-export type Db = LibSQLDatabase<typeof schema>
+/** The drizzle handle (defined in db/types.ts, which the worker threads' modules import without this one). */
+export type { Db }
 
 export type Engine = 'libsql' | 'postgres'
 
