@@ -76,7 +76,7 @@ interface Target {
 }
 
 /** One keep-alive HTTP/1.1 connection that sends a prebuilt request and reads one response at a time. */
-class Conn {
+export class Conn {
   private socket: Socket
   private buf: Buffer = Buffer.alloc(0)
   private done: (() => void) | undefined
@@ -153,7 +153,7 @@ function requestBytes(t: Target): Buffer {
   return Buffer.from(`POST ${t.path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${BODY}`)
 }
 
-async function connections(t: Target, n: number): Promise<Conn[]> {
+export async function connections(t: Target, n: number): Promise<Conn[]> {
   const req = requestBytes(t)
   const conns = Array.from({ length: n }, () => new Conn(new URL(t.url), req))
   await Promise.all(conns.map((c) => c.ready))
