@@ -5,7 +5,7 @@
  *   npm run bench:cpu -- --rate 4000 --seconds 5 --rounds 2 --latency   # also the 1-connection cells
  *   npm run bench:cpu -- --latency-only     # only the 1-connection cells
  *   npm run bench:cpu -- --profile DIR       # Tollgate under `bun --cpu-prof`, profile in DIR
- *   npm run bench:cpu -- --against DIR       # also another checkout's Tollgate (before/after, interleaved)
+ *   npm run bench:cpu -- --against DIR[,DIR]  # also other checkouts' Tollgate (before/after, interleaved)
  * Targets: the bare Bun pass-through; Tollgate with every default feature on (auth, spend
  * limits and rate limits at key, user and project level, pricing, request log, metrics, the
  * log line); and that Tollgate again with tracing at sample 0.1 to a local OTLP sink.
@@ -311,9 +311,9 @@ export async function runRate(argv: string[]): Promise<void> {
     { name: 'bare pass-through', url: bare, path: '/openai/chat/completions', headers: {}, pid: pids.get(bare)! },
     { name: 'tollgate', url: tollgate, path: '/openai/chat/completions', headers: auth, pid: pids.get(tollgate)! },
   ]
-  if (o.against) {
-    const other = await startTollgate(stub, '', { rateLimits: true, cwd: o.against })
-    targets.push({ name: `tollgate (${o.against})`, url: other, path: '/openai/chat/completions', headers: auth, pid: pids.get(other)! })
+  for (const dir of o.against?.split(',') ?? []) {
+    const other = await startTollgate(stub, '', { rateLimits: true, cwd: dir })
+    targets.push({ name: `tollgate (${dir})`, url: other, path: '/openai/chat/completions', headers: auth, pid: pids.get(other)! })
   }
   if (!o.latencyOnly && !o.profile && !o.against) {
     const sink = await startProcess([process.execPath, 'scripts/bench-telemetry.ts', 'sink'])
@@ -325,7 +325,10 @@ export async function runRate(argv: string[]): Promise<void> {
   if (!o.latencyOnly) {
     const results = targets.map(() => [] as RateResult[])
     for (let round = 0; round < o.rounds; round++) {
-      for (const [i, t] of targets.entries()) {
+      // The bare yardstick first, then the rest in an order that rotates each round: no target always follows another.
+      const rest = targets.slice(1).map((_, j) => 1 + ((j + round) % (targets.length - 1)))
+      for (const i of [0, ...rest]) {
+        const t = targets[i]!
         if (o.profile && t.name === 'bare pass-through') continue
         const r = await atRate(t, o.connections, o.rate, o.seconds, o.warmSeconds)
         results[i]!.push(r)
