@@ -83,17 +83,6 @@ export function handleSignals(stop: () => Promise<void>): void {
   }
   process.on('SIGTERM', () => onSignal('SIGTERM'))
   process.on('SIGINT', () => onSignal('SIGINT'))
-  // Under the re-exec supervisor (src/cli/serve.ts): a supervisor killed outright (SIGKILL)
-  // cannot forward a signal, so its death is the signal; no gateway outlives its `tollgate serve`.
-  const parent = Number(process.env.TOLLGATE_SUPERVISOR_PID)
-  if (parent) {
-    const watch = setInterval(() => {
-      if (process.ppid === parent) return
-      clearInterval(watch)
-      onSignal('supervisor gone')
-    }, 1000)
-    watch.unref()
-  }
 }
 
 /**

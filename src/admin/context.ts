@@ -3,6 +3,8 @@ import type { Config } from '../config/schema'
 import { parseListen } from '../config/listen'
 import type { Db } from '../db/client'
 import type { Gateway } from '../gateway'
+import type { FailedAttempts } from './attempts'
+import type { TrustedProxies } from './client-address'
 import type { SecretBox } from './crypto'
 import type { Directory } from './directory'
 import type { OidcClient } from './oidc'
@@ -20,6 +22,10 @@ export interface AdminContext {
   /** config.toml as the process started: settings that only a restart applies are in force from it. */
   started: Config
   now(): number
+  /** Failed sign-ins per client address (src/admin/attempts.ts). */
+  attempts: FailedAttempts
+  /** `[server] trusted_proxies`: whose X-Forwarded-For names the client. */
+  trusted: TrustedProxies
   /** Called after a change to gateway keys, so the proxy sees it at once. */
   keysChanged(id?: string): Promise<void>
   /** Called after a change to limits, for the spend engine. */

@@ -7,7 +7,7 @@
  * ends cleanly before its format's terminal event (`upstream_incomplete`).
  */
 import { UpstreamError, UpstreamTimeoutError, type GatewayError } from '../errors'
-import type { StreamDecoder } from '../providers/types'
+import type { StreamDecoder, StreamScreen } from '../providers/types'
 import type { AbortCause } from './timeouts'
 
 /** One read of a body stream. */
@@ -29,8 +29,8 @@ export interface StreamEvents {
    * cleanly: false makes that end `upstream_incomplete`, a cut like any other. Absent: any end is complete.
    */
   complete?(): boolean
-  /** Rewrites a chunk before it is written (error events redacted, src/proxy/redact-errors.ts); usually the same chunk. */
-  screen?(chunk: Uint8Array): Uint8Array
+  /** Rewrites chunks before they are written (error events redacted, src/proxy/redact-errors.ts); usually the same chunk. */
+  screen?: StreamScreen
 }
 
 /** How the relay learns why a read failed, and tells the idle watchdog when it waits. */
@@ -94,12 +94,21 @@ export function meteredStream(
   /** The stream ends short of its format's end: the client gets the format's error event. */
   const cut = (c: DirectController, how: StreamEnd, e: unknown) => {
     end(how, e)
+    screenEnd(c)
     const tail = events.errorTail?.(how, e)
     if (tail === undefined) return c.close(brokenOff(how, e))
     // Text framing (SSE): after half an event, a blank line first, so the error event stands on its own.
     if (typeof tail === 'string' && tail.length && last && !endsEvent(last)) c.write('\n\n')
     if (tail.length) c.write(tail)
     c.close()
+  }
+  /** What the screen still holds (an error event without its blank line) goes out before the end. */
+  const screenEnd = (c: DirectController) => {
+    const rest = events.screen?.end()
+    if (rest?.byteLength) {
+      c.write(rest)
+      last = rest
+    }
   }
   const source = {
     type: 'direct' as const,
@@ -114,10 +123,13 @@ export function meteredStream(
             started = true
             events.firstByte()
           }
-          const written = c.write(events.screen ? events.screen(chunk) : chunk)
-          if (typeof written !== 'number') await written
-          unflushed = true
-          last = chunk
+          const out = events.screen ? events.screen.push(chunk) : chunk
+          if (out.byteLength) {
+            const written = c.write(out)
+            if (typeof written !== 'number') await written
+            unflushed = true
+            last = out
+          }
           try {
             decoder.push(chunk)
           } catch {
@@ -152,6 +164,7 @@ export function meteredStream(
           flush()
           if (events.complete && !events.complete()) return cut(c, 'upstream_incomplete', undefined)
           end('complete')
+          screenEnd(c)
           return c.close()
         }
         chunk = r.value
