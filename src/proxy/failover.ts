@@ -16,6 +16,7 @@ import type { AttemptRecord } from './record'
 import type { RouteTarget } from './routes'
 import type { StreamEnd } from './stream'
 import { gatewayOverloaded } from './admission'
+import { safely } from './safely'
 
 export interface FailoverDeps {
   hooks: RequestHooks[]
@@ -89,7 +90,7 @@ export async function forwardWithFailover(ctx: ProxyContext, targets: RouteTarge
     }
     const ends = deps.hooks.map((h) => h.attempt?.(ctx, attempt)).filter((f) => typeof f === 'function')
     const report = (o: AttemptOutcome) => {
-      for (const f of ends) safely(() => f(o))
+      for (const f of ends) safely('attempt hook', () => f(o))
     }
     const entry: AttemptRecord = { provider: target.provider.id, status: 0, failedOver: false, ms: 0 }
     attempts.push(entry)
@@ -105,7 +106,7 @@ export async function forwardWithFailover(ctx: ProxyContext, targets: RouteTarge
       errorTail: io.errorTail,
       onStream: io.onStream,
       observeJson: (body) => {
-        for (const h of deps.hooks) if (h.response) safely(() => h.response!(ctx, body))
+        for (const h of deps.hooks) if (h.response) safely('response hook', () => h.response!(ctx, body))
       },
       observeStream: (reader) => observeStream(reader, deps.hooks.map((h) => h.stream?.(ctx))),
       streamEnded: (status, error) => {
@@ -174,12 +175,4 @@ function circuitOpen(providers: string[], breakers: BreakerRegistry): GatewayErr
     headers: { 'retry-after': String(secs) },
     retryable: true,
   })
-}
-
-function safely(f: () => void): void {
-  try {
-    f()
-  } catch (e) {
-    console.error(`attempt hook failed: ${(e as Error).message}`)
-  }
 }
