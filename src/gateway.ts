@@ -1,7 +1,7 @@
 /** Builds a running gateway from a loaded config: database, keys, routes, proxy, request log. */
 import { loadConfigFile, type LoadedConfig } from './config/load'
 import type { Config } from './config/schema'
-import { openDatabase, type Database } from './db/client'
+import { backupPolicy, openDatabase, type Database } from './db/client'
 import { KeyStore } from './auth/keystore'
 import { RouteTable } from './proxy/routes'
 import { RequestLogWriter } from './log/request-log'
@@ -22,6 +22,7 @@ import { MemoryLimiter } from './ratelimit/memory'
 import { tokenEstimator } from './ratelimit/tokens'
 import { createCluster, type Cluster } from './cluster'
 import { ObjectHooks, ObjectRetention, ObjectStore } from './objects'
+import { startupMark } from './startup-timing'
 
 export interface Gateway {
   config: Config
@@ -92,9 +93,12 @@ export interface GatewayOptions {
 
 export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions = {}): Promise<Gateway> {
   const config = loaded.config
-  const database = await openDatabase(config.database.url, config.database.auth_token)
+  // A new version's migrations run here, after a backup of an existing file (src/db/pre-migrate-backup.ts).
+  const database = await openDatabase(config.database.url, config.database.auth_token, { backup: backupPolicy(config.database) })
+  startupMark('database')
   const keys = new KeyStore(database.db, config)
   await keys.refresh()
+  startupMark('keys')
   keys.startRefreshing()
   const routes = new RouteTable(config)
   const writer = new BatchWriter(config.database.url, config.database.auth_token, config.log.flush_interval_ms, { maxRows: config.database.outage_queue_rows, maxBytes: config.database.outage_queue_bytes })
@@ -102,6 +106,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
   const retention = new RequestLogRetention(database.db, config.log.retention_days)
   // Sweeps what a crash left open and rebuilds the budget before any request is admitted.
   const spend = await Spend.open(database.db, writer, config, { clock: opts.spendClock })
+  startupMark('spend')
   const spendHooks = new SpendHooks(spend)
   // Rate limits go before spend (a request over its rpm reserves no budget); in a cluster the
   // shared budget goes right after spend, whose estimate it reserves across instances.
@@ -113,6 +118,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
   // Telemetry hooks go first (they never throw, so a refused request still has its span);
   // its redacting sink runs before the request log stores paths and models, its other sinks after settle.
   const telemetry = createTelemetry(config, { inflight: () => proxy.inflight, logOutput: opts.logOutput })
+  startupMark('telemetry')
   const proxy = new Proxy({ config, keys, routes, sinks: [telemetry.redactSink, requestLog, ...telemetry.sinks, ...(opts.sinks ?? [])], hooks: [...telemetry.hooks, objects.hooks, rateLimits, spendHooks, ...(cluster ? [cluster.budget] : []), ...(opts.hooks ?? [])], now: opts.now, random: opts.random, isLimited: (k, u, p) => spend.isLimited(k, u, p) })
   telemetry.setBreakerSource(() => proxy.breakers.snapshot())
   proxy.admission.registerMetrics(telemetry.metrics.registry)
@@ -199,6 +205,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
   }
   // Loads admin-created entities (an id also in config.toml stops the start) and applies the merge.
   if (config.admin.enabled) gw.admin = await startAdmin(gw, { configPath: loaded.path, announce: opts.announce })
+  startupMark('admin')
   // Connects to Redis and waits until the shared counters are usable (or Redis is known down).
   await cluster?.start(gw)
   gw.app = createApp(gw)

@@ -2,6 +2,8 @@
 import type { Config } from '../config/schema'
 import type { Db } from '../db/client'
 import type { Gateway } from '../gateway'
+import type { FailedAttempts } from './attempts'
+import type { TrustedProxies } from './client-address'
 import type { SecretBox } from './crypto'
 import type { Directory } from './directory'
 import type { OidcClient } from './oidc'
@@ -19,6 +21,10 @@ export interface AdminContext {
   /** config.toml as the process started: settings that only a restart applies are in force from it. */
   started: Config
   now(): number
+  /** Failed sign-ins per client address (src/admin/attempts.ts). */
+  attempts: FailedAttempts
+  /** `[server] trusted_proxies`: whose X-Forwarded-For names the client. */
+  trusted: TrustedProxies
   /** Called after a change to gateway keys, so the proxy sees it at once. */
   keysChanged(id?: string): Promise<void>
   /** Called after a change to limits, for the spend engine. */
@@ -28,9 +34,12 @@ export interface AdminContext {
 /** The base URL browsers use to reach the gateway, for links printed or shown once. */
 export function publicBase(config: Config, request?: Request): string {
   if (config.admin.public_url) return config.admin.public_url.replace(/\/+$/, '')
-  if (request) return new URL(request.url).origin
+  // With [server] tls_cert the port is https, though HTTP/1.1 reaches Bun.serve in clear text
+  // behind the TLS front listener (src/net/front.ts), so request.url says http.
+  const scheme = config.server.tls_cert ? 'https' : 'http'
+  if (request) return `${scheme}://${new URL(request.url).host}`
   const [host, port] = splitListen(config.server.listen)
-  return `http://${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${port}`
+  return `${scheme}://${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${port}`
 }
 
 function splitListen(listen: string): [string, string] {
@@ -41,6 +50,6 @@ function splitListen(listen: string): [string, string] {
 /** Whether cookies must be `Secure`: the browser reached us over TLS (directly or via a proxy). */
 export function overTls(config: Config, request: Request): boolean {
   if (config.admin.public_url?.startsWith('https://')) return true
-  if (request.url.startsWith('https://')) return true
+  if (config.server.tls_cert || request.url.startsWith('https://')) return true
   return request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim() === 'https'
 }

@@ -30,6 +30,8 @@ const Provider = Type.Object({
   key_last4: Nullable(Type.String()),
   source: Source,
   created_at: Nullable(Type.Integer()),
+  /** Set when a database provider's id is a reserved name (made before the rule): why. It is not routed. */
+  reserved_name_conflict: Nullable(Type.String()),
 })
 
 const Api = Type.Union(CONFIG_APIS.map((a) => Type.Literal(a)))
@@ -50,6 +52,7 @@ function view(x: ProviderView) {
     key_last4: x.keyLast4 || null,
     source: x.source,
     created_at: x.createdAt ?? null,
+    reserved_name_conflict: x.reservedConflict ?? null,
   }
 }
 
@@ -213,6 +216,8 @@ export function credentialRoutes(r: ApiRouter): void {
 
 /** Never returns the upstream body: some providers echo part of a wrong key in it. */
 async function testConnection(ctx: AdminContext, id: string): Promise<{ ok: boolean; status: number; message: string }> {
+  const reserved = ctx.dir.provider(id)?.reservedConflict
+  if (reserved) return { ok: false, status: 0, message: `This provider is not routed: ${reserved}. Add it again under another id.` }
   const prov = ctx.dir.runtimeProvider(id)
   const api = prov && providerApi(prov.api)
   const path = prov && MODELS_PATH[prov.api]

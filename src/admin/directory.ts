@@ -5,6 +5,7 @@
  * made by another instance or the CLI) and hands the merged Config to the running proxy.
  */
 import { ConfigError } from '../config/load'
+import { reservedName } from '../config/reserved'
 import type { Config, Limits } from '../config/schema'
 import type { Db } from '../db/client'
 import { apiKeys } from '../db/schema'
@@ -24,6 +25,8 @@ export interface ProjectView {
   limits: Limits
   source: Source
   createdAt?: number
+  /** Why this database project's id is a reserved name (made before the rule existed). */
+  reservedConflict?: string
 }
 
 export interface UserView {
@@ -54,12 +57,16 @@ export interface ProviderView {
   hasKey: boolean
   source: Source
   createdAt?: number
+  /** Why this database provider's id is a reserved name: it is not routed (the built-in route wins). */
+  reservedConflict?: string
 }
 
 export class Directory {
   private db: DbEntities = { projects: [], users: [], memberships: [], providers: [] }
   private timer: ReturnType<typeof setInterval> | undefined
   private fingerprint = ''
+  /** Reserved-name conflicts already logged, so each is named once per process. */
+  private warned = new Set<string>()
   merged: Config
 
   constructor(
@@ -116,15 +123,38 @@ export class Directory {
       }),
     )
     this.db = { projects, users, memberships, providers: decrypted }
+    this.warnReserved()
     this.merged = mergeConfig(this.file, this.db)
     this.apply(this.merged)
+  }
+
+  /** Names, once, every database id that a reserved name forbids (see src/config/reserved.ts). */
+  private warnReserved(): void {
+    const found = [
+      ...this.db.providers.map(({ row }) => ['provider', row.id, 'admin_providers', 'it is not routed (the built-in route wins); add it again under another id and delete this one'] as const),
+      ...this.db.projects.map((r) => ['project', r.id, 'admin_projects', 'rename it: create a project under another id and move its members and keys'] as const),
+    ]
+    for (const [kind, id, table, advice] of found) {
+      const why = reservedName(id)
+      if (!why || this.warned.has(`${kind}:${id}`)) continue
+      this.warned.add(`${kind}:${id}`)
+      console.error(`admin: warning: ${kind} "${id}" in the database (table ${table}) has a reserved id: ${why}; ${advice}`)
+    }
   }
 
   projects(): ProjectView[] {
     return [
       ...this.file.projects.map((p): ProjectView => ({ id: p.id, name: p.name, providers: p.providers, limits: p.limits ?? {}, source: 'config' })),
       ...this.db.projects.map(
-        (r): ProjectView => ({ id: r.id, name: r.name ?? undefined, providers: r.providers ?? undefined, limits: columnsToLimits(r), source: 'db', createdAt: r.createdAt }),
+        (r): ProjectView => ({
+          id: r.id,
+          name: r.name ?? undefined,
+          providers: r.providers ?? undefined,
+          limits: columnsToLimits(r),
+          source: 'db',
+          createdAt: r.createdAt,
+          reservedConflict: reservedName(r.id),
+        }),
       ),
     ]
   }
@@ -202,6 +232,7 @@ export class Directory {
           hasKey: Boolean(row.keyCiphertext),
           source: 'db',
           createdAt: row.createdAt,
+          reservedConflict: reservedName(row.id),
         }),
       ),
     ]

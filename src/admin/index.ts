@@ -7,6 +7,8 @@
 import { Elysia } from 'elysia'
 import type { Gateway } from '../gateway'
 import { adminTokenRoutes } from './admin-tokens'
+import { FailedAttempts } from './attempts'
+import { clientAddress, TrustedProxies, type PeerSource } from './client-address'
 import { auditRoutes } from './audit'
 import { publicBase, type AdminContext } from './context'
 import { credentialRoutes } from './credentials'
@@ -25,7 +27,8 @@ import { requestLogRoutes } from './request-log'
 import { ApiRouter } from './router'
 import { sessionRoutes } from './session-routes'
 import { createFirstStartLink, isEmpty } from './setup'
-import { finishLogin, invitePage, redeemSetupForm, setupPage, startLogin } from './signin'
+import type { CookieJar } from './session'
+import { finishLogin, invitePage, redeemSetupForm, setupPage, startLogin, type SignInRequest } from './signin'
 import { serveUi } from './ui'
 import { usageRoutes } from './usage'
 import { userRoutes } from './users'
@@ -63,6 +66,8 @@ export async function startAdmin(gw: Gateway, opts: AdminOptions = {}): Promise<
     oidc: oidcClientFor(undefined, config.auth.oidc),
     started: config,
     now: Date.now,
+    attempts: new FailedAttempts(config.admin.max_failed_attempts, config.admin.failed_attempts_window_seconds * 1000),
+    trusted: new TrustedProxies(config.server.trusted_proxies),
     keysChanged: (id) => gw.keys.reload(id),
     limitsChanged: async () => {
       await opts.onLimitsChanged?.()
@@ -70,6 +75,10 @@ export async function startAdmin(gw: Gateway, opts: AdminOptions = {}): Promise<
   }
   // SIGHUP: [auth.oidc] applies from the next sign-in (domains, admin emails, groups, the client itself).
   gw.onReload((next) => {
+    // The attempt limits and trusted proxies apply at once; counts so far are kept.
+    ctx.attempts.limit = next.admin.max_failed_attempts
+    ctx.attempts.windowMs = next.admin.failed_attempts_window_seconds * 1000
+    ctx.trusted = new TrustedProxies(next.server.trusted_proxies)
     const before = ctx.oidc
     ctx.oidc = oidcClientFor(before, next.auth.oidc)
     if (ctx.oidc !== before) console.error(`SIGHUP: note: [auth.oidc] ${next.auth.oidc ? 'changed' : 'removed'}; it applies from the next sign-in`)
@@ -106,12 +115,31 @@ export function adminPlugin(gw: Gateway) {
     .get('/api/docs', () => new Response(DOCS_HTML, { headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'" } }))
     .get('/api/docs.js', () => new Response(DOCS_JS, { headers: { 'content-type': 'text/javascript; charset=utf-8' } }))
     .all('/api/*', () => new AdminError(404, 'not_found', 'No such admin API endpoint; see /admin/api/docs.').toResponse())
-    .get('/auth/login', ({ request }) => startLogin(ctx, request))
-    .get('/auth/callback', ({ request }) => finishLogin(ctx, request))
-    .get('/setup', ({ request }) => setupPage(ctx, request))
-    .post('/setup', ({ request }) => redeemSetupForm(ctx, request), { parse: 'none' })
-    .get('/invite', ({ request }) => invitePage(ctx, request))
+    .get('/auth/login', ({ request, cookie, server }) => signInRoute(ctx, { request, cookie, server }, startLogin))
+    .get('/auth/callback', ({ request, cookie, server }) => signInRoute(ctx, { request, cookie, server }, finishLogin))
+    .get('/setup', ({ request, cookie, server }) => signInRoute(ctx, { request, cookie, server }, setupPage))
+    .post('/setup', ({ request, cookie, server }) => signInRoute(ctx, { request, cookie, server }, redeemSetupForm), { parse: 'none' })
+    .get('/invite', ({ request, cookie, server }) => signInRoute(ctx, { request, cookie, server }, invitePage))
     .get('/', () => serveUi('/'))
     .get('/assets/*', ({ request }) => serveUi(new URL(request.url).pathname.slice('/admin'.length)))
     .all('/*', () => errorPage('Not found', 'There is no such page.', 404))
+}
+
+/**
+ * A sign-in page (login, callback, setup or invitation link): an address past its failed
+ * attempts gets a 429 page with retry-after before any link or state is looked up.
+ */
+async function signInRoute(
+  ctx: AdminContext,
+  c: { request: Request; cookie: CookieJar; server: PeerSource | null },
+  handler: (ctx: AdminContext, r: SignInRequest) => Promise<Response>,
+): Promise<Response> {
+  const address = clientAddress(c.request, c.server, ctx.trusted)
+  const wait = ctx.attempts.retryAfter(address)
+  if (wait !== undefined) {
+    const res = errorPage('Too many attempts', `Too many failed sign-in attempts from your address. Try again in ${wait} seconds.`, 429)
+    res.headers.set('retry-after', String(wait))
+    return res
+  }
+  return handler(ctx, { request: c.request, cookie: c.cookie, address })
 }

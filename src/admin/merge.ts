@@ -11,10 +11,14 @@
  *   every other project's allow-list leaves it out (a project without a list gets an explicit
  *   list of everything it may reach);
  * - a database provider whose credential cannot be decrypted (no `[secrets] key`, or the
- *   wrong one) is present but disabled, so requests get a clear "provider disabled".
+ *   wrong one) is present but disabled, so requests get a clear "provider disabled";
+ * - a database provider whose id is a reserved name (made before the rule existed, or written to
+ *   the table by hand) is left out: it would shadow a built-in route, and the built-in wins.
+ *   The directory flags it (and a database project with such an id) and the start-up log names it.
  */
 import type { Config, ProjectConfig, ProviderConfig, UserConfig } from '../config/schema'
 import type { adminMemberships, adminProjects, adminProviders, adminUsers } from '../db/schema-admin'
+import { reservedName } from '../config/reserved'
 import { guardProvider } from '../net/upstream-guard'
 import { columnsToLimits } from './money'
 
@@ -39,7 +43,7 @@ export function mergeConfig(file: Config, db: DbEntities): Config {
 
   const providers: ProviderConfig[] = [
     ...file.providers,
-    ...db.providers.map(({ row, apiKey }): ProviderConfig => guardProvider({
+    ...db.providers.filter(({ row }) => !reservedName(row.id)).map(({ row, apiKey }): ProviderConfig => guardProvider({
       id: row.id,
       api: row.api as ProviderConfig['api'],
       ...(row.baseUrl ? { base_url: row.baseUrl } : {}),

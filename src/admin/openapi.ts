@@ -31,6 +31,7 @@ export function openApiDocument(router: ApiRouter): Record<string, unknown> {
         '401': { $ref: '#/components/responses/Error' },
         '403': { $ref: '#/components/responses/Error' },
         '404': { $ref: '#/components/responses/Error' },
+        '429': { $ref: '#/components/responses/TooManyAttempts' },
       },
     }
     if (r.spec.body) op.requestBody = { required: true, content: { 'application/json': { schema: plain(r.spec.body) } } }
@@ -45,7 +46,7 @@ export function openApiDocument(router: ApiRouter): Record<string, unknown> {
         'Manage projects, users, providers, keys and limits, and read usage, the request log and the audit log. ' +
         'Authenticate with the browser session cookie (then echo the CSRF token from GET /session in x-csrf-token on every change) ' +
         'or with an admin token: `Authorization: Bearer tga_…` (`tollgate admin-token create`). Gateway keys are not accepted. ' +
-        'Objects outside your reach answer 404. Money is integer nano-dollars (1e-9 USD); times are epoch milliseconds.',
+        'Objects outside your reach answer 404. Too many failed attempts from one address answer 429 with retry-after. Money is integer nano-dollars (1e-9 USD); times are epoch milliseconds.',
     },
     servers: [{ url: '/' }],
     security: [{ session: [] }, { adminToken: [] }],
@@ -54,7 +55,14 @@ export function openApiDocument(router: ApiRouter): Record<string, unknown> {
         session: { type: 'apiKey', in: 'cookie', name: 'tollgate_session' },
         adminToken: { type: 'http', scheme: 'bearer', bearerFormat: 'tga_<id>_<secret>' },
       },
-      responses: { Error: { description: 'Error', content: { 'application/json': { schema: plain(ErrorBody) } } } },
+      responses: {
+        Error: { description: 'Error', content: { 'application/json': { schema: plain(ErrorBody) } } },
+        TooManyAttempts: {
+          description: 'Too many failed sign-in attempts from this address (code too_many_attempts); nothing was looked up',
+          headers: { 'retry-after': { description: 'Seconds until the address may try again', schema: { type: 'integer' } } },
+          content: { 'application/json': { schema: plain(ErrorBody) } },
+        },
+      },
     },
     paths,
   }

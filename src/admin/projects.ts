@@ -21,6 +21,8 @@ const Project = Type.Object({
   source: Source,
   your_role: ProjectRole,
   created_at: Nullable(Type.Integer()),
+  /** Set when a database project's id is a reserved name (made before the rule): why. */
+  reserved_name_conflict: Nullable(Type.String()),
 })
 
 function view(p: Principal, x: ProjectView) {
@@ -32,6 +34,7 @@ function view(p: Principal, x: ProjectView) {
     source: x.source,
     your_role: p.orgAdmin ? ('admin' as const) : (p.projects.get(x.id) ?? 'member'),
     created_at: x.createdAt ?? null,
+    reserved_name_conflict: x.reservedConflict ?? null,
   }
 }
 

@@ -12,8 +12,9 @@ import type { AdminContext } from './context'
 import { publicBase } from './context'
 import type { Principal } from './authz'
 import { checkCsrf } from './csrf'
-import { AdminError, badRequest } from './errors'
-import { requirePrincipal } from './session'
+import { AdminError, badRequest, unauthenticated } from './errors'
+import { clientAddress, type PeerSource } from './client-address'
+import { presented, principalOf, type CookieJar } from './session'
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
@@ -36,6 +37,8 @@ export interface HandlerArgs<Q, B> {
   query: Q
   body: B
   request: Request
+  /** Elysia's cookie jar: the request's cookies, and those the answer sets (a handler's own Response must not set any itself). */
+  cookie: CookieJar
 }
 
 export interface RouteDef {
@@ -79,16 +82,26 @@ export class ApiRouter {
 
   mount<T extends Elysia<any, any, any, any, any, any, any>>(app: T): T {
     for (const r of this.routes) {
-      const handle = ({ request, params }: { request: Request; params: Record<string, string> }) => this.run(r, request, params)
+      const handle = ({ request, params, cookie, server }: { request: Request; params: Record<string, string>; cookie: CookieJar; server: PeerSource | null }) =>
+        this.run(r, request, params, cookie, server)
       // Elysia's route typing cannot follow a table of routes; the handler's shape is checked above.
       app.route(r.method, API_PREFIX + r.path, handle as never, { parse: 'none' })
     }
     return app
   }
 
-  private async run(r: RouteDef, request: Request, params: Record<string, string>): Promise<Response> {
+  private async run(r: RouteDef, request: Request, params: Record<string, string>, cookie: CookieJar, server: PeerSource | null): Promise<Response> {
     try {
-      const p = await requirePrincipal(this.ctx, request)
+      // An address past its failed attempts is refused before its credential is looked up.
+      const address = clientAddress(request, server, this.ctx.trusted)
+      this.ctx.attempts.check(address)
+      const cred = presented(request, cookie)
+      const p = await principalOf(this.ctx, cred)
+      if (!p) {
+        // A credential that does not authenticate counts; no credential at all is not an attempt.
+        if (cred) this.ctx.attempts.fail(address)
+        throw unauthenticated()
+      }
       checkCsrf(request, p, new URL(publicBase(this.ctx.config, request)).origin)
       const query = r.spec.query ? validate(r.spec.query, Object.fromEntries(new URL(request.url).searchParams), 'query', true) : undefined
       let body: unknown
@@ -103,7 +116,7 @@ export class ApiRouter {
         body = validate(r.spec.body, json, 'body', false)
       }
       const decoded = Object.fromEntries(Object.entries(params ?? {}).map(([k, v]) => [k, safeDecode(v)]))
-      const result = await r.handler({ ctx: this.ctx, p, params: decoded, query, body, request })
+      const result = await r.handler({ ctx: this.ctx, p, params: decoded, query, body, request, cookie })
       if (result instanceof Response) return result
       return Response.json(result ?? { ok: true }, { status: r.spec.status ?? 200, headers: { 'cache-control': 'no-store' } })
     } catch (e) {

@@ -37,9 +37,9 @@ export function sessionRoutes(r: ApiRouter): void {
     },
   )
 
-  r.delete('/session', { summary: 'Sign out (ends this browser session)', tag: 'session' }, async ({ ctx, request }) => {
-    const clear = await endSession(ctx, request)
-    return Response.json({ ok: true }, { headers: { 'set-cookie': clear, 'cache-control': 'no-store' } })
+  r.delete('/session', { summary: 'Sign out (ends this browser session)', tag: 'session' }, async ({ ctx, request, cookie }) => {
+    await endSession(ctx, request, cookie)
+    return { ok: true }
   })
 
   r.get(

@@ -12,19 +12,34 @@ import { randomId, safeEqual, sha256 } from './crypto'
 import { pendingInvitation, redeemInvitation } from './invitations'
 import { claimsGrantAdmin, domainAllowed, newPkce, OidcError, verifiedEmail, type IdClaims } from './oidc'
 import { errorPage, escapeHtml, page } from './pages'
-import { cookie, createSession, readCookie } from './session'
+import { cookieValue, setCookie, signIn, type CookieJar } from './session'
 import { consumeSetup, pendingSetup } from './setup'
 
 const STATE_COOKIE = 'tollgate_oidc_state'
 const LOGIN_TTL_MS = 10 * 60_000
 
-function redirect(location: string, cookies: string[] = []): Response {
-  const h = new Headers({ location, 'cache-control': 'no-store' })
-  for (const c of cookies) h.append('set-cookie', c)
-  return new Response(null, { status: 302, headers: h })
+/** Cookies go on Elysia's jar, which the answer carries (a Response of ours never sets them itself). */
+function redirect(location: string): Response {
+  return new Response(null, { status: 302, headers: { location, 'cache-control': 'no-store' } })
 }
 
-export async function startLogin(ctx: AdminContext, request: Request): Promise<Response> {
+/**
+ * One request to a sign-in route: its cookie jar, and where it came from, so that a failure
+ * counts against the address (src/admin/attempts.ts).
+ */
+export interface SignInRequest {
+  request: Request
+  cookie: CookieJar
+  address: string
+}
+
+function failed(ctx: AdminContext, r: SignInRequest, res: Response): Response {
+  ctx.attempts.fail(r.address)
+  return res
+}
+
+export async function startLogin(ctx: AdminContext, r: SignInRequest): Promise<Response> {
+  const { request } = r
   if (!ctx.oidc) return errorPage('Single sign-on is not configured', 'This gateway has no [auth.oidc] section. Use a setup link from `tollgate admin bootstrap` or an admin token.', 404)
   const q = new URL(request.url).searchParams
   let invitationId: string | undefined
@@ -32,13 +47,13 @@ export async function startLogin(ctx: AdminContext, request: Request): Promise<R
   const inv = q.get('invitation')
   if (inv) {
     const row = await pendingInvitation(ctx, inv)
-    if (!row) return errorPage('Invitation not valid', 'This invitation link was already used, was revoked, or has expired. Ask for a new one.', 410)
+    if (!row) return failed(ctx, r, errorPage('Invitation not valid', 'This invitation link was already used, was revoked, or has expired. Ask for a new one.', 410))
     invitationId = row.id
   }
   const setup = q.get('setup')
   if (setup) {
     const row = await pendingSetup(ctx.db, setup, ctx.now())
-    if (!row) return errorPage('Setup link not valid', 'This setup link was already used or has expired. Run `tollgate admin bootstrap` for a new one.', 410)
+    if (!row) return failed(ctx, r, errorPage('Setup link not valid', 'This setup link was already used or has expired. Run `tollgate admin bootstrap` for a new one.', 410))
     setupId = row.id
   }
   const pk = newPkce()
@@ -51,24 +66,24 @@ export async function startLogin(ctx: AdminContext, request: Request): Promise<R
   const now = ctx.now()
   await ctx.db.delete(adminLoginStates).where(lt(adminLoginStates.expiresAt, now))
   await ctx.db.insert(adminLoginStates).values({ stateSha256: sha256(pk.state), nonce: pk.nonce, codeVerifier: pk.verifier, invitationId, setupId, createdAt: now, expiresAt: now + LOGIN_TTL_MS })
-  return redirect(url, [cookie(ctx, request, STATE_COOKIE, pk.state, { maxAgeSeconds: LOGIN_TTL_MS / 1000, path: '/admin/auth' })])
+  setCookie(ctx, request, r.cookie, STATE_COOKIE, pk.state, { maxAgeSeconds: LOGIN_TTL_MS / 1000, path: '/admin/auth' })
+  return redirect(url)
 }
 
-export async function finishLogin(ctx: AdminContext, request: Request): Promise<Response> {
+export async function finishLogin(ctx: AdminContext, r: SignInRequest): Promise<Response> {
+  const { request } = r
   // The client in force when the callback arrived (a SIGHUP may swap ctx.oidc meanwhile).
   const oidc = ctx.oidc
   if (!oidc) return errorPage('Single sign-on is not configured', 'This gateway has no [auth.oidc] section.', 404)
   const q = new URL(request.url).searchParams
-  const clearState = cookie(ctx, request, STATE_COOKIE, '', { maxAgeSeconds: 0, path: '/admin/auth' })
-  const fail = (title: string, message: string, status: number) => {
-    const res = errorPage(title, message, status)
-    res.headers.append('set-cookie', clearState)
-    return res
-  }
+  // Read before it is cleared (the jar holds what the answer sets, once set).
+  const bound = cookieValue(r.cookie, STATE_COOKIE)
+  // Whatever the outcome, the state cookie has done its work.
+  setCookie(ctx, request, r.cookie, STATE_COOKIE, '', { maxAgeSeconds: 0, path: '/admin/auth' })
+  const fail = (title: string, message: string, status: number) => failed(ctx, r, errorPage(title, message, status))
   if (q.get('error')) return fail('Sign-in was not completed', 'The identity provider did not sign you in. Try again, or ask your administrator.', 400)
   const state = q.get('state') ?? ''
   const code = q.get('code') ?? ''
-  const bound = readCookie(request, STATE_COOKIE)
   if (!state || !code || !bound || !safeEqual(bound, state)) return fail('Sign-in expired', 'This sign-in did not start in this browser, or took too long. Start again.', 400)
   const [login] = await ctx.db.delete(adminLoginStates).where(eq(adminLoginStates.stateSha256, sha256(state))).returning()
   if (!login || login.expiresAt <= ctx.now()) return fail('Sign-in expired', 'This sign-in took too long or was already used. Start again.', 400)
@@ -106,13 +121,13 @@ export async function finishLogin(ctx: AdminContext, request: Request): Promise<
   }
   await ctx.dir.reload()
   if (login.invitationId) {
-    const r = await redeemInvitation(ctx, login.invitationId, userId, email)
-    if (r === 'wrong_email') return fail('Invitation not for you', 'This invitation was made for another email address.', 403)
-    if (r === 'gone') return fail('Invitation not valid', 'This invitation link was already used, was revoked, or has expired. Ask for a new one.', 410)
+    const redeemed = await redeemInvitation(ctx, login.invitationId, userId, email)
+    if (redeemed === 'wrong_email') return fail('Invitation not for you', 'This invitation was made for another email address.', 403)
+    if (redeemed === 'gone') return fail('Invitation not valid', 'This invitation link was already used, was revoked, or has expired. Ask for a new one.', 410)
   }
-  const session = await createSession(ctx, request, userId)
+  await signIn(ctx, request, r.cookie, userId)
   await audit(ctx, userId, 'session.signin', 'user', userId, undefined, { via: 'oidc' })
-  return redirect('/admin/', [session, clearState])
+  return redirect('/admin/')
 }
 
 /**
@@ -185,10 +200,10 @@ function newUserId(ctx: AdminContext, seed: string): string {
   return id
 }
 
-export async function setupPage(ctx: AdminContext, request: Request): Promise<Response> {
-  const token = new URL(request.url).searchParams.get('token') ?? ''
+export async function setupPage(ctx: AdminContext, r: SignInRequest): Promise<Response> {
+  const token = new URL(r.request.url).searchParams.get('token') ?? ''
   const row = await pendingSetup(ctx.db, token, ctx.now())
-  if (!row) return errorPage('Setup link not valid', 'This setup link was already used or has expired. Run `tollgate admin bootstrap` for a new one.', 410)
+  if (!row) return failed(ctx, r, errorPage('Setup link not valid', 'This setup link was already used or has expired. Run `tollgate admin bootstrap` for a new one.', 410))
   if (ctx.oidc) {
     return page(
       'Set up Tollgate',
@@ -205,7 +220,8 @@ export async function setupPage(ctx: AdminContext, request: Request): Promise<Re
   )
 }
 
-export async function redeemSetupForm(ctx: AdminContext, request: Request): Promise<Response> {
+export async function redeemSetupForm(ctx: AdminContext, r: SignInRequest): Promise<Response> {
+  const { request } = r
   if (ctx.oidc) return errorPage('Use single sign-on', 'This gateway signs in through single sign-on; open the setup link again and sign in.', 400)
   const form = await request.formData().catch(() => undefined)
   const token = String(form?.get('token') ?? '')
@@ -213,7 +229,7 @@ export async function redeemSetupForm(ctx: AdminContext, request: Request): Prom
   const email = String(form?.get('email') ?? '').trim().toLowerCase() || undefined
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(userId)) return errorPage('Invalid user id', 'Use letters, digits, dot, dash and underscore.', 400)
   const row = await pendingSetup(ctx.db, token, ctx.now())
-  if (!row) return errorPage('Setup link not valid', 'This setup link was already used or has expired.', 410)
+  if (!row) return failed(ctx, r, errorPage('Setup link not valid', 'This setup link was already used or has expired.', 410))
   const existing = ctx.dir.user(userId)
   if (existing?.source === 'config' && existing.role !== 'admin') return errorPage('Setup refused', `User "${userId}" is declared in config.toml as a member.`, 403)
   if (!(await consumeSetup(ctx.db, row.id, userId, ctx.now()))) return errorPage('Setup link not valid', 'This setup link was already used.', 410)
@@ -221,13 +237,14 @@ export async function redeemSetupForm(ctx: AdminContext, request: Request): Prom
   else if (existing.source === 'db') await ctx.db.update(adminUsers).set({ role: 'admin' }).where(eq(adminUsers.id, userId))
   await ctx.dir.reload()
   await audit(ctx, 'setup', 'setup.redeem', 'user', userId, undefined, { role: 'admin', via: 'setup_link' })
-  return redirect('/admin/', [await createSession(ctx, request, userId)])
+  await signIn(ctx, request, r.cookie, userId)
+  return redirect('/admin/')
 }
 
-export async function invitePage(ctx: AdminContext, request: Request): Promise<Response> {
-  const token = new URL(request.url).searchParams.get('token') ?? ''
+export async function invitePage(ctx: AdminContext, r: SignInRequest): Promise<Response> {
+  const token = new URL(r.request.url).searchParams.get('token') ?? ''
   const inv = await pendingInvitation(ctx, token)
-  if (!inv) return errorPage('Invitation not valid', 'This invitation link was already used, was revoked, or has expired. Ask for a new one.', 410)
+  if (!inv) return failed(ctx, r, errorPage('Invitation not valid', 'This invitation link was already used, was revoked, or has expired. Ask for a new one.', 410))
   const role = inv.role === 'admin' ? 'an admin' : 'a member'
   if (!ctx.oidc) {
     return errorPage('Sign-in is not configured', 'Invitations are redeemed by signing in, and this gateway has no single sign-on ([auth.oidc]) yet. Ask your administrator.', 409)

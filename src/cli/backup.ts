@@ -4,9 +4,10 @@
  * writer keeps writing; the copy holds everything committed when it began). PostgreSQL and
  * remote libSQL servers have their own backups.
  */
-import { chmodSync, closeSync, existsSync, openSync, rmSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { defineCommand } from 'citty'
+import { writeBackup } from '../db/backup'
 import { engineOf } from '../db/client'
 import { localFilePath } from '../db/libsql-file-sink'
 import { configArg, fail, loadOrExit, withDatabase } from './shared'
@@ -24,17 +25,8 @@ export const backupCommand = defineCommand({
     if (!localFilePath(url)) fail(`database.url "${url.split('?')[0]}" is not a local file: back up a libSQL server with its own tools`)
     const to = resolve(args.file)
     if (existsSync(to)) fail(`${to} already exists; give a new file name`)
-    // The copy holds the request log, sealed credentials and key hashes: the owner's only, whatever
-    // the umask. VACUUM INTO accepts an existing empty file, so it is made first with mode 0600.
-    closeSync(openSync(to, 'wx', 0o600))
-    chmodSync(to, 0o600)
-    try {
-      await withDatabase(loaded, (db) => db.client.execute({ sql: 'VACUUM INTO ?', args: [to] }))
-    } catch (e) {
-      rmSync(to, { force: true })
-      throw e
-    }
-    chmodSync(to, 0o600)
+    // Mode 0600: the copy holds the request log, sealed credentials and key hashes (src/db/backup.ts).
+    await withDatabase(loaded, (db) => writeBackup(db.client, to))
     console.log(`backup written: ${to} (${(statSync(to).size / 1024 / 1024).toFixed(1)} MiB). Restore by stopping the gateway and putting it in place of ${localFilePath(url)}.`)
   },
 })

@@ -1,6 +1,7 @@
 /** What every CLI command shares: the --config flag and loading it. */
 import { ConfigError, loadConfigFile, type LoadedConfig } from '../config/load'
-import { openDatabase, type Database } from '../db/client'
+import { backupPolicy, openDatabase, type Database } from '../db/client'
+import { MigrationBackupError } from '../db/pre-migrate-backup'
 
 export const configArg = {
   config: {
@@ -30,12 +31,23 @@ export async function loadOrExit(flag: string | undefined): Promise<LoadedConfig
 }
 
 export async function withDatabase<T>(loaded: LoadedConfig, f: (db: Database) => Promise<T>): Promise<T> {
-  const db = await openDatabase(loaded.config.database.url, loaded.config.database.auth_token)
+  const c = loaded.config.database
+  const db = await exitIfNotBackedUp(openDatabase(c.url, c.auth_token, { backup: backupPolicy(c) }))
   try {
     return await f(db)
   } finally {
     // PostgreSQL's pool must be ended before the command can exit.
     await db.close()
+  }
+}
+
+/** A start that would migrate without its backup stops with the reason and what to do, not a stack trace. */
+export async function exitIfNotBackedUp<T>(opening: Promise<T>): Promise<T> {
+  try {
+    return await opening
+  } catch (e) {
+    if (e instanceof MigrationBackupError) fail(e.message)
+    throw e
   }
 }
 

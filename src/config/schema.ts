@@ -232,6 +232,21 @@ export const ServerConfig = Type.Object(
     stream_buffer_bytes: Type.Integer({ minimum: 1024, default: 256 * 1024 }),
     /** All streams' queued bytes together (bytes): when less than one stream's buffer is left, new requests get a native 503. Default 1 GiB. */
     stream_buffer_budget_bytes: Type.Integer({ minimum: 1024 * 1024, default: 1024 * 1024 * 1024 }),
+    /** PEM certificate (chain) file: with `tls_key`, the port serves https. SIGHUP reads both files again. */
+    tls_cert: Type.Optional(Type.String({ minLength: 1 })),
+    /** PEM private key file for `tls_cert`. */
+    tls_key: Type.Optional(Type.String({ minLength: 1 })),
+    /**
+     * HTTP/2 on the port beside HTTP/1.1: h2 by ALPN with TLS, h2c (prior knowledge) without.
+     * Off by default: it puts a front listener before Bun.serve (see README, TLS and HTTP/2).
+     */
+    http2: Type.Boolean({ default: false }),
+    /**
+     * Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed: the client is
+     * then the rightmost hop that is not one of them. Default none: the client is the socket's peer.
+     * Used for per-address limits on failed sign-ins (`[admin] max_failed_attempts`).
+     */
+    trusted_proxies: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { default: [], maxItems: 1000 }),
   },
   { additionalProperties: false, default: {} },
 )
@@ -255,6 +270,15 @@ export const DatabaseConfig = Type.Object(
     outage_queue_rows: Type.Integer({ minimum: 100, default: 200_000 }),
     /** The same bound in bytes (rows as JSON); whichever is reached first. Default 128 MiB. */
     outage_queue_bytes: Type.Integer({ minimum: 64 * 1024, default: 128 * 1024 * 1024 }),
+    /**
+     * A local libSQL file with data is copied (mode 0600) before a new version migrates its
+     * schema; if the copy fails, nothing is migrated and the start stops (src/db/pre-migrate-backup.ts).
+     */
+    backup_before_migrate: Type.Boolean({ default: true }),
+    /** Where those copies go (made 0700 if missing); default: the database file's folder. */
+    backup_dir: Type.Optional(Type.String({ minLength: 1 })),
+    /** How many of those copies are kept per database file; older ones are deleted. */
+    backups_kept: Type.Integer({ minimum: 1, default: 3 }),
   },
   { additionalProperties: false, default: {} },
 )
@@ -352,6 +376,12 @@ export const AdminConfig = Type.Object(
     allowed_base_urls: Type.Array(Type.String({ pattern: '^https?://' }), { default: [] }),
     /** Let admin-made providers reach loopback, private and link-local addresses (and plain http). */
     allow_private_upstreams: Type.Boolean({ default: false }),
+    /**
+     * Failed sign-ins per client address (bad admin tokens or session cookies, failed OIDC
+     * callbacks, unknown setup or invitation links) allowed in a window; past it, 429 with retry-after.
+     */
+    max_failed_attempts: Type.Integer({ minimum: 1, default: 20 }),
+    failed_attempts_window_seconds: Type.Number({ exclusiveMinimum: 0, default: 600 }),
   },
   { additionalProperties: false, default: {} },
 )

@@ -27,9 +27,10 @@ import { createClient, type Client } from '@libsql/client'
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql'
 import * as schema from './schema'
 import { localFilePath } from './libsql-file-sink'
-import { migrate } from './migrations'
+import { applyMigrations, schemaState } from './migrations'
+import { backupBeforeMigrate, type BackupPolicy } from './pre-migrate-backup'
 import { offThreadDb } from './off-thread'
-import { isPostgresUrl } from './pg/connect'
+import { isPostgresUrl } from './pg/url'
 
 export type Db = LibSQLDatabase<typeof schema>
 
@@ -53,37 +54,69 @@ export function engineOf(url: string): Engine {
   return isPostgresUrl(url) ? 'postgres' : 'libsql'
 }
 
-export async function openDatabase(url: string, authToken?: string): Promise<Database> {
+export interface OpenOptions {
+  /** The copy before migrating an existing local file (`[database]`); without it, none is taken. */
+  backup?: BackupPolicy
+  /** Where migration and backup notes go (default: stderr, so a command's stdout stays its own). */
+  log?: (line: string) => void
+}
+
+/** `[database]`'s backup settings as a BackupPolicy. */
+export function backupPolicy(c: { backup_before_migrate: boolean; backup_dir?: string; backups_kept: number }): BackupPolicy {
+  return { enabled: c.backup_before_migrate, dir: c.backup_dir, keep: c.backups_kept }
+}
+
+export async function openDatabase(url: string, authToken?: string, opts: OpenOptions = {}): Promise<Database> {
+  const log = opts.log ?? ((line: string) => console.error(line))
   if (engineOf(url) === 'postgres') {
     // Imported on use: pg/database.ts imports this module in turn.
     const { openPostgres } = await import('./pg/database')
-    return openPostgres(url)
+    return openPostgres(url, log)
   }
-  return openLibsql(url, authToken)
+  return openLibsql(url, authToken, opts.backup, log)
 }
 
-async function openLibsql(url: string, authToken?: string): Promise<Database> {
+async function openLibsql(url: string, authToken: string | undefined, backup: BackupPolicy | undefined, log: (line: string) => void): Promise<Database> {
+  const path = localFilePath(url)
   if (url.startsWith('file:')) {
-    const path = url.slice(5).split('?')[0]!
-    if (path && path !== ':memory:') await createPrivately(path)
+    const file = url.slice(5).split('?')[0]!
+    if (file && file !== ':memory:') await createPrivately(file)
   }
   // The busy timeout must reach every pooled connection, not only the one a PRAGMA runs on.
   const client = createClient({ url, authToken, timeout: 5000 })
-  if (url.startsWith('file:')) {
-    // WAL lets readers (CLI, /ready) run beside the batched writer; it persists in the file.
-    await client.execute('PRAGMA journal_mode=WAL')
-    await client.execute('PRAGMA busy_timeout=5000')
-  }
-  const migrating = drizzle(client, { schema })
-  await migrate(migrating as unknown as LibSQLDatabase<Record<string, unknown>>)
   // A local file's queries run on a thread of their own: the binding runs them synchronously,
   // and a long one (an admin aggregate over the request log, a key refresh over many keys)
   // would stall every proxied request on the event loop. The client stays for raw SQL.
-  const path = localFilePath(url)
+  // Started first, so the thread boots while this one migrates.
   const off = path ? offThreadDb(path) : undefined
+  try {
+    if (url.startsWith('file:')) {
+      // WAL lets readers (CLI, /ready) run beside the batched writer; it persists in the file.
+      await client.execute('PRAGMA journal_mode=WAL')
+      await client.execute('PRAGMA busy_timeout=5000')
+    }
+    const migrating = drizzle(client, { schema }) as unknown as LibSQLDatabase<Record<string, unknown>>
+    // One query when the schema is current (every start but the first of a new version).
+    const state = await schemaState(migrating)
+    if (state.pending.length) {
+      const step = `schema v${state.from} to v${state.to}`
+      // A new database (from -1) holds nothing to lose; without [database]'s settings (tests, tools) none is taken.
+      if (state.from >= 0 && backup) {
+        if (!path) log(`database ${describeDatabaseUrl(url)}: migrating ${step} with no backup taken by the gateway (a libSQL server: back it up with its own tools before upgrading)`)
+        else if (!backup.enabled) log(`database ${path}: migrating ${step} without a backup ([database] backup_before_migrate = false)`)
+        else log(`database ${path}: backup before migrating ${step} written to ${await backupBeforeMigrate(client, path, state.from, state.to, backup, log)}`)
+      }
+      await applyMigrations(migrating, state.pending)
+      if (state.from >= 0) log(`database ${describeDatabaseUrl(url)}: migrated ${step} (${state.pending.length} migration(s))`)
+    }
+  } catch (e) {
+    await off?.close()
+    client.close()
+    throw e
+  }
   return {
     engine: 'libsql',
-    db: off?.db ?? migrating,
+    db: off?.db ?? (drizzle(client, { schema }) as Db),
     client,
     url,
     async ping() {

@@ -56,17 +56,53 @@ export function migrationsFrom(entries: readonly { tag: string; when: number }[]
   })
 }
 
-/** Applies every migration newer than the last one recorded, in one batch. Returns how many ran. */
-export async function migrate(db: LibSQLDatabase<Record<string, unknown>>): Promise<number> {
-  await db.run(sql`CREATE TABLE IF NOT EXISTS __drizzle_migrations (id INTEGER PRIMARY KEY, hash text NOT NULL, created_at numeric)`)
-  const last = await db.values<[number, string, number]>(sql`SELECT id, hash, created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 1`)
-  const lastAt = last[0] ? Number(last[0][2]) : -1
-  const pending = embeddedMigrations().filter((m) => m.createdAt > lastAt)
+/**
+ * Where a database's schema stands. A version is the number of a migration's tag (`0009_objects`
+ * is 9), -1 for a database no migration has touched (a new, empty file).
+ */
+export interface SchemaState {
+  from: number
+  /** The latest embedded migration's version. */
+  to: number
+  pending: Migration[]
+}
+
+/** The embedded migrations the database has not applied yet: one query on the bookkeeping table. */
+export async function schemaState(db: LibSQLDatabase<Record<string, unknown>>, migrations = embeddedMigrations()): Promise<SchemaState> {
+  let lastAt = -1
+  try {
+    const last = await db.values<[number]>(sql`SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 1`)
+    if (last[0]) lastAt = Number(last[0][0])
+  } catch (e) {
+    // A new database has no bookkeeping table yet; anything else is a real problem.
+    if (!/no such table/i.test(String((e as Error).message) + String((e as { cause?: Error }).cause?.message))) throw e
+  }
+  const applied = migrations.filter((m) => m.createdAt <= lastAt)
+  return {
+    from: applied.length ? versionOf(applied[applied.length - 1]!) : -1,
+    to: migrations.length ? versionOf(migrations[migrations.length - 1]!) : -1,
+    pending: migrations.filter((m) => m.createdAt > lastAt),
+  }
+}
+
+/** `0009_objects` → 9. */
+export function versionOf(m: Migration): number {
+  return Number.parseInt(m.tag, 10)
+}
+
+/** Applies `pending` (from schemaState) in one batch: all of them or none. */
+export async function applyMigrations(db: LibSQLDatabase<Record<string, unknown>>, pending: Migration[]): Promise<number> {
   if (!pending.length) return 0
+  await db.run(sql`CREATE TABLE IF NOT EXISTS __drizzle_migrations (id INTEGER PRIMARY KEY, hash text NOT NULL, created_at numeric)`)
   const stmts = pending.flatMap((m) => [
     ...m.statements.map((s) => db.run(sql.raw(s))),
     db.run(sql`INSERT INTO __drizzle_migrations (hash, created_at) VALUES (${m.hash}, ${m.createdAt})`),
   ])
   await db.batch(stmts as [ (typeof stmts)[number], ...(typeof stmts)[number][] ])
   return pending.length
+}
+
+/** Applies every migration newer than the last one recorded, in one batch. Returns how many ran. */
+export async function migrate(db: LibSQLDatabase<Record<string, unknown>>): Promise<number> {
+  return applyMigrations(db, (await schemaState(db)).pending)
 }

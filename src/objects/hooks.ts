@@ -9,7 +9,8 @@
  *   same credential) is refused the same way: default deny, since the gateway cannot tell
  *   whose it is. A list (Classification.lists) loads the caller's ids of that kind;
  * - `response` / `stream`: a 2xx answer to a creating request (Classification.creates)
- *   records the new id for the caller's project; an answer to a change of an owned object
+ *   records the new id for the caller's project, and objects a metered answer says it made
+ *   or kept alive (Classification.yields: a code-execution container) are the caller's too; an answer to a change of an owned object
  *   records a moved expiry; any answer about one records the objects the provider made for it
  *   (a batch's output file);
  * - `respond`: a list answer keeps only the caller's objects (a documented body change); a
@@ -89,6 +90,7 @@ export class ObjectHooks implements RequestHooks {
     const now = this.clock()
     const provider = ctx.target.provider.id
     const project = ctx.key.project
+    if (c.yields) for (const made of format.yielded?.(c.yields, body, now) ?? []) this.store.record(provider, c.yields, canonical(format, c.yields, made.id), project, made.expiresAt)
     if (c.creates) {
       const made = format.createdObject(c.creates, body, now)
       if (made) this.store.record(provider, c.creates, canonical(format, c.creates, made.id), project, made.expiresAt)
@@ -114,19 +116,22 @@ export class ObjectHooks implements RequestHooks {
   stream(ctx: ProxyContext): StreamObserver | void {
     const c = ctx.classification
     const format = ctx.target.api.objects
-    const kind = c?.creates
-    if (!kind || !format?.streamedObject || isolationOff(ctx)) return
+    if (!c || !format || isolationOff(ctx)) return
+    const kind = format.streamedObject ? c.creates : undefined
+    const yields = format.streamYielded ? c.yields : undefined
+    if (!kind && !yields) return
     const { store, clock } = this
     const provider = ctx.target.provider.id
     const project = ctx.key.project
-    let found = false
+    let found = !kind
     return {
       event(name, data) {
+        if (yields) for (const made of format.streamYielded!(yields, name, data, clock())) store.record(provider, yields, canonical(format, yields, made.id), project, made.expiresAt)
         if (found) return
-        const made = format.streamedObject!(kind, name, data, clock())
+        const made = format.streamedObject!(kind!, name, data, clock())
         if (!made) return
         found = true
-        store.record(provider, kind, canonical(format, kind, made.id), project, made.expiresAt)
+        store.record(provider, kind!, canonical(format, kind!, made.id), project, made.expiresAt)
       },
     }
   }

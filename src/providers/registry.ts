@@ -1,4 +1,8 @@
-/** Every provider API plugin, by its config `api` name. Add a new api here. */
+/**
+ * Every provider API plugin, by its config `api` name (add a new api here), and the one entry
+ * the core reaches src/providers through (beside types.ts): the front door's format and the
+ * table machinery's path and model-name rules.
+ */
 import type { ErrorShape } from '../errors'
 import type { ProviderApi } from './types'
 import { openAiApi } from './openai'
@@ -7,6 +11,9 @@ import { groqApi } from './groq'
 import { vertexApi } from './google-vertex'
 import { geminiApi } from './gemini'
 import { bedrockApi } from './bedrock'
+
+export { FRONT_DOOR_API, compatTargetApi, frontDoorClient, frontDoorOperation } from './openai-compat'
+export { boundedModel, normalizePath } from './shared/endpoints'
 
 export const PROVIDER_APIS: Record<string, ProviderApi> = {
   [openAiApi.api]: openAiApi,

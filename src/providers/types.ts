@@ -107,6 +107,17 @@ export interface StreamTerminal {
   readonly complete: boolean
 }
 
+/**
+ * Rewrites a 2xx stream's error events on their way to the client (redacted: src/proxy/redact-errors.ts).
+ * Every other byte passes as it came, and without delay beyond the head of a frame whose kind is not known yet.
+ */
+export interface StreamScreen {
+  /** The bytes to write for one network chunk: the same chunk when it holds no error (nearly always). */
+  push(chunk: Uint8Array): Uint8Array
+  /** The body ended: what is still held and may still be written, if anything. */
+  end(): Uint8Array | undefined
+}
+
 /** Turns network chunks of a streamed body into events for a usage reader. */
 export interface StreamDecoder {
   push(chunk: Uint8Array): void
@@ -122,6 +133,8 @@ export interface ProviderApi {
   readonly defaultBaseUrl: string
   /** genai-prices provider id. */
   readonly pricingProvider: string
+  /** `gen_ai.provider.name` in the OpenTelemetry GenAI conventions (`gcp.vertex_ai`); the api name when absent. */
+  readonly genAiProvider?: string
   readonly errors: ErrorShape
   /** The error shape for one path when it differs from `errors` (Bedrock's Anthropic-format route). */
   errorsFor?(path: string): ErrorShape
@@ -129,6 +142,11 @@ export interface ProviderApi {
   streamDecoder?(reader: StreamUsageReader): StreamDecoder
   /** The content type of a stream in the format's own framing (read by streamDecoder), when it is not SSE. */
   readonly streamContentType?: string
+  /**
+   * For a 2xx stream in the format's own framing (streamContentType): a screen that runs
+   * `redact` over the text of each error frame and frames it again; other frames pass byte for byte.
+   */
+  streamErrorScreen?(redact: (text: string) => string): StreamScreen
   /** A body the gateway relays without reading, whatever its content type (an upload's bytes). */
   opaqueBody?(path: string): boolean
   /**
@@ -157,6 +175,23 @@ export interface ProviderApi {
   streamFormat(flavor: string): StreamFormat
   /** Its provider-side objects (files, batches, …), for project isolation (src/objects); none: every object access is refused. */
   readonly objects?: ObjectFormat
+  /**
+   * What telemetry records about one operation's requests and answers (src/providers/<api>/telemetry.ts),
+   * by flavor as streamFormat is: request parameters from the fields its endpoint table declares,
+   * and the id, model, finish reasons and content of its answers and stream events.
+   */
+  telemetry?(flavor: string): TelemetryFormat
+  /**
+   * The format's own config cross-checks for provider `providers[index]` (config/load.ts): a
+   * problem fails the load; a warning may come with the provider disabled (`enabled = false`).
+   */
+  checkConfig?(provider: ProviderConfig, index: number, problems: ConfigProblem[], warnings: string[]): void
+}
+
+/** A config problem at a path (`providers[2].credentials`). */
+export interface ConfigProblem {
+  path: string
+  message: string
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -233,6 +268,8 @@ export interface Classification {
   object?: ObjectRef
   /** The 2xx answer creates an object of this kind (its id is read from the answer). */
   creates?: ObjectKind
+  /** A metered answer may name objects of this kind the provider made while serving it (a code-execution container): the caller's. */
+  yields?: ObjectKind
   /** A list endpoint for objects of this kind: the answer is filtered to the caller's project. */
   lists?: ObjectKind
   /** Every model a request names when it names several (an inline message batch): each is checked against the allow-list. */
@@ -261,6 +298,9 @@ export interface ObjectFormat {
   relatedObjects?(kind: ObjectKind, json: unknown, now: number): { kind: ObjectKind; object: CreatedObject }[]
   /** The created object, from one event of a streamed creation; cheap for every other event. */
   streamedObject?(kind: ObjectKind, event: string | undefined, data: string, now: number): CreatedObject | undefined
+  /** Objects of `kind` a metered answer names as made or kept alive for it (Classification.yields), from the JSON answer or one stream event. */
+  yielded?(kind: ObjectKind, json: unknown, now: number): CreatedObject[]
+  streamYielded?(kind: ObjectKind, event: string | undefined, data: string, now: number): CreatedObject[]
   /** A list answer of this kind with only the items `keep` accepts (cursors as sent); undefined when it is not one. */
   filterList(kind: ObjectKind, json: unknown, keep: (id: string) => boolean): unknown
   /** An empty list of this kind: the answer when a 2xx list answer is not one filterList can read (fail closed). */
@@ -281,4 +321,71 @@ export interface ObjectFormat {
    * provider's route on the gateway) and drops any other, in place; true when it changed one.
    */
   pointBack?: { kinds: readonly ObjectKind[]; rewrite(json: unknown, from: string, to: string): boolean }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Telemetry: what a format's requests and answers say about themselves, in the OpenTelemetry GenAI
+// conventions' terms, so src/telemetry only sets span attributes and never reads a wire field.
+
+/** Request parameters a span records (`gen_ai.request.*`), read with the format's table (EndpointTable.params). */
+export interface RequestParams {
+  temperature?: number
+  topP?: number
+  topK?: number
+  frequencyPenalty?: number
+  presencePenalty?: number
+  seed?: number
+  /** Choices asked for, only when not 1. */
+  choiceCount?: number
+  stopSequences?: string[]
+  encodingFormats?: string[]
+}
+
+/** One message part in the conventions' shape (`{ type: "text", content }`, `tool_call`, `blob`, …). */
+export interface GenAiPart {
+  type: string
+  [k: string]: unknown
+}
+
+/** A message in the conventions' shape (`gen_ai.input.messages`, `gen_ai.output.messages`). */
+export interface GenAiMessage {
+  role: string
+  parts: GenAiPart[]
+  finish_reason?: string
+}
+
+/** A request's input as the conventions record it (content capture only). */
+export interface GenAiInput {
+  messages?: GenAiMessage[]
+  system?: GenAiPart[]
+}
+
+/** What an answer said about itself; filled by a format's readers. */
+export interface ResponseInfo {
+  id?: string
+  model?: string
+  /** One per choice, by choice index. */
+  finishReasons?: string[]
+  /** Only when content capture is on. */
+  output?: GenAiMessage[]
+}
+
+export interface TelemetryFormat {
+  /** The request's parameters (the output-token bound comes from the Classification). */
+  request(json: Record<string, unknown>): RequestParams
+  /** The request's messages and system instructions (content capture only). */
+  input(json: Record<string, unknown>): GenAiInput
+  /** Fills `info` from a complete JSON answer; its output messages too with `capture`. */
+  response(body: unknown, info: ResponseInfo, capture: boolean): void
+  /**
+   * A reader of one streamed answer that fills `info` event by event. Cheap: without `capture`
+   * only the events that can carry an id, model or finish reason are parsed.
+   */
+  stream(info: ResponseInfo, capture: boolean): TelemetryStream
+}
+
+export interface TelemetryStream {
+  event(name: string | undefined, data: string): void
+  /** The output reassembled so far (with `capture`), one message per choice. */
+  output(): GenAiMessage[] | undefined
 }

@@ -14,7 +14,7 @@ import type { RouteTarget } from './routes'
 import type { RequestRecord } from './record'
 import type { UpstreamRequest } from '../providers/types'
 import { responseHeaders } from './headers'
-import { redactErrorBody, sseErrorScreen } from './redact-errors'
+import { errorRedaction, redactErrorBody, sseErrorScreen } from './redact-errors'
 import { sseDecoder } from './sse'
 import { observeStream } from './context'
 import { meteredStream, type StreamBuffers, type StreamEnd } from './stream'
@@ -195,8 +195,8 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
       // A conversion writes the client's framing, and so its own error ending.
       errorTail: (how) => (!eventStream ? undefined : conversion ? '' : spec.errorTail(how)),
       complete: terminal && (() => terminal.complete),
-      // Error events inside a 2xx SSE stream are redacted like error bodies (binary frames are not: see README).
-      screen: eventStream && !framed ? sseErrorScreen(target.provider, spec.headers) : undefined,
+      // Error events inside a 2xx stream are redacted like error bodies: SSE here, the format's own frames by its plugin.
+      screen: !eventStream ? undefined : framed ? target.api.streamErrorScreen?.(errorRedaction(target.provider, spec.headers).text) : sseErrorScreen(errorRedaction(target.provider, spec.headers)),
     },
     dog,
     first.done ? undefined : first.value,

@@ -7,7 +7,7 @@ import type { KeyRecord } from '../auth/principal'
 import type { ProjectConfig, ProviderConfig, UserConfig } from '../config/schema'
 import { InvalidRequestError, NotFoundError, PermissionError, GatewayError } from '../errors'
 import type { Classification, InboundRequest, ProviderApi } from '../providers/types'
-import { normalizePath } from '../providers/shared/endpoints'
+import { normalizePath } from '../providers/registry'
 
 export interface Caller {
   routeName: string

@@ -12,7 +12,7 @@ import type { KeyStore } from '../auth/keystore'
 import { globMatcher, type KeyRecord } from '../auth/principal'
 import type { Config, ProjectConfig, ProviderConfig } from '../config/schema'
 import { GatewayError, NotFoundError, PermissionError } from '../errors'
-import { openAiErrorShape } from '../providers/shared/openai-errors'
+import { FRONT_DOOR_API } from '../providers/registry'
 import { FRONT_DOOR } from './frontdoor'
 import type { Route, RouteTable, RouteTarget } from './routes'
 
@@ -113,6 +113,6 @@ export async function modelsRoute(request: Request, keys: KeyStore, config: Conf
     return Response.json(one)
   } catch (e) {
     const err = e instanceof GatewayError ? e : new GatewayError('upstream', 500, 'internal_error', 'The gateway failed to list models.')
-    return err.renderIn(openAiErrorShape)
+    return err.renderIn(FRONT_DOOR_API.errors)
   }
 }

@@ -7,8 +7,7 @@
  */
 import type { AliasConfig } from '../config/schema'
 import { InvalidRequestError, NotFoundError } from '../errors'
-import { FRONT_DOOR_API, compatTargetApi, frontDoorClient, frontDoorOperation } from '../providers/openai-compat'
-import { boundedModel } from '../providers/shared/endpoints'
+import { FRONT_DOOR_API, boundedModel, compatTargetApi, frontDoorClient, frontDoorOperation } from '../providers/registry'
 import type { CompatEndpoint, CompatOperation, ProviderApi } from '../providers/types'
 import type { Route, RouteTarget } from './routes'
 
@@ -89,6 +88,7 @@ export function frontDoorRoute(lookup: Lookup, aliases: readonly AliasConfig[]):
     name: FRONT_DOOR,
     targets: [],
     api: FRONT_DOOR_API,
-    pick: (method, path, json) => pickRoute(method, path, json, lookup, byName),
+    // A route the key's project may not see is one the gateway does not have (src/proxy/plan.ts routeVisible).
+    pick: (method, path, json, visible) => pickRoute(method, path, json, visible ? (name) => { const r = lookup(name); return r && visible(r) ? r : undefined } : lookup, byName),
   }
 }

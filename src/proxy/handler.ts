@@ -18,7 +18,7 @@ import type { RouteTable, RouteTarget } from './routes'
 import { Admission, type Ticket } from './admission'
 import { BreakerRegistry } from './breaker'
 import { forwardWithFailover, viableTargets, type ForwardOutcome } from './failover'
-import { planTargets } from './plan'
+import { planTargets, routeVisible } from './plan'
 import { streamCutError } from './stream'
 
 export interface ProxyDeps {
@@ -98,7 +98,9 @@ export class Proxy {
       record.project = key.project
       record.user = key.user
       const project = this.projects.get(key.project)
-      if (!route) throw new NotFoundError(`No route named "${routeName}". Routes this key can use: ${routesVisibleTo(this.deps.routes, key, project).join(', ') || 'none'}.`, 'unknown_route')
+      // A route outside the project's reach answers exactly as a missing one (src/proxy/plan.ts routeVisible).
+      const unknown = () => new NotFoundError(`No route named "${routeName}". Routes this key can use: ${routesVisibleTo(this.deps.routes, key, project).join(', ') || 'none'}.`, 'unknown_route')
+      if (!route || (project && !route.pick && !routeVisible(route, project))) throw unknown()
       shape = route.api.errorsFor?.(rest) ?? route.api.errors
       if (!project) throw new PermissionError(`This key's project "${key.project}" no longer exists.`, 'unknown_project')
       const user = key.user ? this.users.get(key.user) : undefined
@@ -107,7 +109,7 @@ export class Proxy {
       if (route.pick) {
         const b = await readBody(request, this.deps.config.server.max_body_bytes, this.deps.config.server.body_timeout_seconds * 1000, start)
         early = { body: b, json: inspectJson(b, request.headers.get('content-type')) }
-        route = route.pick(request.method, rest, early.json)
+        route = route.pick(request.method, rest, early.json, (r) => routeVisible(r, project))
         record.route = route.name
       }
 

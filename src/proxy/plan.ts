@@ -17,12 +17,25 @@ export function orderTargets(targets: readonly RouteTarget[], random: () => numb
   return keyed.map((k) => k.t)
 }
 
+/**
+ * Whether a key of this project may learn that the route exists: one of its targets is within
+ * the project's reach (its allow-list, which leaves out other projects' private providers). A
+ * route outside it answers as an unknown route does (the same native 404), so a key cannot
+ * enumerate other projects' providers. Within it, a key whose own list excludes the route gets
+ * a 403: its project's members see those providers in the admin API anyway (authz
+ * canSeeProvider), and "not allowed for this key" is the useful answer.
+ */
+export function routeVisible(route: Route, project: ProjectConfig): boolean {
+  return route.targets.some((t) => allowedFor(t.provider.id, project.providers))
+}
+
 /** The targets this request may try, in order; throws the error a client should see when none. */
 export function planTargets(route: Route, key: KeyRecord, project: ProjectConfig, random?: () => number): RouteTarget[] {
   const allowed = route.targets.filter((t) => allowedFor(t.provider.id, key.providers) && allowedFor(t.provider.id, project.providers))
   if (!allowed.length) {
     if (route.targets.length === 1) throw notAllowed(route.targets[0]!.provider.id, key.providers, project.providers)
-    const ids = route.targets.map((t) => t.provider.id).join(', ')
+    // Only the ids the project may see: a group's other targets stay unnamed.
+    const ids = route.targets.filter((t) => allowedFor(t.provider.id, project.providers)).map((t) => t.provider.id).join(', ')
     throw new PermissionError(`No provider of route "${route.name}" (${ids}) is allowed for this key and project.`, 'provider_not_allowed')
   }
   const enabled = allowed.filter((t) => t.provider.enabled !== false)

@@ -22,7 +22,7 @@ export interface Route {
   /** The error shape clients of this route speak (its first target's). */
   api: ProviderApi
   /** The front door (`/v1/…`): the route this request really takes, picked from its body's model (src/proxy/frontdoor.ts). */
-  pick?(method: string, path: string, json: Record<string, unknown> | undefined): Route
+  pick?(method: string, path: string, json: Record<string, unknown> | undefined, visible?: (route: Route) => boolean): Route
 }
 
 export class RouteTable {

@@ -10,7 +10,7 @@
  * upstream until the client catches up, and the upstream connection fills and stops.
  */
 import { UpstreamError, UpstreamTimeoutError, type GatewayError } from '../errors'
-import type { StreamDecoder } from '../providers/types'
+import type { StreamDecoder, StreamScreen } from '../providers/types'
 import type { AbortCause } from './timeouts'
 
 /** One read of a body stream. */
@@ -32,8 +32,8 @@ export interface StreamEvents {
    * cleanly: false makes that end `upstream_incomplete`, a cut like any other. Absent: any end is complete.
    */
   complete?(): boolean
-  /** Rewrites a chunk before it is written (error events redacted, src/proxy/redact-errors.ts); usually the same chunk. */
-  screen?(chunk: Uint8Array): Uint8Array
+  /** Rewrites chunks before they are written (error events redacted, src/proxy/redact-errors.ts); usually the same chunk. */
+  screen?: StreamScreen
 }
 
 /**
@@ -120,12 +120,21 @@ export function meteredStream(
   /** The stream ends short of its format's end: the client gets the format's error event. */
   const cut = (c: DirectController, how: StreamEnd, e: unknown) => {
     end(how, e)
+    screenEnd(c)
     const tail = events.errorTail?.(how, e)
     if (tail === undefined) return c.close(brokenOff(how, e))
     // Text framing (SSE): after half an event, a blank line first, so the error event stands on its own.
     if (typeof tail === 'string' && tail.length && last && !endsEvent(last)) c.write('\n\n')
     if (tail.length) c.write(tail)
     c.close()
+  }
+  /** What the screen still holds (an error event without its blank line) goes out before the end. */
+  const screenEnd = (c: DirectController) => {
+    const rest = events.screen?.end()
+    if (rest?.byteLength) {
+      c.write(rest)
+      last = rest
+    }
   }
   const source = {
     type: 'direct' as const,
@@ -144,7 +153,7 @@ export function meteredStream(
           // has drained; a number when it took the bytes (into its buffer: flush() hands them on).
           // A chunk larger than the bound goes in pieces, and the sink is flushed before the queue
           // would pass the bound, so no more than the bound is ever queued for this stream.
-          const out = events.screen ? events.screen(chunk) : chunk
+          const out = events.screen ? events.screen.push(chunk) : chunk
           for (let at = 0; at < out.length; ) {
             const piece = at === 0 && out.length <= bound ? out : out.subarray(at, at + bound)
             at += piece.length
@@ -163,8 +172,10 @@ export function meteredStream(
               taken()
             }
           }
-          unflushed = true
-          last = chunk
+          if (out.byteLength) {
+            unflushed = true
+            last = out
+          }
           try {
             decoder.push(chunk)
           } catch {
@@ -200,6 +211,7 @@ export function meteredStream(
           flush()
           if (events.complete && !events.complete()) return cut(c, 'upstream_incomplete', undefined)
           end('complete')
+          screenEnd(c)
           return c.close()
         }
         chunk = r.value

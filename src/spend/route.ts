@@ -6,7 +6,7 @@
 import { authenticate } from '../auth/authenticate'
 import type { KeyStore } from '../auth/keystore'
 import { GatewayError, InvalidRequestError } from '../errors'
-import { openAiErrorShape } from '../providers/shared/openai-errors'
+import { FRONT_DOOR_API } from '../providers/registry'
 import { keyScopes } from './keys'
 import { type ReportFilter, WINDOW_NAMES, scopesFor, spendLines } from './report'
 import type { Spend } from './service'
@@ -37,6 +37,6 @@ export async function spendRoute(request: Request, spend: Spend, keys: KeyStore)
     })
   } catch (e) {
     const err = e instanceof GatewayError ? e : new GatewayError('upstream', 500, 'internal_error', 'The gateway failed to report spend.')
-    return err.renderIn(openAiErrorShape)
+    return err.renderIn(FRONT_DOOR_API.errors)
   }
 }

@@ -5,9 +5,7 @@
  */
 import type { Attempt, AttemptOutcome, ProxyContext, RequestHooks, StreamObserver } from '../proxy/context'
 import type { RequestRecord } from '../proxy/record'
-import { responseFromJson, type ResponseInfo } from './genai-attributes'
-import { streamResponseObserver } from './genai-stream'
-import type { Message } from './genai-content'
+import type { GenAiMessage, ResponseInfo, TelemetryFormat } from '../providers/types'
 
 export interface AttemptObservation {
   n: number
@@ -27,7 +25,7 @@ export interface Observation {
   /** A streamed response began (and is open until the record is emitted). */
   streamed: boolean
   capture: boolean
-  streamOutput?: () => Message[] | undefined
+  streamOutput?: () => GenAiMessage[] | undefined
 }
 
 export class Observer {
@@ -76,16 +74,22 @@ export class Observer {
     },
     response: (ctx, body) => {
       const obs = this.byRecord.get(ctx.record)
-      if (obs && this.describesResponses()) responseFromJson(body, obs.response, obs.capture)
+      if (obs && this.describesResponses()) telemetryOf(ctx)?.response(body, obs.response, obs.capture)
     },
     stream: (ctx): StreamObserver | void => {
       const obs = this.byRecord.get(ctx.record)
       if (!obs) return
       obs.streamed = true
-      if (!this.describesResponses()) return
-      const observer = streamResponseObserver(obs.response, obs.capture) as StreamObserver & { output?: Message[] }
-      if (obs.capture) obs.streamOutput = () => observer.output
-      return observer
+      const format = this.describesResponses() ? telemetryOf(ctx) : undefined
+      if (!format) return
+      const reader = format.stream(obs.response, obs.capture)
+      if (obs.capture) obs.streamOutput = () => reader.output()
+      return reader
     },
   }
+}
+
+/** How the answering target's format reads this operation (its flavor), if it says. */
+export function telemetryOf(ctx: ProxyContext): TelemetryFormat | undefined {
+  return ctx.target.api.telemetry?.(ctx.upstream.flavor)
 }

@@ -10,9 +10,9 @@ import { SpanKind, SpanStatusCode, ROOT_CONTEXT, trace, type Attributes, type Sp
 import type { RequestHooks } from '../proxy/context'
 import type { RequestRecord, RequestSink } from '../proxy/record'
 import { providerName, requestAttributes, responseAttributes, usageAttributes } from './genai-attributes'
-import { inputContent, type Message } from './genai-content'
+import type { GenAiInput, GenAiMessage } from '../providers/types'
 import { limitDecision } from './limits'
-import type { Observer } from './observe'
+import { telemetryOf, type Observer } from './observe'
 import { PROJECT_ATTR, type Tracing } from './tracing'
 
 interface RequestSpans {
@@ -45,8 +45,10 @@ export class SpanRecorder implements RequestSink {
     admit: (ctx) => {
       const s = this.spans.get(ctx.record)
       if (!s || !s.server.isRecording()) return
-      s.server.setAttributes({ [PROJECT_ATTR]: ctx.key.project, ...requestAttributes(ctx.inbound.json, ctx.classification) })
-      if (this.observer.get(ctx.record)?.capture) s.server.setAttributes(contentAttributes(inputContent(ctx.inbound.json)))
+      const format = telemetryOf(ctx)
+      const json = ctx.inbound.json
+      s.server.setAttributes({ [PROJECT_ATTR]: ctx.key.project, ...requestAttributes(json && format?.request(json), ctx.classification) })
+      if (json && format && this.observer.get(ctx.record)?.capture) s.server.setAttributes(contentAttributes(format.input(json)))
     },
     attempt: (ctx, attempt) => {
       const s = this.spans.get(ctx.record)
@@ -146,7 +148,7 @@ function spanName(op: string | undefined, model: string | undefined): string | u
   return op ? (model ? `${op} ${model}` : op) : undefined
 }
 
-function contentAttributes(c: { messages?: Message[]; system?: unknown[]; output?: Message[] }): Attributes {
+function contentAttributes(c: GenAiInput & { output?: GenAiMessage[] }): Attributes {
   const out: Attributes = {}
   if (c.messages) out['gen_ai.input.messages'] = JSON.stringify(c.messages)
   if (c.system) out['gen_ai.system_instructions'] = JSON.stringify(c.system)

@@ -86,8 +86,15 @@ test("a project's own provider is out of other projects' reach", async () => {
   const k = await api('POST', `${V}/keys`, { project: 'elsewhere', user: null })
   expect(k.status).toBe(201)
   const refused = await failure(ask(k.json.secret))
-  expect(refused?.status).toBe(403)
-  expect(refused?.error?.code).toBe('provider_not_allowed')
+  expect(refused?.status).toBe(404)
+  expect(refused?.error?.code).toBe('unknown_route')
+  // Exactly what a route that does not exist answers: the id gives nothing away.
+  const asked = (route: string) =>
+    fetch(`${server.url}/${route}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${k.json.secret}`, 'content-type': 'application/json' }, body: '{"model":"gpt-4o-mini","messages":[]}' }).then(async (r) => ({
+      status: r.status,
+      body: (await r.text()).replaceAll(route, '<name>'),
+    }))
+  expect(await asked('openai-team')).toEqual(await asked('no-such-provider'))
   // And a key restricted to it from another project is refused at creation.
   expect((await api('POST', `${V}/keys`, { project: 'elsewhere', user: null, providers: ['openai-team'] })).status).toBe(400)
 })

@@ -139,7 +139,7 @@ const VARIANTS: Variant[] = [
   },
   { name: 'Anthropic inline batch, text/plain', shape: 'anthropic', ...CLAUDE, request: (m) => json('/anthropic/v1/messages/batches', { requests: [{ custom_id: 'b', params: chat(m) }] }, 'text/plain') },
   { name: 'Gemini batchGenerateContent', shape: 'google', ...GEMINI, request: (m) => json(`/gemini/v1beta/models/${m}:batchGenerateContent`, { batch: {} }) },
-  { name: 'Vertex batchPredictionJobs (no row: default deny)', shape: 'google', ...GEMINI, deniedStatus: 404, request: (m) => json('/google-vertex/v1/projects/p/locations/us-central1/batchPredictionJobs', { model: `publishers/google/models/${m}` }) },
+  { name: 'Vertex batchPredictionJobs (a batch: refused for limited keys)', shape: 'google', ...GEMINI, request: (m) => json('/google-vertex/v1/projects/p/locations/us-central1/batchPredictionJobs', { model: `publishers/google/models/${m}` }) },
   // Paths: normalised once, before matching.
   ...[
     (m: string) => `/gemini/v1beta/models/${m}:generateContent/`,

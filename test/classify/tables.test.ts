@@ -31,7 +31,7 @@ async function multipart(method: string, path: string, model: string): Promise<I
 }
 
 /**
- * `METHOD path → operation class [model] [@kind/action] [+creates] [*lists] [form]`: one case.
+ * `METHOD path → operation class [model] [@kind/action] [+creates] [*lists] [^yields] [form]`: one case.
  * A POST, PUT or PATCH gets a JSON body naming the model (or a multipart one with `form`).
  */
 type Case = string
@@ -39,7 +39,7 @@ type Case = string
 const OPENAI: Case[] = [
   'POST chat/completions → chat metered gpt-4o-mini',
   'POST completions → text_completion metered gpt-3.5-turbo-instruct',
-  'POST responses → responses metered gpt-4o-mini +response',
+  'POST responses → responses metered gpt-4o-mini +response ^container',
   'POST responses/compact → responses metered gpt-4o-mini',
   'POST responses/input_tokens → count_tokens free gpt-4o-mini',
   'GET responses/resp_1 → responses object @response/read',
@@ -99,7 +99,7 @@ const OPENAI: Case[] = [
 ]
 
 const ANTHROPIC: Case[] = [
-  'POST v1/messages → chat metered claude-3-5-haiku-latest',
+  'POST v1/messages → chat metered claude-3-5-haiku-latest ^container',
   'POST v1/messages/count_tokens → count_tokens free claude-3-5-haiku-latest',
   'GET v1/models → models free',
   'GET v1/models/claude-3-5-haiku-latest → models free',
@@ -173,25 +173,42 @@ const VERTEX: Case[] = [
   'GET v1/publishers/google/models → models free',
   'GET v1beta1/publishers/google/models/gemini-2.0-flash → models free',
   'POST v1/projects/p/locations/us-east5/publishers/anthropic/models/count-tokens:rawPredict → count_tokens free claude-3-5-haiku@20241022',
-  'POST v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-3-5-haiku@20241022:rawPredict → chat metered claude-3-5-haiku@20241022',
-  'POST v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-3-5-haiku@20241022:streamRawPredict → chat metered claude-3-5-haiku@20241022',
+  'POST v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-3-5-haiku@20241022:rawPredict → chat metered claude-3-5-haiku@20241022 ^container',
+  'POST v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-3-5-haiku@20241022:streamRawPredict → chat metered claude-3-5-haiku@20241022 ^container',
   'POST v1/publishers/anthropic/models/count-tokens:rawPredict → count_tokens free claude-3-5-haiku@20241022',
-  'POST v1/publishers/anthropic/models/claude-3-5-haiku@20241022:rawPredict → chat metered claude-3-5-haiku@20241022',
-  'POST v1beta1/publishers/anthropic/models/claude-3-5-haiku@20241022:streamRawPredict → chat metered claude-3-5-haiku@20241022',
-  'POST v1/messages → chat metered claude-3-5-haiku@20241022',
+  'POST v1/publishers/anthropic/models/claude-3-5-haiku@20241022:rawPredict → chat metered claude-3-5-haiku@20241022 ^container',
+  'POST v1beta1/publishers/anthropic/models/claude-3-5-haiku@20241022:streamRawPredict → chat metered claude-3-5-haiku@20241022 ^container',
+  'POST v1/messages → chat metered claude-3-5-haiku@20241022 ^container',
   'POST v1/messages/count_tokens → count_tokens free claude-3-5-haiku@20241022',
   // A path model is read as the upstream decodes it.
-  'POST v1/publishers/anthropic/models/claude-3-5-haiku%4020241022:rawPredict → chat metered claude-3-5-haiku@20241022',
+  'POST v1/publishers/anthropic/models/claude-3-5-haiku%4020241022:rawPredict → chat metered claude-3-5-haiku@20241022 ^container',
+  // Cached contents and batch prediction jobs, with or without the client's project and location; a body's model is read as its id.
+  ...['v1/projects/p/locations/us-central1/', 'v1beta1/'].flatMap((p) => [
+    `POST ${p}cachedContents → cached_contents object gemini-2.0-flash +cached_content`,
+    `GET ${p}cachedContents → cached_contents object *cached_content`,
+    `GET ${p}cachedContents/123 → cached_contents object @cached_content/read`,
+    `PATCH ${p}cachedContents/123 → cached_contents object @cached_content/write`,
+    `DELETE ${p}cachedContents/123 → cached_contents object @cached_content/delete`,
+    `POST ${p}batchPredictionJobs → batches object gemini-2.0-flash +batch`,
+    `GET ${p}batchPredictionJobs → batches object *batch`,
+    `GET ${p}batchPredictionJobs/456 → batches object @batch/read`,
+    `POST ${p}batchPredictionJobs/456:cancel → batches object @batch/write`,
+    `DELETE ${p}batchPredictionJobs/456 → batches object @batch/delete`,
+  ]),
 ]
 
 const BEDROCK: Case[] = [
   'POST model/amazon.nova-micro-v1%3A0/converse → chat metered amazon.nova-micro-v1:0',
   'POST model/amazon.nova-micro-v1:0/converse-stream → chat metered amazon.nova-micro-v1:0',
-  'POST model/anthropic.claude-3-5-haiku-20241022-v1%3A0/invoke → chat metered anthropic.claude-3-5-haiku-20241022-v1:0',
+  'POST model/anthropic.claude-3-5-haiku-20241022-v1%3A0/invoke → chat metered anthropic.claude-3-5-haiku-20241022-v1:0 ^container',
   'POST model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123%3Aapplication-inference-profile%2Fabc/invoke-with-response-stream → chat metered arn:aws:bedrock:us-east-1:123:application-inference-profile/abc',
   'POST model/amazon.nova-micro-v1%3A0/count-tokens → count_tokens free amazon.nova-micro-v1:0',
-  'POST v1/messages → chat metered anthropic.claude-3-5-haiku-20241022-v1:0',
+  'POST v1/messages → chat metered anthropic.claude-3-5-haiku-20241022-v1:0 ^container',
   'POST v1/messages/count_tokens → count_tokens free anthropic.claude-3-5-haiku-20241022-v1:0',
+  // Asynchronous invocations (output to S3, billed per output the gateway never sees): refused.
+  'POST async-invoke → async_invoke refused',
+  'GET async-invoke → async_invoke refused',
+  'GET async-invoke/arn%3Aaws%3Abedrock%3Aus-east-1%3A123%3Aasync-invoke%2Fabc → async_invoke refused',
 ]
 
 interface Format {
@@ -228,6 +245,7 @@ interface Parsed {
   model?: string
   object?: { kind: string; action: string }
   creates?: string
+  yields?: string
   lists?: string
   form: boolean
 }
@@ -244,6 +262,7 @@ function parse(c: Case): Parsed {
       p.object = { kind, action }
     } else if (t.startsWith('+')) p.creates = t.slice(1)
     else if (t.startsWith('*')) p.lists = t.slice(1)
+    else if (t.startsWith('^')) p.yields = t.slice(1)
     else p.model = t
   }
   return p
@@ -285,6 +304,7 @@ for (const f of FORMATS) {
         else expect(got!.object).toBeUndefined()
         expect(got!.creates).toBe(p.creates as never)
         expect(got!.lists).toBe(p.lists as never)
+        expect(got!.yields).toBe(p.yields as never)
       })
     }
   })

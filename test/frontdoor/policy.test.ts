@@ -145,10 +145,12 @@ describe('provider and project allow-lists', () => {
     expect(up.received.map((r) => r.endpoint)).toEqual(['groq'])
   })
 
-  test("another project's key reaches only its project's providers", async () => {
+  test("another project's key reaches only its project's providers (the others answer as unknown models)", async () => {
     await chat(TEAM_B, 'groq:openai/gpt-oss-120b')
     for (const model of ['openai:gpt-5', 'gemini:gemini-2.5-flash', 'claude:claude-sonnet-4-5', 'oss:openai.gpt-oss-120b-1:0']) {
-      expect(await chat(TEAM_B, model).catch((e) => e)).toBeInstanceOf(OpenAI.PermissionDeniedError)
+      const e = await chat(TEAM_B, model).catch((e) => e)
+      expect(e).toBeInstanceOf(OpenAI.NotFoundError)
+      expect(e.code).toBe('model_not_found')
     }
     expect(up.received.map((r) => r.endpoint)).toEqual(['groq'])
     expect((await settled()).project).toBe('team-b')

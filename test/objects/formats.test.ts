@@ -8,6 +8,8 @@ import { anthropicObjects } from '../../src/providers/anthropic/objects'
 import { geminiObjects } from '../../src/providers/gemini/objects'
 import { openAiObjects } from '../../src/providers/openai/objects'
 import { groqObjects } from '../../src/providers/groq/objects'
+import { vertexObjects } from '../../src/providers/google-vertex/objects'
+import { bedrockObjects } from '../../src/providers/bedrock/objects'
 import { ObjectHooks } from '../../src/objects/hooks'
 import { ObjectStore } from '../../src/objects/store'
 import type { ProxyContext } from '../../src/proxy/context'
@@ -88,6 +90,57 @@ describe('Anthropic', () => {
     expect(anthropicObjects.references!({ messages: [{ role: 'user', content: [doc] }] })).toEqual([{ kind: 'file', id: 'file_doc' }])
     expect(anthropicObjects.references!({ requests: [{ custom_id: 'a', params: { messages: [{ role: 'user', content: [doc] }] } }] })).toEqual([{ kind: 'file', id: 'file_doc' }])
     expect(anthropicObjects.filterList('file', { data: [{ id: 'a' }, { id: 'b' }], has_more: false, first_id: 'a', last_id: 'b' }, (id) => id === 'b')).toEqual({ data: [{ id: 'b' }], has_more: false, first_id: 'a', last_id: 'b' })
+  })
+})
+
+describe('containers (made beside a model call)', () => {
+  test("Anthropic: a message's container, JSON and streamed, with its expiry; reuse by id, in a message or a batch's requests", async () => {
+    const reuse = (await loadCassette('anthropic', 'test_anthropic_code_execution_tool_container_reuse')).interactions
+    const answer = reuse[0]!.responseJson as { container: { id: string; expires_at: string } }
+    // The answer's expiry, or an hour from the answer when that is later (a clock ahead of Anthropic's refuses no owner).
+    const at = Date.parse(answer.container.expires_at)
+    expect(anthropicObjects.yielded!('container', answer, at - 2 * 3_600_000)).toEqual([{ id: answer.container.id, expiresAt: at }])
+    expect(anthropicObjects.yielded!('container', answer, at + 60_000)).toEqual([{ id: answer.container.id, expiresAt: at + 60_000 + 3_600_000 }])
+    expect(anthropicObjects.yielded!('container', { id: 'msg_1', type: 'message', container: null }, NOW)).toEqual([])
+    // The recorded second request reuses the first answer's container.
+    expect(anthropicObjects.references!(reuse[1]!.requestBody as Record<string, unknown>)).toContainEqual({ kind: 'container', id: answer.container.id })
+    expect(anthropicObjects.references!({ container: { id: 'container_x', skills: [] } })).toEqual([{ kind: 'container', id: 'container_x' }])
+    expect(anthropicObjects.references!({ container: { skills: [{ type: 'anthropic', skill_id: 'pptx' }] } })).toEqual([])
+    expect(anthropicObjects.references!({ requests: [{ custom_id: 'a', params: { container: 'container_y' } }] })).toEqual([{ kind: 'container', id: 'container_y' }])
+    const delta = '{"type":"message_delta","delta":{"stop_reason":"end_turn","container":{"id":"container_s","expires_at":"2026-12-07T11:00:00Z"}},"usage":{"output_tokens":3}}'
+    expect(anthropicObjects.streamYielded!('container', 'message_delta', delta, Date.parse('2026-12-07T08:00:00Z'))).toEqual([{ id: 'container_s', expiresAt: Date.parse('2026-12-07T11:00:00Z') }])
+    expect(anthropicObjects.streamYielded!('container', 'content_block_delta', delta, NOW)).toEqual([])
+    // Bedrock and Vertex read Anthropic bodies' containers, and nothing else of Anthropic's.
+    expect(bedrockObjects.references!({ container: 'container_b', messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'file', file_id: 'f' } }] }] })).toEqual([{ kind: 'container', id: 'container_b' }])
+    expect(vertexObjects.references!({ container: 'container_v' })).toEqual([{ kind: 'container', id: 'container_v' }])
+  })
+
+  test('OpenAI: created containers and those a code interpreter ran in (JSON and the recorded stream) are kept 30 days from last seen', async () => {
+    expect(openAiObjects.createdObject('container', { id: 'cntr_1', object: 'container', expires_after: { anchor: 'last_active_at', minutes: 20 } }, NOW)).toEqual({ id: 'cntr_1', expiresAt: NOW + 30 * DAY })
+    expect(openAiObjects.yielded!('container', { object: 'response', output: [{ type: 'code_interpreter_call', container_id: 'cntr_2' }, { type: 'message' }] }, NOW)).toEqual([{ id: 'cntr_2', expiresAt: NOW + 30 * DAY }])
+    const stream = (await loadCassette('openai_responses', 'test_openai_responses_thinking_with_code_execution_tool_stream')).interactions.find((i) => i.path === '/v1/responses')!
+    const found = new Set<string>()
+    for (const block of new TextDecoder().decode(stream.responseBody).split('\n\n')) {
+      const name = /^event: (.+)$/m.exec(block)?.[1]
+      const data = /^data: (.+)$/m.exec(block)?.[1]
+      if (data) for (const c of openAiObjects.streamYielded!('container', name, data, NOW)) found.add(c.id)
+    }
+    expect([...found]).toEqual(['cntr_68c3509aa0348191ad0bfefe24878dbb0deaa35a4e39052e'])
+  })
+})
+
+describe('Vertex AI', () => {
+  test('full resource names: cached contents (expireTime) and batch prediction jobs (kept); lists; cachedContent in a body', () => {
+    const name = 'projects/845631297043/locations/us-central1/cachedContents/4321'
+    expect(vertexObjects.createdObject('cached_content', { name, expireTime: '2026-12-07T12:00:00Z' }, NOW)).toEqual({ id: '4321', expiresAt: Date.parse('2026-12-07T12:00:00Z') })
+    expect(vertexObjects.createdObject('batch', { name: 'projects/1/locations/global/batchPredictionJobs/99', state: 'JOB_STATE_PENDING' }, NOW)).toEqual({ id: '99' })
+    expect(vertexObjects.createdObject('cached_content', { name: 'projects/1/locations/global/batchPredictionJobs/99' }, NOW)).toBeUndefined()
+    for (const spelling of [name, 'cachedContents/4321', '4321']) expect(vertexObjects.canonicalId!('cached_content', spelling)).toBe('4321')
+    expect(vertexObjects.references!({ contents: [], cachedContent: name })).toEqual([{ kind: 'cached_content', id: name }])
+    const list = { cachedContents: [{ name }, { name: 'projects/1/locations/global/cachedContents/5' }], nextPageToken: 't' }
+    expect(vertexObjects.filterList('cached_content', list, (id) => id === '5')).toEqual({ cachedContents: [{ name: 'projects/1/locations/global/cachedContents/5' }], nextPageToken: 't' })
+    expect(vertexObjects.filterList('batch', {}, () => true)).toEqual({})
+    expect(vertexObjects.filterList('batch', { somethingElse: [] }, () => true)).toBeUndefined()
   })
 })
 

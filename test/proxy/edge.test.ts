@@ -14,6 +14,7 @@ const seen: URL[] = []
 let upstream: ReturnType<typeof Bun.serve>
 let gateway: TestGateway
 const B_KEY = 'tg-test-project-b-key-000000000001'
+const A_OPENAI_ONLY = 'tg-test-project-a-openai-only-0000001'
 
 beforeAll(async () => {
   upstream = Bun.serve({
@@ -63,6 +64,12 @@ key = "${CANARY.gatewayKey}"
 id = "b-key"
 project = "b"
 key = "${B_KEY}"
+
+[[keys]]
+id = "a-openai-only"
+project = "a"
+key = "${A_OPENAI_ONLY}"
+providers = ["openai"]
 `)
 })
 
@@ -111,6 +118,46 @@ describe('after authentication', () => {
     // Project a's own key is told about its provider.
     const a = await fetch(`${gateway.url}/nowhere/x`, { method: 'POST', headers: { authorization: `Bearer ${CANARY.gatewayKey}` }, body: '{}' })
     expect(((await a.json()) as any).error.message).toContain('secret-a')
+  })
+
+  /** An answer with the asked-for name taken out (each 404 names the route it was asked for). */
+  async function named(path: string, name: string, key: string, body = '{}') {
+    const r = await fetch(gateway.url + path, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body })
+    return { status: r.status, type: r.headers.get('content-type'), body: (await r.text()).replaceAll(name, '<name>') }
+  }
+
+  test("with project b's key, project a's private provider and a nonexistent id answer alike (404, same body)", async () => {
+    for (const rest of ['/v1/messages', '/v1/chat/completions', '']) {
+      const priv = await named(`/secret-a${rest}`, 'secret-a', B_KEY)
+      const none = await named(`/no-such-route${rest}`, 'no-such-route', B_KEY)
+      expect(priv.status).toBe(404)
+      expect(priv).toEqual(none)
+      expect(priv.body).not.toContain('provider_not_allowed')
+    }
+    // Anthropic's SDK gets the same answer for both, in its own shape.
+    const headers = { 'x-api-key': B_KEY, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' }
+    const [p, n] = await Promise.all(
+      ['secret-a', 'no-such-route'].map(async (name) => {
+        const r = await fetch(`${gateway.url}/${name}/v1/messages`, { method: 'POST', headers, body: '{"model":"claude-3-5-haiku-latest","max_tokens":1,"messages":[]}' })
+        return { status: r.status, body: (await r.text()).replaceAll(name, '<name>') }
+      }),
+    )
+    expect(p).toEqual(n!)
+    expect(seen.filter((u) => u.pathname.includes('messages'))).toHaveLength(0)
+  })
+
+  test("the front door too: project a's private provider named in the model answers as an unknown route", async () => {
+    const body = (route: string) => JSON.stringify({ model: `${route}:claude-3-5-haiku-latest`, messages: [{ role: 'user', content: 'hi' }] })
+    const priv = await named('/v1/chat/completions', 'secret-a', B_KEY, body('secret-a'))
+    const none = await named('/v1/chat/completions', 'no-such-route', B_KEY, body('no-such-route'))
+    expect(priv.status).toBe(404)
+    expect(priv).toEqual(none)
+  })
+
+  test("a route of the key's own project that its allow-list excludes stays a 403 (the project's members see that provider)", async () => {
+    const r = await named('/secret-a/v1/messages', 'secret-a', A_OPENAI_ONLY)
+    expect(r.status).toBe(403)
+    expect(r.body).toContain('not allowed for this key')
   })
 })
 

@@ -176,11 +176,11 @@ describe('allow-lists', () => {
     expect(e.error.error.message).toContain('Allowed: openai')
   })
 
-  test("provider outside the project's list: 403", async () => {
+  test("provider outside the project's list: the 404 of an unknown route, listing what the key can use", async () => {
     const e = await chat(openai('tg-test-narrow'))
-    expect(e).toBeInstanceOf(OpenAI.PermissionDeniedError)
-    expect(e.error.code).toBe('provider_not_allowed')
-    expect(e.error.message).toContain('Allowed: anthropic')
+    expect(e).toBeInstanceOf(OpenAI.NotFoundError)
+    expect(e.error.code).toBe('unknown_route')
+    expect(e.error.message).toContain('Routes this key can use: anthropic')
   })
 
   test('model outside the glob list: 403 naming the globs', async () => {

@@ -34,7 +34,7 @@ afterAll(async () => {
 function slowStream(port: number): { s: Socket; text: () => string; closed: Promise<void> } {
   const parts: Buffer[] = []
   const body = '{"model":"gpt-4o-mini","stream":true,"messages":[]}'
-  const s = connect({ port, host: '127.0.0.1', highWaterMark: 16 * 1024 }, () =>
+  const s = connect({ port, host: '127.0.0.1' }, () =>
     s.write(`POST /openai/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${CANARY.gatewayKey}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`))
   let first = true
   s.on('data', (d: Buffer) => {

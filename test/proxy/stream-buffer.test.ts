@@ -52,7 +52,7 @@ function relay(upPort: number, buffers: StreamBuffers) {
 /** A raw client that reads the head, then stops reading; `read()` counts body bytes once resumed. */
 function pausedClient(port: number): { s: Socket; received: () => number; closed: Promise<void> } {
   let got = 0
-  const s = connect({ port, host: '127.0.0.1', highWaterMark: 16 * 1024 }, () => s.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'))
+  const s = connect({ port, host: '127.0.0.1' }, () => s.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'))
   let first = true
   s.on('data', (d: Buffer) => {
     got += d.length

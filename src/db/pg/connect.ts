@@ -9,9 +9,7 @@
  */
 import postgres, { type Sql } from 'postgres'
 
-export function isPostgresUrl(url: string): boolean {
-  return url.startsWith('postgres://') || url.startsWith('postgresql://')
-}
+export { isPostgresUrl } from './url'
 
 export interface PgClientOptions {
   /** Pool size (default 10). */

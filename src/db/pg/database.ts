@@ -9,14 +9,17 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js'
 import type { Sql } from 'postgres'
 import { describeDatabaseUrl, type Database, type Db } from '../client'
 import { pgClient } from './connect'
-import { migratePostgres } from './migrations'
+import { embeddedPgMigrations, migratePostgres } from './migrations'
 
 type PgDb = PostgresJsDatabase<Record<string, never>>
 
-export async function openPostgres(url: string): Promise<Database> {
+/** `log` hears of a migration of an existing schema, which the gateway does not back up (pg_dump is the operator's). */
+export async function openPostgres(url: string, log?: (line: string) => void): Promise<Database> {
   const client = pgClient(url)
   try {
-    await migratePostgres(client)
+    const ran = await migratePostgres(client)
+    // All of them ran: the database was new, with nothing to back up.
+    if (ran && ran < embeddedPgMigrations().length) log?.(`database ${describeDatabaseUrl(url)}: applied ${ran} migration(s); the gateway takes no backup of PostgreSQL (run pg_dump before upgrading: README, Upgrading)`)
   } catch (e) {
     await client.end({ timeout: 1 })
     throw new Error(`database ${describeDatabaseUrl(url)}: ${(e as Error).message}`, { cause: e })

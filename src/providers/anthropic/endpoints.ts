@@ -26,7 +26,8 @@ function readsStored(v: unknown, depth: number): boolean {
 
 export const ANTHROPIC_ENDPOINTS: EndpointTable = {
   rows: [
-    { method: 'POST', path: 'v1/messages', operation: 'chat', class: 'metered', model: 'body', stream: 'body' },
+    // A message with the code-execution tool makes a container its answer names (reused later by id).
+    { method: 'POST', path: 'v1/messages', operation: 'chat', class: 'metered', model: 'body', stream: 'body', yields: 'container' },
     { method: 'POST', path: 'v1/messages/count_tokens', operation: 'count_tokens', class: 'free', model: 'body' },
     { method: 'GET', path: 'v1/models', operation: 'models', class: 'free' },
     { method: 'GET', path: 'v1/models/{model}', operation: 'models', class: 'free' },
@@ -44,6 +45,7 @@ export const ANTHROPIC_ENDPOINTS: EndpointTable = {
   ],
   maxTokens: ['max_tokens'],
   contextByReference,
+  params: { temperature: ['temperature'], topP: ['top_p'], topK: ['top_k'], stopSequences: ['stop_sequences'] },
 }
 
 export const ANTHROPIC_FORWARD_HEADERS = ['anthropic-version', 'anthropic-beta', 'idempotency-key', 'x-stainless-*'] as const

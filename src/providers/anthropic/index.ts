@@ -7,12 +7,14 @@ import { anthropicErrorShape, anthropicErrorEvent } from './errors'
 import { ANTHROPIC_BASE_URL, prepareAnthropic } from './upstream'
 import { anthropicJsonUsage, anthropicStreamUsage } from './usage'
 import { anthropicObjects } from './objects'
+import { anthropicTelemetry } from './telemetry'
 
 export const anthropicApi: ProviderApi = {
   api: 'anthropic',
   aliases: ['anthropic'],
   defaultBaseUrl: ANTHROPIC_BASE_URL,
   pricingProvider: 'anthropic',
+  genAiProvider: 'anthropic',
   errors: anthropicErrorShape,
   streamErrorEvent: anthropicErrorEvent,
   classify: classifyAnthropic,
@@ -22,5 +24,6 @@ export const anthropicApi: ProviderApi = {
   jsonUsage: (body) => anthropicJsonUsage(body),
   streamUsage: () => anthropicStreamUsage(),
   streamFormat: anthropicStreamFormat,
+  telemetry: () => anthropicTelemetry,
   objects: anthropicObjects,
 }

@@ -12,9 +12,13 @@ import { BEDROCK_FORWARD_HEADERS, classifyBedrock } from './endpoints'
 import { isAnthropicPath } from './anthropic'
 import { bedrockErrorFrame, bedrockErrorShape } from './errors'
 import { EVENT_STREAM_CONTENT_TYPE, eventStreamDecoder } from './eventstream'
+import { eventStreamErrorScreen } from './error-frames'
 import { BEDROCK_BASE_URL_TEMPLATE } from './model-path'
+import { bedrockObjects } from './objects'
 import { prepareBedrock } from './upstream'
 import { PRICING_PROVIDER, bedrockJsonUsage, bedrockStreamUsage } from './usage'
+import { bedrockTelemetry } from './telemetry'
+import { checkBedrockProvider } from './config-check'
 
 /** AWS SDKs mark themselves with `amz-sdk-*` / `x-amz-*` headers and their user-agent. */
 function isAwsClient(headers: Headers): boolean {
@@ -27,10 +31,12 @@ export const bedrockApi: ProviderApi = {
   aliases: ['bedrock'],
   defaultBaseUrl: BEDROCK_BASE_URL_TEMPLATE,
   pricingProvider: PRICING_PROVIDER,
+  genAiProvider: 'aws.bedrock',
   errors: bedrockErrorShape,
   errorsFor: (path) => (isAnthropicPath(path) ? anthropicErrorShape : bedrockErrorShape),
   streamDecoder: eventStreamDecoder,
   streamContentType: EVENT_STREAM_CONTENT_TYPE,
+  streamErrorScreen: eventStreamErrorScreen,
   streamErrorEvent: bedrockErrorFrame,
   classify: classifyBedrock,
   forwardHeaders: BEDROCK_FORWARD_HEADERS,
@@ -40,4 +46,7 @@ export const bedrockApi: ProviderApi = {
   jsonUsage: (body) => bedrockJsonUsage(body),
   streamUsage: () => bedrockStreamUsage(),
   streamFormat: bedrockStreamFormat,
+  telemetry: bedrockTelemetry,
+  checkConfig: checkBedrockProvider,
+  objects: bedrockObjects,
 }

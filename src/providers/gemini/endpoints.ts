@@ -1,6 +1,7 @@
 /** The Gemini API's endpoint table (`{version}` is v1, v1beta or v1alpha). */
-import { classifyWith, normalizePath, type EndpointRow, type EndpointTable } from '../shared/endpoints'
+import { classifyWith, mergeParams, normalizePath, type EndpointRow, type EndpointTable } from '../shared/endpoints'
 import { GOOGLE_TABLE_FIELDS, googleModelRows } from '../shared/google-endpoints'
+import { OPENAI_PARAMS } from '../shared/openai-endpoints'
 import type { Classification, InboundRequest } from '../types'
 
 const free = (method: string, path: string, operation: string): EndpointRow => ({ method, path, operation, class: 'free' })
@@ -51,6 +52,8 @@ export const GEMINI_ENDPOINTS: EndpointTable = {
   ...GOOGLE_TABLE_FIELDS,
   // The OpenAI-compatible rows' bounds come after Google's own (a body has one or the other).
   maxTokens: [...GOOGLE_TABLE_FIELDS.maxTokens, 'max_completion_tokens', 'max_tokens'],
+  choices: [...GOOGLE_TABLE_FIELDS.choices!, 'n'],
+  params: mergeParams(GOOGLE_TABLE_FIELDS.params!, OPENAI_PARAMS),
 }
 
 export const GEMINI_FORWARD_HEADERS = ['x-goog-api-client'] as const

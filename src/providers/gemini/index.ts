@@ -8,12 +8,14 @@ import { geminiErrorEvent, geminiErrorShape } from './errors'
 import { GEMINI_BASE_URL, prepareGemini } from './upstream'
 import { geminiJsonUsage, geminiStreamUsage } from './usage'
 import { geminiObjects } from './objects'
+import { geminiTelemetry } from './telemetry'
 
 export const geminiApi: ProviderApi = {
   api: 'gemini',
   aliases: ['gemini', 'google'],
   defaultBaseUrl: GEMINI_BASE_URL,
   pricingProvider: 'google',
+  genAiProvider: 'gcp.gemini',
   errors: geminiErrorShape,
   streamErrorEvent: geminiErrorEvent,
   matchesHeaders: isGoogleClient,
@@ -26,5 +28,6 @@ export const geminiApi: ProviderApi = {
   jsonUsage: (body) => geminiJsonUsage(body),
   streamUsage: () => geminiStreamUsage(),
   streamFormat: geminiStreamFormat,
+  telemetry: geminiTelemetry,
   objects: geminiObjects,
 }

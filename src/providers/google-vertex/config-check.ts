@@ -1,11 +1,7 @@
-/** Config cross-checks for a google-vertex provider (called from config/load.ts). */
+/** Config cross-checks for a google-vertex provider (ProviderApi.checkConfig, called from config/load.ts). */
 import type { ProviderConfig } from '../../config/schema'
+import type { ConfigProblem as Problem } from '../types'
 import { parseServiceAccount } from './credentials'
-
-interface Problem {
-  path: string
-  message: string
-}
 
 const PROJECT = /^[A-Za-z0-9._:-]+$/
 const REGION = /^[a-z0-9-]+$/

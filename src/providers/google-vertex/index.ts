@@ -1,6 +1,7 @@
 /**
- * Google Vertex AI: Gemini generateContent (and its stream), countTokens, with a service account's
- * OAuth token; and Anthropic Messages on Vertex (rawPredict / streamRawPredict).
+ * Google Vertex AI: Gemini generateContent (and its stream), countTokens, cached contents and
+ * batch prediction jobs, with a service account's OAuth token; and Anthropic Messages on Vertex
+ * (rawPredict / streamRawPredict).
  */
 import type { ProviderApi } from '../types'
 import { vertexStreamFormat } from './stream-events'
@@ -11,8 +12,11 @@ import { isGoogleClient } from '../shared/google-errors'
 import { decodePath } from '../shared/google-request'
 import { isAnthropicPath } from './anthropic'
 import { vertexErrorEvent, vertexErrorShape } from './errors'
+import { vertexObjects } from './objects'
 import { prepareVertex } from './upstream'
 import { vertexJsonUsage, vertexStreamUsage } from './usage'
+import { vertexTelemetry } from './telemetry'
+import { checkVertexProvider } from './config-check'
 
 export { prepareAnthropicOnVertex, vertexAnthropicBody, VERTEX_ANTHROPIC_VERSION } from './anthropic'
 
@@ -21,6 +25,7 @@ export const vertexApi: ProviderApi = {
   aliases: ['google-vertex'],
   defaultBaseUrl: 'https://aiplatform.googleapis.com',
   pricingProvider: 'google',
+  genAiProvider: 'gcp.vertex_ai',
   errors: vertexErrorShape,
   // Anthropic-format clients (`/google-vertex/v1/messages`) get the gateway's own errors in Anthropic's shape.
   errorsFor: (path) => (isAnthropicPath(decodePath(path) ?? path) ? anthropicErrorShape : vertexErrorShape),
@@ -33,4 +38,7 @@ export const vertexApi: ProviderApi = {
   jsonUsage: vertexJsonUsage,
   streamUsage: vertexStreamUsage,
   streamFormat: vertexStreamFormat,
+  telemetry: vertexTelemetry,
+  checkConfig: checkVertexProvider,
+  objects: vertexObjects,
 }

@@ -1,7 +1,8 @@
 /**
  * Vertex AI upstream. Model calls arrive as pydantic-ai and @google/genai send them, `v1` or
  * `v1beta1`, with or without `projects/P/locations/L/`, and always leave for the provider's own
- * project and region: `{version}/projects/{project}/locations/{region}/publishers/{publisher}/models/{model}:{method}`.
+ * project and region: `{version}/projects/{project}/locations/{region}/publishers/{publisher}/models/{model}:{method}`;
+ * so do cached contents and batch prediction jobs (`…/locations/{region}/cachedContents/{id}`).
  * Anthropic-format requests (`v1/messages`) go through anthropic.ts.
  */
 import type { ProviderConfig } from '../../config/schema'
@@ -14,6 +15,8 @@ import { vertexAuthorization } from './auth'
 import { vertexBaseUrl, vertexProject, vertexRegion } from './endpoint'
 
 const MODEL_CALL = /^(v1|v1beta1)\/(?:projects\/[^/]+\/locations\/[^/]+\/)?publishers\/(google|anthropic)\/models\/([^/:]+):([A-Za-z]+)$/
+/** Cached contents and batch prediction jobs, with or without the client's `projects/P/locations/L/`. */
+const OBJECT_CALL = /^(v1|v1beta1)\/(?:projects\/[^/]+\/locations\/[^/]+\/)?((?:cachedContents|batchPredictionJobs)(?:\/[^/:]+(?::cancel)?)?)$/
 /** models.get / models.list for publisher models, which Vertex serves without a project. */
 const MODEL_INFO = /^(v1|v1beta1)\/publishers\/(google|anthropic)\/models(?:\/[^/:]+)?$/
 
@@ -45,6 +48,23 @@ export async function prepareVertex(req: InboundRequest, provider: ProviderConfi
       stream: method.stream,
       flavor: publisher === 'anthropic' ? 'anthropic' : 'default',
       operation: countTokens ? 'count_tokens' : method.operation,
+    }
+  }
+
+  // Objects live in the provider's own project and region, like its model calls (the endpoint table classified them).
+  const object = OBJECT_CALL.exec(path)
+  if (object) {
+    const [, version, rest] = object as unknown as [string, string, string]
+    const batch = rest.startsWith('batchPredictionJobs')
+    return {
+      url: joinUrl(vertexBaseUrl(provider), `${version}/projects/${vertexProject(provider)}/locations/${vertexRegion(provider)}/${rest}`, withoutKeyParam(req.search)),
+      method: req.method,
+      headers: { ...provider.headers, authorization: await vertexAuthorization(provider) },
+      body: req.body,
+      model: undefined,
+      stream: false,
+      flavor: 'default',
+      operation: batch ? 'batches' : 'cached_contents',
     }
   }
 

@@ -7,12 +7,14 @@ import { groqErrorShape, groqErrorEvent } from './errors'
 import { GROQ_BASE_URL, prepareGroq } from './upstream'
 import { groqJsonUsage, groqStreamUsage } from './usage'
 import { groqObjects } from './objects'
+import { groqTelemetry } from './telemetry'
 
 export const groqApi: ProviderApi = {
   api: 'groq',
   aliases: ['groq'],
   defaultBaseUrl: GROQ_BASE_URL,
   pricingProvider: 'groq',
+  genAiProvider: 'groq',
   errors: groqErrorShape,
   streamErrorEvent: groqErrorEvent,
   classify: classifyGroq,
@@ -22,5 +24,6 @@ export const groqApi: ProviderApi = {
   jsonUsage: groqJsonUsage,
   streamUsage: groqStreamUsage,
   streamFormat: groqStreamFormat,
+  telemetry: groqTelemetry,
   objects: groqObjects,
 }

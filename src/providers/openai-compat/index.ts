@@ -10,6 +10,7 @@ import { openAiJsonUsage, openAiStreamUsage } from '../openai/usage'
 import { openAiStreamFormat } from '../openai/stream-events'
 import type { ProviderApi } from '../types'
 import { FRONT_DOOR_FORWARD_HEADERS, classifyFrontDoor } from './endpoints'
+import { frontDoorTelemetry } from './telemetry'
 
 export { compatTargetApi } from './target'
 export { frontDoorOperation } from './endpoints'
@@ -29,6 +30,7 @@ export const FRONT_DOOR_API: ProviderApi = {
   jsonUsage: openAiJsonUsage,
   streamUsage: openAiStreamUsage,
   streamFormat: openAiStreamFormat,
+  telemetry: frontDoorTelemetry,
 }
 
 /** The front door's client side for one request, classifying with the model it resolved. */

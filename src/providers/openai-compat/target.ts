@@ -10,6 +10,7 @@ import { withStreamUsage } from '../openai/stream-options'
 import type { CompatEndpoint, CompatModel, CompatOperation, ProviderApi, UpstreamRequest } from '../types'
 import { FRONT_DOOR_FORWARD_HEADERS } from './endpoints'
 import { withModel } from './model-field'
+import { frontDoorTelemetry } from './telemetry'
 
 export function compatTargetApi(native: ProviderApi & { compat: CompatEndpoint }, op: CompatOperation, served: CompatModel): ProviderApi {
   const flavor = op === 'chat' ? 'chat' : 'embeddings'
@@ -33,5 +34,6 @@ export function compatTargetApi(native: ProviderApi & { compat: CompatEndpoint }
     jsonUsage: openAiJsonUsage,
     streamUsage: openAiStreamUsage,
     streamFormat: openAiStreamFormat,
+    telemetry: frontDoorTelemetry,
   }
 }

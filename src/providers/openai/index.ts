@@ -7,12 +7,14 @@ import { openAiErrorShape, openAiErrorEvent } from './errors'
 import { OPENAI_BASE_URL, prepareOpenAi } from './upstream'
 import { openAiJsonUsage, openAiStreamUsage } from './usage'
 import { openAiObjects } from './objects'
+import { openAiTelemetry } from './telemetry'
 
 export const openAiApi: ProviderApi = {
   api: 'openai',
   aliases: ['openai', 'chat', 'openai-chat', 'responses', 'openai-responses'],
   defaultBaseUrl: OPENAI_BASE_URL,
   pricingProvider: 'openai',
+  genAiProvider: 'openai',
   errors: openAiErrorShape,
   streamErrorEvent: openAiErrorEvent,
   classify: classifyOpenAi,
@@ -22,5 +24,6 @@ export const openAiApi: ProviderApi = {
   jsonUsage: openAiJsonUsage,
   streamUsage: openAiStreamUsage,
   streamFormat: openAiStreamFormat,
+  telemetry: openAiTelemetry,
   objects: openAiObjects,
 }

@@ -5,7 +5,7 @@
  * Classification the core reads. The rows themselves live in each provider's endpoints.ts.
  */
 import { InvalidRequestError } from '../../errors'
-import type { Classification, EndpointClass, InboundRequest, ObjectKind, ObjectRef } from '../types'
+import type { Classification, EndpointClass, InboundRequest, ObjectKind, ObjectRef, RequestParams } from '../types'
 
 export interface EndpointRow {
   method: string
@@ -19,6 +19,8 @@ export interface EndpointRow {
   /** Object access: the kind of object the `{id}` segment names, and what the request does to it. */
   object?: { kind: ObjectKind; action: ObjectRef['action'] }
   creates?: ObjectKind
+  /** The answer may name objects of this kind made while serving it (Classification.yields). */
+  yields?: ObjectKind
   lists?: ObjectKind
   refusal?: Classification['refusal']
 }
@@ -31,6 +33,21 @@ export interface EndpointTable {
   choices?: readonly string[]
   /** Whether a body pulls in context it does not carry (previous_response_id, file ids, cachedContent, …). */
   contextByReference?(json: Record<string, unknown>): boolean
+  /**
+   * What telemetry records of a request (src/providers/shared/telemetry.ts): per parameter, its
+   * fields in one order of precedence (dotted paths). The choice count is `choices`.
+   */
+  params?: ParamFields
+}
+
+/** The request parameters a format's body carries, each with its fields (dotted paths), first found wins. */
+export type ParamFields = { readonly [K in Exclude<keyof RequestParams, 'choiceCount'>]?: readonly string[] }
+
+/** Two formats' fields for one table whose rows take either body (Gemini's own and its OpenAI-compatible rows): `a`'s first. */
+export function mergeParams(a: ParamFields, b: ParamFields): ParamFields {
+  const out: Record<string, readonly string[]> = {}
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof ParamFields>) out[k] = [...(a[k] ?? []), ...(b[k] ?? [])]
+  return out
 }
 
 interface Compiled {
@@ -121,7 +138,8 @@ function pathModel(segment: string): string {
   return name
 }
 
-function at(json: Record<string, unknown>, dotted: string): unknown {
+/** The value at a dotted path into a JSON object. */
+export function at(json: Record<string, unknown>, dotted: string): unknown {
   let v: unknown = json
   for (const k of dotted.split('.')) {
     if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined
@@ -177,6 +195,7 @@ export function classifyWith(table: EndpointTable, req: InboundRequest, model?: 
   }
   if (row.object && params.id !== undefined) out.object = { kind: row.object.kind, id: params.id, action: row.object.action }
   if (row.creates) out.creates = row.creates
+  if (row.yields) out.yields = row.yields
   if (row.lists) out.lists = row.lists
   if (row.refusal) out.refusal = row.refusal
   return out

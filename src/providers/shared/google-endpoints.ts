@@ -36,4 +36,13 @@ export const GOOGLE_TABLE_FIELDS: Omit<EndpointTable, 'rows'> = {
   maxTokens: ['generationConfig.maxOutputTokens', 'generation_config.max_output_tokens'],
   choices: ['generationConfig.candidateCount', 'generation_config.candidate_count'],
   contextByReference,
+  params: {
+    temperature: ['generationConfig.temperature', 'generation_config.temperature'],
+    topP: ['generationConfig.topP', 'generation_config.top_p'],
+    topK: ['generationConfig.topK', 'generation_config.top_k'],
+    frequencyPenalty: ['generationConfig.frequencyPenalty', 'generation_config.frequency_penalty'],
+    presencePenalty: ['generationConfig.presencePenalty', 'generation_config.presence_penalty'],
+    seed: ['generationConfig.seed', 'generation_config.seed'],
+    stopSequences: ['generationConfig.stopSequences', 'generation_config.stop_sequences'],
+  },
 }

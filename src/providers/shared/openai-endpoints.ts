@@ -2,7 +2,7 @@
  * The OpenAI wire format's endpoints (OpenAI itself, and Groq under `openai/v1/`): each row is
  * a method and a path pattern, with its operation, class and where the model is.
  */
-import type { EndpointRow, EndpointTable } from './endpoints'
+import type { EndpointRow, EndpointTable, ParamFields } from './endpoints'
 
 const obj = (kind: NonNullable<EndpointRow['object']>['kind'], action: 'read' | 'write' | 'delete') => ({ kind, action })
 
@@ -18,7 +18,8 @@ export function openAiRows(prefix: string): EndpointRow[] {
   return [
     r('POST', 'chat/completions', { operation: 'chat', class: 'metered', model: 'body', stream: 'body' }),
     r('POST', 'completions', { operation: 'text_completion', class: 'metered', model: 'body', stream: 'body' }),
-    r('POST', 'responses', { operation: 'responses', class: 'metered', model: 'body', stream: 'body', creates: 'response' }),
+    // A code interpreter with `container: { type: "auto" }` makes a container the answer names.
+    r('POST', 'responses', { operation: 'responses', class: 'metered', model: 'body', stream: 'body', creates: 'response', yields: 'container' }),
     r('POST', 'responses/compact', { operation: 'responses', class: 'metered', model: 'body' }),
     r('POST', 'responses/input_tokens', { operation: 'count_tokens', class: 'free', model: 'body' }),
     r('GET', 'responses/{id}', { operation: 'responses', class: 'object', object: obj('response', 'read') }),
@@ -79,6 +80,17 @@ function contextByReference(json: Record<string, unknown>): boolean {
   return /"(?:file_id|file_url)"\s*:|"type"\s*:\s*"item_reference"/.test(text)
 }
 
+/** The request parameters telemetry records, where OpenAI-format bodies keep them. */
+export const OPENAI_PARAMS: ParamFields = {
+  temperature: ['temperature'],
+  topP: ['top_p'],
+  frequencyPenalty: ['frequency_penalty'],
+  presencePenalty: ['presence_penalty'],
+  seed: ['seed'],
+  stopSequences: ['stop'],
+  encodingFormats: ['encoding_format'],
+}
+
 export function openAiTable(prefix: string): EndpointTable {
   return {
     rows: openAiRows(prefix),
@@ -86,5 +98,6 @@ export function openAiTable(prefix: string): EndpointTable {
     maxTokens: ['max_completion_tokens', 'max_output_tokens', 'max_tokens'],
     choices: ['n'],
     contextByReference,
+    params: OPENAI_PARAMS,
   }
 }

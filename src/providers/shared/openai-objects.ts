@@ -4,6 +4,11 @@
  * Lifetimes, where the answer or the docs give one: `expires_at` (epoch seconds) on files,
  * uploads and vector stores; stored responses are kept 30 days. A batch's `expires_at` is its
  * completion deadline, not the object's end (an expired batch can still be read): kept.
+ * Containers expire after minutes of inactivity, a window each use slides, and a use inside a
+ * response (`tools[].container: "cntr_…"`) does not restate it: a container's record is kept 30
+ * days from the last answer that named it (a created, read or changed container, or a
+ * response whose code interpreter ran in it, `output[].container_id`). An auto container made
+ * by a response (`container: { type: "auto" }`) is the response's project's.
  */
 import type { CreatedObject, ObjectFormat, ObjectKind } from '../types'
 import { DAY_MS, filterArray, record, secondsToMs, str, strings, stringsUnder } from './object-json'
@@ -20,6 +25,7 @@ const OBJECT_FIELD: Partial<Record<ObjectKind, string>> = {
 }
 
 const RESPONSE_TTL_MS = 30 * DAY_MS
+const CONTAINER_TTL_MS = 30 * DAY_MS
 
 const FILE_ID = new Set(['file_id'])
 
@@ -32,8 +38,17 @@ function described(kind: ObjectKind, json: unknown, now: number): CreatedObject 
   // From when the gateway saw it: the answer comes right after creation, and the gateway's clock is the one pruning uses.
   if (kind === 'response') return { id, expiresAt: now + RESPONSE_TTL_MS }
   if (kind === 'batch') return { id }
+  if (kind === 'container') return { id, expiresAt: now + CONTAINER_TTL_MS }
   return { id, expiresAt: secondsToMs(body.expires_at) }
 }
+
+/** The container a code interpreter call ran in (an output item). */
+function ranIn(item: unknown, now: number): CreatedObject[] {
+  const id = str(record(item)?.container_id)
+  return id ? [{ id, expiresAt: now + CONTAINER_TTL_MS }] : []
+}
+
+const ITEM_EVENTS = new Set(['response.output_item.added', 'response.output_item.done'])
 
 export const openAiObjects: ObjectFormat = {
   createdObject: described,
@@ -65,6 +80,23 @@ export const openAiObjects: ObjectFormat = {
       return e?.type === 'response.created' ? described('response', e.response, now) : undefined
     } catch {
       return undefined
+    }
+  },
+
+  yielded(kind, json, now) {
+    const output = record(json)?.output
+    if (kind !== 'container' || !Array.isArray(output)) return []
+    return output.flatMap((item) => ranIn(item, now))
+  },
+
+  streamYielded(kind, event, data, now) {
+    // Only output item events that name a container are parsed.
+    if (kind !== 'container' || (event !== undefined && !ITEM_EVENTS.has(event)) || !data.includes('"container_id"')) return []
+    try {
+      const e = record(JSON.parse(data))
+      return typeof e?.type === 'string' && ITEM_EVENTS.has(e.type) ? ranIn(e.item, now) : []
+    } catch {
+      return []
     }
   },
 

@@ -12,6 +12,8 @@ interface Project {
   limits: LimitsNanos
   source: 'config' | 'db'
   your_role: 'admin' | 'member'
+  /** Why its id is a reserved name (made before the rule). */
+  reserved_name_conflict: string | null
 }
 
 export async function projectsPage(root: HTMLElement) {
@@ -40,7 +42,9 @@ export async function projectsPage(root: HTMLElement) {
     h('div', { class: 'page-head' }, h('h1', {}, 'Projects')),
     table(
       ['Project', 'Name', 'Your role', 'Limits', 'Source'],
-      projects.map((p) => [h('a', { href: `#/projects/${encodeURIComponent(p.id)}` }, p.id), p.name ?? '—', p.your_role, limitsText(p.limits), p.source === 'config' ? badge('from config', 'muted') : badge('UI')]),
+      projects.map((p) => [
+        h('span', {}, h('a', { href: `#/projects/${encodeURIComponent(p.id)}` }, p.id), p.reserved_name_conflict ? [' ', h('span', { class: 'badge warn', title: p.reserved_name_conflict }, 'reserved id')] : null),
+        p.name ?? '—', p.your_role, limitsText(p.limits), p.source === 'config' ? badge('from config', 'muted') : badge('UI')]),
       { empty: isOrgAdmin() ? 'No projects yet — create the first one below.' : 'You are not in any project yet. Ask a project admin for an invitation.' },
     ),
     create,

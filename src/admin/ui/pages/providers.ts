@@ -12,6 +12,8 @@ interface Provider {
   has_key: boolean
   key_last4: string | null
   source: 'config' | 'db'
+  /** Why its id is a reserved name (made before the rule): it is not routed. */
+  reserved_name_conflict: string | null
 }
 
 const APIS: [string, string][] = [
@@ -58,7 +60,9 @@ export async function providersPage(root: HTMLElement) {
         ? badge('from config', 'muted')
         : ''
     return [
-      h('strong', {}, p.id),
+      p.reserved_name_conflict
+        ? h('span', {}, h('strong', {}, p.id), ' ', h('span', { class: 'badge warn', title: `${p.reserved_name_conflict}. It is not routed: add it again under another id and delete this one.` }, 'reserved id, not routed'))
+        : h('strong', {}, p.id),
       p.api,
       p.project ?? 'organisation',
       p.has_key ? h('code', {}, `••••${p.key_last4 ?? ''}`) : '—',
