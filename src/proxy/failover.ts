@@ -14,7 +14,7 @@ import { observeStream, type Attempt, type AttemptOutcome, type ProxyContext, ty
 import { forwardList, responseHeaders, upstreamHeaders } from './headers'
 import type { AttemptRecord } from './record'
 import type { RouteTarget } from './routes'
-import type { StreamEnd } from './stream'
+import type { StreamBuffers, StreamEnd } from './stream'
 import { gatewayOverloaded } from './admission'
 import { safely } from './safely'
 
@@ -30,6 +30,8 @@ export interface FailoverIo {
   errorTail(how: StreamEnd): string | Uint8Array | undefined
   onStream(): void
   streamEnded(status: number, error?: string): void
+  /** Stream buffers: the bound per relay and the gauge admission reads. */
+  buffers?: StreamBuffers
 }
 
 export type ForwardOutcome =
@@ -105,6 +107,7 @@ export async function forwardWithFailover(ctx: ProxyContext, targets: RouteTarge
       start: io.start,
       errorTail: io.errorTail,
       onStream: io.onStream,
+      buffers: io.buffers,
       observeJson: (body) => {
         for (const h of deps.hooks) if (h.response) safely('response hook', () => h.response!(ctx, body))
       },
