@@ -12,6 +12,7 @@ import type { Front } from './net/front'
 import type { Config } from './config/schema'
 import type { Gateway } from './gateway'
 import { ConfigError, loadConfigFile } from './config/load'
+import { parseListen } from './config/listen'
 import { describeDatabaseUrl } from './db/client'
 import { VERSION } from './version'
 
@@ -30,11 +31,7 @@ export interface Listening {
   http2?: boolean
 }
 
-export function parseListen(listen: string): { hostname: string; port: number } {
-  const at = listen.lastIndexOf(':')
-  const hostname = listen.slice(0, at).replace(/^\[|\]$/g, '') || '0.0.0.0'
-  return { hostname, port: Number(listen.slice(at + 1)) }
-}
+export { parseListen }
 
 /** The proxy enforces its own (smaller) limit with a native 413; this is the hard stop. */
 const hardBodyLimit = (s: Config['server']) => s.max_body_bytes + 1024 * 1024

@@ -1,5 +1,6 @@
 /** What every admin route needs: the database, the directory, the clock and the gateway. */
 import type { Config } from '../config/schema'
+import { parseListen } from '../config/listen'
 import type { Db } from '../db/client'
 import type { Gateway } from '../gateway'
 import type { FailedAttempts } from './attempts'
@@ -38,13 +39,9 @@ export function publicBase(config: Config, request?: Request): string {
   // behind the TLS front listener (src/net/front.ts), so request.url says http.
   const scheme = config.server.tls_cert ? 'https' : 'http'
   if (request) return `${scheme}://${new URL(request.url).host}`
-  const [host, port] = splitListen(config.server.listen)
-  return `${scheme}://${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${port}`
-}
-
-function splitListen(listen: string): [string, string] {
-  const at = listen.lastIndexOf(':')
-  return [listen.slice(0, at).replace(/^\[|\]$/g, ''), listen.slice(at + 1)]
+  const { hostname, port } = parseListen(config.server.listen)
+  const host = hostname === '0.0.0.0' ? '127.0.0.1' : hostname.includes(':') ? `[${hostname}]` : hostname
+  return `${scheme}://${host}:${port}`
 }
 
 /** Whether cookies must be `Secure`: the browser reached us over TLS (directly or via a proxy). */

@@ -32,8 +32,10 @@ import { DUPLICATE_USAGE_SQL, duplicateUsageNote, isUsageDedup } from './credit-
 import { backupBeforeMigrate, type BackupPolicy } from './pre-migrate-backup'
 import { offThreadDb } from './off-thread'
 import { isPostgresUrl } from './pg/url'
+import type { Db } from './types'
 
-export type Db = LibSQLDatabase<typeof schema>
+/** The drizzle handle (defined in db/types.ts, which the worker threads' modules import without this one). */
+export type { Db }
 
 export type Engine = 'libsql' | 'postgres'
 

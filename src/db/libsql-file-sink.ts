@@ -6,7 +6,7 @@
  */
 import Database from 'libsql'
 import { sqliteInsert } from './sqlite-batch-sql'
-import type { Sink, WriteBatch } from './writer-worker'
+import type { Sink, WriteBatch } from './types'
 
 type Statement = ReturnType<Database.Database['prepare']>
 

@@ -6,7 +6,7 @@
  * skip, unlogged, a row breaking NOT NULL). A partial unique index is only matched by a
  * target that repeats its WHERE, on SQLite as on PostgreSQL (src/db/pg/batch-sql.ts).
  */
-import type { WriteBatch } from './writer-worker'
+import type { WriteBatch } from './types'
 
 export function isTargetedIgnore(b: Pick<WriteBatch, 'verb' | 'conflict'>): boolean {
   return !!b.conflict?.length && b.verb.trim().toUpperCase().replace(/\s+/g, ' ') === 'INSERT OR IGNORE INTO'

@@ -9,7 +9,7 @@
  * Column names are quoted (`user` is reserved in PostgreSQL).
  */
 import { conflictTarget } from '../sqlite-batch-sql'
-import type { WriteBatch } from '../writer-worker'
+import type { WriteBatch } from '../types'
 
 export interface PgStatement {
   text: string
