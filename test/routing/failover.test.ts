@@ -104,6 +104,17 @@ async function logged(id: string): Promise<{ status: number; provider: string; e
   return { status: row.status as number, provider: row.provider as string, error: row.error as string | null, attempts: JSON.parse(row.attempts as string) }
 }
 
+/** A response body as text; `seen` is told the text so far after every chunk. */
+async function readAll(res: Response, seen: (sofar: string) => unknown): Promise<string> {
+  const decoder = new TextDecoder()
+  let text = ''
+  for await (const chunk of res.body!) {
+    text += decoder.decode(chunk, { stream: true })
+    seen(text)
+  }
+  return text + decoder.decode()
+}
+
 const brief = (as: AttemptRecord[]) => as.map(({ provider, status, error, failedOver }) => ({ provider, status, error, failedOver }))
 
 /** A success through each Anthropic fault upstream, so their breakers start closed with no failures counted. */
@@ -193,15 +204,17 @@ describe('failover before the first byte', () => {
 
 describe('never after the first byte', () => {
   test('a reset after some events: no failover, no duplicate content, a native error event ends the stream', async () => {
-    flaky.script({ replay: messagesStream, resetAfter: 3 })
+    const recorded = new TextDecoder().decode(messagesStream.responseBody).split(/(?<=\n\n)/)
+    const cut = Promise.withResolvers<void>()
+    flaky.script({ replay: messagesStream, resetAfter: 3, resetWhen: cut.promise })
     const res = await fetch(`${gateway.url}/claude/v1/messages`, {
       method: 'POST',
       headers: { 'x-api-key': CANARY.gatewayKey, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
       body: JSON.stringify(messagesStream.requestBody),
     })
     expect(res.status).toBe(200)
-    const text = await res.text()
-    const recorded = new TextDecoder().decode(messagesStream.responseBody).split(/(?<=\n\n)/)
+    // The reset comes once the client holds the three events (so the gateway read them all).
+    const text = await readAll(res, (sofar) => sofar.length >= recorded.slice(0, 3).join('').length && cut.resolve())
     // The first three recorded events, byte for byte, then one Anthropic error event; nothing else.
     expect(text.startsWith(recorded.slice(0, 3).join(''))).toBe(true)
     const rest = text.slice(recorded.slice(0, 3).join('').length)
@@ -214,14 +227,16 @@ describe('never after the first byte', () => {
   })
 
   test('the Anthropic SDK sees that cut stream as an error, after the events it already got', async () => {
-    flaky.script({ replay: messagesStream, resetAfter: 3 })
+    const want = sseJson(new TextDecoder().decode(messagesStream.responseBody).split(/(?<=\n\n)/).slice(0, 3).join(''), ['ping'])
+    const cut = Promise.withResolvers<void>()
+    flaky.script({ replay: messagesStream, resetAfter: 3, resetWhen: cut.promise })
     const stream = await claude.beta.messages.create(messagesStream.requestBody as Anthropic.Beta.MessageCreateParamsStreaming)
     const events: unknown[] = []
     const err = await (async () => {
-      for await (const e of stream) events.push(e)
+      for await (const e of stream) if (events.push(e) >= want.length) cut.resolve()
     })().catch((e) => e)
     expect(err).toBeInstanceOf(Anthropic.APIError)
-    expect(events).toEqual(sseJson(new TextDecoder().decode(messagesStream.responseBody).split(/(?<=\n\n)/).slice(0, 3).join(''), ['ping']))
+    expect(events).toEqual(want)
   })
 
   test('a stall mid-stream ends with the native error event (OpenAI SDK raises it)', async () => {
