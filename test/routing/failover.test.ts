@@ -38,7 +38,13 @@ const hook: RequestHooks = {
 const provider = (id: string, api: string, url: string, key: string, extra = '') =>
   `[[providers]]\nid = "${id}"\napi = "${api}"\nbase_url = "${url}"\napi_key = "${key}"\n${extra}`
 // Short timeouts so stalls end quickly; a tight breaker so it opens within a test.
-const fast = `timeouts = { first_byte_ms = 300, idle_ms = 300, total_ms = 3000 }\ncircuit_breaker = { failures = 2, cooldown_ms = 30000 }`
+const breaker = 'circuit_breaker = { failures = 2, cooldown_ms = 30000 }'
+const fast = `timeouts = { first_byte_ms = 300, idle_ms = 300, total_ms = 3000 }\n${breaker}`
+// an-flaky stalls only before its first byte; mid-stream it resets once the test's client has the
+// events, which on a loaded machine can take longer than a 300 ms idle timeout.
+const fastStart = `timeouts = { first_byte_ms = 300, idle_ms = 10000, total_ms = 20000 }\n${breaker}`
+// The healthy targets are never meant to time out, however slow the machine.
+const steady = `timeouts = { first_byte_ms = 10000, idle_ms = 10000, total_ms = 20000 }\n${breaker}`
 
 beforeAll(async () => {
   chatStream = (await loadCassette('openai', 'test_run_stream_sync_streams_real_model')).interactions.find((i) => i.contentType.includes('event-stream'))!
@@ -55,10 +61,10 @@ beforeAll(async () => {
       [
         provider('oa-down', 'openai', `${refused}/v1`, o, fast),
         provider('oa-flaky', 'openai', `${flaky.url}/v1`, o, fast),
-        provider('oa-good', 'openai', `${good.url}/v1`, o, fast),
-        provider('an-flaky', 'anthropic', flaky.url, a, fast),
+        provider('oa-good', 'openai', `${good.url}/v1`, o, steady),
+        provider('an-flaky', 'anthropic', flaky.url, a, fastStart),
         provider('an-shaky', 'anthropic', shaky.url, a, fast),
-        provider('an-good', 'anthropic', good.url, a, fast),
+        provider('an-good', 'anthropic', good.url, a, steady),
         `[[routes]]\nname = "gpt"\ntargets = [{ provider = "oa-down", priority = 3 }, { provider = "oa-flaky", priority = 2 }, { provider = "oa-good", priority = 1 }]`,
         `[[routes]]\nname = "gpt-flaky-last"\ntargets = [{ provider = "oa-down", priority = 2 }, { provider = "oa-flaky", priority = 1 }]`,
         `[[routes]]\nname = "claude"\ntargets = [{ provider = "an-flaky", priority = 3 }, { provider = "an-shaky", priority = 2 }, { provider = "an-good", priority = 1 }]`,
