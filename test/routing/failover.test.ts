@@ -38,7 +38,13 @@ const hook: RequestHooks = {
 const provider = (id: string, api: string, url: string, key: string, extra = '') =>
   `[[providers]]\nid = "${id}"\napi = "${api}"\nbase_url = "${url}"\napi_key = "${key}"\n${extra}`
 // Short timeouts so stalls end quickly; a tight breaker so it opens within a test.
-const fast = `timeouts = { first_byte_ms = 300, idle_ms = 300, total_ms = 3000 }\ncircuit_breaker = { failures = 2, cooldown_ms = 30000 }`
+const breaker = 'circuit_breaker = { failures = 2, cooldown_ms = 30000 }'
+const fast = `timeouts = { first_byte_ms = 300, idle_ms = 300, total_ms = 3000 }\n${breaker}`
+// an-flaky stalls only before its first byte; mid-stream it resets once the test's client has the
+// events, which on a loaded machine can take longer than a 300 ms idle timeout.
+const fastStart = `timeouts = { first_byte_ms = 300, idle_ms = 10000, total_ms = 20000 }\n${breaker}`
+// The healthy targets are never meant to time out, however slow the machine.
+const steady = `timeouts = { first_byte_ms = 10000, idle_ms = 10000, total_ms = 20000 }\n${breaker}`
 
 beforeAll(async () => {
   chatStream = (await loadCassette('openai', 'test_run_stream_sync_streams_real_model')).interactions.find((i) => i.contentType.includes('event-stream'))!
@@ -55,10 +61,10 @@ beforeAll(async () => {
       [
         provider('oa-down', 'openai', `${refused}/v1`, o, fast),
         provider('oa-flaky', 'openai', `${flaky.url}/v1`, o, fast),
-        provider('oa-good', 'openai', `${good.url}/v1`, o, fast),
-        provider('an-flaky', 'anthropic', flaky.url, a, fast),
+        provider('oa-good', 'openai', `${good.url}/v1`, o, steady),
+        provider('an-flaky', 'anthropic', flaky.url, a, fastStart),
         provider('an-shaky', 'anthropic', shaky.url, a, fast),
-        provider('an-good', 'anthropic', good.url, a, fast),
+        provider('an-good', 'anthropic', good.url, a, steady),
         `[[routes]]\nname = "gpt"\ntargets = [{ provider = "oa-down", priority = 3 }, { provider = "oa-flaky", priority = 2 }, { provider = "oa-good", priority = 1 }]`,
         `[[routes]]\nname = "gpt-flaky-last"\ntargets = [{ provider = "oa-down", priority = 2 }, { provider = "oa-flaky", priority = 1 }]`,
         `[[routes]]\nname = "claude"\ntargets = [{ provider = "an-flaky", priority = 3 }, { provider = "an-shaky", priority = 2 }, { provider = "an-good", priority = 1 }]`,
@@ -102,6 +108,17 @@ async function logged(id: string): Promise<{ status: number; provider: string; e
   await gateway.gw.requestLog.flush()
   const row = (await gateway.gw.database.client.execute({ sql: 'SELECT status, provider, error, attempts FROM request_log WHERE id = ?', args: [id] })).rows[0]!
   return { status: row.status as number, provider: row.provider as string, error: row.error as string | null, attempts: JSON.parse(row.attempts as string) }
+}
+
+/** A response body as text; `seen` is told the text so far after every chunk. */
+async function readAll(res: Response, seen: (sofar: string) => unknown): Promise<string> {
+  const decoder = new TextDecoder()
+  let text = ''
+  for await (const chunk of res.body!) {
+    text += decoder.decode(chunk, { stream: true })
+    seen(text)
+  }
+  return text + decoder.decode()
 }
 
 const brief = (as: AttemptRecord[]) => as.map(({ provider, status, error, failedOver }) => ({ provider, status, error, failedOver }))
@@ -193,15 +210,17 @@ describe('failover before the first byte', () => {
 
 describe('never after the first byte', () => {
   test('a reset after some events: no failover, no duplicate content, a native error event ends the stream', async () => {
-    flaky.script({ replay: messagesStream, resetAfter: 3 })
+    const recorded = new TextDecoder().decode(messagesStream.responseBody).split(/(?<=\n\n)/)
+    const cut = Promise.withResolvers<void>()
+    flaky.script({ replay: messagesStream, resetAfter: 3, resetWhen: cut.promise })
     const res = await fetch(`${gateway.url}/claude/v1/messages`, {
       method: 'POST',
       headers: { 'x-api-key': CANARY.gatewayKey, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
       body: JSON.stringify(messagesStream.requestBody),
     })
     expect(res.status).toBe(200)
-    const text = await res.text()
-    const recorded = new TextDecoder().decode(messagesStream.responseBody).split(/(?<=\n\n)/)
+    // The reset comes once the client holds the three events (so the gateway read them all).
+    const text = await readAll(res, (sofar) => sofar.length >= recorded.slice(0, 3).join('').length && cut.resolve())
     // The first three recorded events, byte for byte, then one Anthropic error event; nothing else.
     expect(text.startsWith(recorded.slice(0, 3).join(''))).toBe(true)
     const rest = text.slice(recorded.slice(0, 3).join('').length)
@@ -214,14 +233,16 @@ describe('never after the first byte', () => {
   })
 
   test('the Anthropic SDK sees that cut stream as an error, after the events it already got', async () => {
-    flaky.script({ replay: messagesStream, resetAfter: 3 })
+    const want = sseJson(new TextDecoder().decode(messagesStream.responseBody).split(/(?<=\n\n)/).slice(0, 3).join(''), ['ping'])
+    const cut = Promise.withResolvers<void>()
+    flaky.script({ replay: messagesStream, resetAfter: 3, resetWhen: cut.promise })
     const stream = await claude.beta.messages.create(messagesStream.requestBody as Anthropic.Beta.MessageCreateParamsStreaming)
     const events: unknown[] = []
     const err = await (async () => {
-      for await (const e of stream) events.push(e)
+      for await (const e of stream) if (events.push(e) >= want.length) cut.resolve()
     })().catch((e) => e)
     expect(err).toBeInstanceOf(Anthropic.APIError)
-    expect(events).toEqual(sseJson(new TextDecoder().decode(messagesStream.responseBody).split(/(?<=\n\n)/).slice(0, 3).join(''), ['ping']))
+    expect(events).toEqual(want)
   })
 
   test('a stall mid-stream ends with the native error event (OpenAI SDK raises it)', async () => {

@@ -146,18 +146,24 @@ describe('Anthropic → Vertex → Bedrock', () => {
   })
 
   test('a Vertex stream cut after some events ends with an Anthropic error event; no failover to Bedrock', async () => {
+    const firstFour = sseJson(new TextDecoder().decode(stream.responseBody).split(/(?<=\n\n)/).slice(0, 4).join(''), ['ping'])
+    // The reset waits until the SDK has those events: Bun drops what the gateway has not read yet.
+    const cut = Promise.withResolvers<void>()
     anthropic.script(overloaded)
-    vertex.script({ replay: stream, resetAfter: 4 })
-    const s = await claude.beta.messages.create(stream.requestBody as Anthropic.Beta.MessageCreateParamsStreaming)
+    vertex.script({ replay: stream, resetAfter: 4, resetWhen: cut.promise })
+    const { data: s, response } = await claude.beta.messages.create(stream.requestBody as Anthropic.Beta.MessageCreateParamsStreaming).withResponse()
     const events: unknown[] = []
     const err = await (async () => {
-      for await (const e of s) events.push(e)
+      for await (const e of s) if (events.push(e) >= firstFour.length) cut.resolve()
     })().catch((e) => e)
     expect(err).toBeInstanceOf(Anthropic.APIError)
     expect(err.error).toEqual({ type: 'error', error: { type: 'api_error', message: 'The upstream stream failed before it completed.' } })
-    const firstFour = new TextDecoder().decode(stream.responseBody).split(/(?<=\n\n)/).slice(0, 4).join('')
-    expect(events).toEqual(sseJson(firstFour, ['ping']))
+    expect(events).toEqual(firstFour)
     expect(bedrock.received).toHaveLength(0)
+    expect(await attempts(response)).toEqual([
+      { provider: 'anthropic', status: 529, error: 'upstream_529', failedOver: true },
+      { provider: 'vertex-claude', status: 200, error: 'upstream_error', failedOver: false },
+    ])
   })
 
   test('when all three fail, the SDK gets the last (Bedrock) error as it was', async () => {

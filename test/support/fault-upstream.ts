@@ -16,8 +16,13 @@ export type Fault =
   | { stall: 'headers' }
   /** Send 200 headers of an event stream, then nothing. */
   | { stall: 'body' }
-  /** Replay a recording; an event stream can stall or reset after some events, or trickle one event per `everyMs`. */
-  | { replay: Interaction; stallAfter?: number; resetAfter?: number; everyMs?: number }
+  /**
+   * Replay a recording; an event stream can stall or reset after some events, or trickle one event
+   * per `everyMs`. `resetWhen` holds the reset until it settles: Bun drops what a socket has not
+   * read yet when a reset arrives (the kernel would still hand it over), so a test that asserts
+   * which events got through resolves it once its client has them, i.e. once the gateway read them.
+   */
+  | { replay: Interaction; stallAfter?: number; resetAfter?: number; resetWhen?: Promise<unknown>; everyMs?: number }
 
 export interface FaultRequest {
   method: string
@@ -125,7 +130,12 @@ function serve(fault: Fault, res: ServerResponse): void {
       setTimeout(next, fault.everyMs ?? 2)
       return
     }
-    if (fault.resetAfter !== undefined) res.socket?.resetAndDestroy()
+    if (fault.resetAfter !== undefined) {
+      const socket = res.socket
+      // At the latest after 3 s: a gateway that lost an event then fails the test's assertions, not its time limit.
+      if (fault.resetWhen) void Promise.race([fault.resetWhen, Bun.sleep(3000)]).then(() => socket?.resetAndDestroy())
+      else socket?.resetAndDestroy()
+    }
     else if (fault.stallAfter === undefined) res.end()
     // stallAfter: keep the connection open and silent.
   }
