@@ -31,6 +31,8 @@ export interface Target {
 
 const procs: { p: Subprocess; cmd: string }[] = []
 const cleanups: (() => void)[] = []
+/** The process behind each URL startProcess returned (scripts/bench-rate.ts reads its CPU time). */
+export const pids = new Map<string, number>()
 
 /**
  * Starts a process and waits for its `READY <port>` or `listening on <url>` line. Its stdout
@@ -49,9 +51,12 @@ export async function startProcess(cmd: string[], env: Record<string, string> = 
     // Only the start of the file: the ready line comes first.
     const text = await Bun.file(out).slice(0, 64 * 1024).text().catch(() => '')
     const ready = /READY (\d+)/.exec(text)
-    if (ready) return `http://127.0.0.1:${ready[1]}`
     const listening = /listening on (http:\/\/\S+)/.exec(text)
-    if (listening) return listening[1]!
+    const url = ready ? `http://127.0.0.1:${ready[1]}` : listening?.[1]
+    if (url) {
+      pids.set(url, p.pid)
+      return url
+    }
   }
   throw new Error(`${cmd.join(' ')} did not start within 30 s`)
 }
@@ -59,9 +64,11 @@ export async function startProcess(cmd: string[], env: Record<string, string> = 
 /**
  * Starts Tollgate with `extraToml` appended to a config pointing at the stub; returns its URL.
  * `database` replaces the embedded libSQL file (e.g. a PostgreSQL URL); `cwd` runs another
- * checkout's Tollgate (scripts/bench-ab.ts).
+ * checkout's Tollgate (scripts/bench-ab.ts); `rateLimits` adds request-rate limits (never reached)
+ * on the key, user and project; `bunArgs` go before the script (e.g. `--cpu-prof`).
  */
-export async function startTollgate(stub: string, extraToml = '', opts: { database?: string; cwd?: string } = {}): Promise<string> {
+export async function startTollgate(stub: string, extraToml = '', opts: { database?: string; cwd?: string; rateLimits?: boolean; bunArgs?: string[] } = {}): Promise<string> {
+  const rl = opts.rateLimits ? '\nrate_limits = { rpm = 100000000, concurrency = 100000 }' : ''
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'))
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
   const config = join(dir, 'config.toml')
@@ -70,10 +77,10 @@ export async function startTollgate(stub: string, extraToml = '', opts: { databa
     `[server]\nlisten = "127.0.0.1:0"\n[database]\nurl = "${opts.database ?? `file:${join(dir, 'bench.db')}`}"\n` +
       `[[providers]]\nid = "openai"\napi = "openai"\nbase_url = "${stub}/v1"\napi_key = "sk-test-bench"\n` +
       // Spend limits on every scope (set high enough never to refuse): the targets hold with limits on.
-      `[[projects]]\nid = "bench"\nlimits = { daily = 1000000.0, monthly = 1000000.0 }\n[[users]]\nid = "bencher"\nprojects = ["bench"]\nlimits = { weekly = 1000000.0 }\n` +
-      `[[keys]]\nid = "bench"\nproject = "bench"\nuser = "bencher"\nkey = "${KEY}"\nlimits = { total = 1000000.0 }\n${extraToml}`,
+      `[[projects]]\nid = "bench"\nlimits = { daily = 1000000.0, monthly = 1000000.0 }${rl}\n[[users]]\nid = "bencher"\nprojects = ["bench"]\nlimits = { weekly = 1000000.0 }${rl}\n` +
+      `[[keys]]\nid = "bench"\nproject = "bench"\nuser = "bencher"\nkey = "${KEY}"\nlimits = { total = 1000000.0 }${rl}\n${extraToml}`,
   )
-  return startProcess([process.execPath, 'src/cli.ts', 'serve', '--config', config], {}, opts.cwd)
+  return startProcess([process.execPath, ...(opts.bunArgs ?? []), 'src/cli.ts', 'serve', '--config', config], {}, opts.cwd)
 }
 
 const BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }] })
@@ -247,7 +254,10 @@ export async function stopProcesses(): Promise<void> {
 if (import.meta.main) {
   let failed = false
   try {
-    await main()
+    // `npm run bench -- --rate N` (or `--latency-only`): CPU per request at a fixed rate (scripts/bench-rate.ts).
+    const args = process.argv.slice(2)
+    if (args.includes('--rate') || args.includes('--latency-only')) await (await import('./bench-rate')).runRate(args)
+    else await main()
   } catch (e) {
     console.error(e)
     failed = true

@@ -7,7 +7,7 @@ import { RouteTable } from './proxy/routes'
 import { RequestLogWriter } from './log/request-log'
 import { RequestLogRetention } from './log/retention'
 import { BatchWriter } from './db/batch-writer'
-import { Proxy } from './proxy/handler'
+import { ProxyHandler } from './proxy/handler'
 import type { RequestHooks } from './proxy/context'
 import type { RequestSink } from './proxy/record'
 import { createApp, type App } from './app'
@@ -39,7 +39,7 @@ export interface Gateway {
   spendHooks: SpendHooks
   /** Traces, metrics, the request log line and the redactor (src/telemetry/). */
   telemetry: Telemetry
-  proxy: Proxy
+  proxy: ProxyHandler
   app: App
   /** The admin API and UI state (src/admin/); absent when `[admin] enabled = false`. */
   admin?: AdminState
@@ -119,7 +119,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
   // its redacting sink runs before the request log stores paths and models, its other sinks after settle.
   const telemetry = createTelemetry(config, { inflight: () => proxy.inflight, logOutput: opts.logOutput })
   startupMark('telemetry')
-  const proxy = new Proxy({ config, keys, routes, sinks: [telemetry.redactSink, requestLog, ...telemetry.sinks, ...(opts.sinks ?? [])], hooks: [...telemetry.hooks, objects.hooks, rateLimits, spendHooks, ...(cluster ? [cluster.budget] : []), ...(opts.hooks ?? [])], now: opts.now, random: opts.random, isLimited: (k, u, p) => spend.isLimited(k, u, p) })
+  const proxy = new ProxyHandler({ config, keys, routes, sinks: [telemetry.redactSink, requestLog, ...telemetry.sinks, ...(opts.sinks ?? [])], hooks: [...telemetry.hooks, objects.hooks, rateLimits, spendHooks, ...(cluster ? [cluster.budget] : []), ...(opts.hooks ?? [])], now: opts.now, random: opts.random, isLimited: (k, u, p) => spend.isLimited(k, u, p) })
   telemetry.setBreakerSource(() => proxy.breakers.snapshot())
   proxy.admission.registerMetrics(telemetry.metrics.registry)
   writer.registerMetrics(telemetry.metrics.registry, telemetry.redactor.text)

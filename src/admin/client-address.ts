@@ -5,11 +5,9 @@
  */
 import { BlockList, isIP } from 'node:net'
 import { parseIPv6 } from '../net/address-policy'
+import { peerAddress, type PeerSource } from '../net/peers'
 
-/** The part of Bun's server the address comes from (Elysia's context `server`). */
-export interface PeerSource {
-  requestIP(request: Request): { address: string } | null
-}
+export type { PeerSource }
 
 /** Requests that reach the app without a socket (app.handle in-process) share this address. */
 export const NO_PEER = 'unknown'
@@ -37,7 +35,8 @@ export class TrustedProxies {
 
 
 export function clientAddress(request: Request, server: PeerSource | null | undefined, trusted: TrustedProxies): string {
-  const peer = unmap(server?.requestIP(request)?.address ?? '')
+  // Through the TLS / HTTP/2 front listener, the front's client (src/net/peers.ts).
+  const peer = unmap(peerAddress(request, server))
   if (!peer) return NO_PEER
   if (trusted.empty || !trusted.has(peer)) return peer
   const hops = (request.headers.get('x-forwarded-for') ?? '').split(',').map((h) => unmap(h.trim()))

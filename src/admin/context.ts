@@ -1,5 +1,6 @@
 /** What every admin route needs: the database, the directory, the clock and the gateway. */
 import type { Config } from '../config/schema'
+import { parseListen } from '../config/listen'
 import type { Db } from '../db/client'
 import type { Gateway } from '../gateway'
 import type { FailedAttempts } from './attempts'
@@ -34,19 +35,18 @@ export interface AdminContext {
 /** The base URL browsers use to reach the gateway, for links printed or shown once. */
 export function publicBase(config: Config, request?: Request): string {
   if (config.admin.public_url) return config.admin.public_url.replace(/\/+$/, '')
-  if (request) return new URL(request.url).origin
-  const [host, port] = splitListen(config.server.listen)
-  return `http://${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${port}`
-}
-
-function splitListen(listen: string): [string, string] {
-  const at = listen.lastIndexOf(':')
-  return [listen.slice(0, at).replace(/^\[|\]$/g, ''), listen.slice(at + 1)]
+  // With [server] tls_cert the port is https, though HTTP/1.1 reaches Bun.serve in clear text
+  // behind the TLS front listener (src/net/front.ts), so request.url says http.
+  const scheme = config.server.tls_cert ? 'https' : 'http'
+  if (request) return `${scheme}://${new URL(request.url).host}`
+  const { hostname, port } = parseListen(config.server.listen)
+  const host = hostname === '0.0.0.0' ? '127.0.0.1' : hostname.includes(':') ? `[${hostname}]` : hostname
+  return `${scheme}://${host}:${port}`
 }
 
 /** Whether cookies must be `Secure`: the browser reached us over TLS (directly or via a proxy). */
 export function overTls(config: Config, request: Request): boolean {
   if (config.admin.public_url?.startsWith('https://')) return true
-  if (request.url.startsWith('https://')) return true
+  if (config.server.tls_cert || request.url.startsWith('https://')) return true
   return request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim() === 'https'
 }

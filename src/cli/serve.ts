@@ -1,10 +1,11 @@
 /** `tollgate serve`: run the gateway. */
 import { defineCommand } from 'citty'
 import { createGateway } from '../gateway'
-import { handleReload, handleSignals, listen } from '../server'
+import { handleReload, handleSignals, serve } from '../server'
 import { raiseOpenFilesLimit } from '../proxy/rlimit'
 import { configArg, configPath, exitIfNotBackedUp, loadOrExit } from './shared'
 import { startupMark } from '../startup-timing'
+import { ConfigError } from '../config/load'
 
 /** What the systemd unit and the container image set; Bun's fetch default is 256. */
 export const MAX_HTTP_REQUESTS = '65336'
@@ -23,10 +24,16 @@ export const serveCommand = defineCommand({
     startupMark('config')
     const gw = await exitIfNotBackedUp(createGateway(loaded))
     startupMark('gateway')
-    const server = listen(gw, args.listen ?? loaded.config.server.listen, configPath(args.config))
+    const server = await serve(gw, args.listen ?? loaded.config.server.listen, configPath(args.config)).catch(async (e) => {
+      // A certificate or key file that cannot be used: said like any config problem.
+      if (!(e instanceof ConfigError)) throw e
+      console.error(e.message)
+      await gw.close()
+      process.exit(2)
+    })
     startupMark('listen')
     handleSignals(server.stop)
-    handleReload(gw, configPath(args.config))
+    handleReload(gw, configPath(args.config), server)
   },
 })
 

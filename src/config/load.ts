@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { Value, type ValueError } from '@sinclair/typebox/value'
 import { reservedName } from './reserved'
+import { parseListen } from './listen'
 import { PROVIDER_APIS } from '../providers/registry'
 import { Config } from './schema'
 import { interpolate, type InterpolationProblem } from './interpolate'
@@ -85,6 +86,7 @@ function dedupe(ps: InterpolationProblem[]): InterpolationProblem[] {
 
 /** Checks that need the whole file: unique ids, references, key secrets. */
 function crossCheck(c: Config, problems: InterpolationProblem[], warnings: string[]): void {
+  if (Boolean(c.server.tls_cert) !== Boolean(c.server.tls_key)) problems.push({ path: c.server.tls_cert ? 'server.tls_key' : 'server.tls_cert', message: 'tls_cert and tls_key go together' })
   const unique = (list: { id: string }[], section: string) => {
     const seen = new Map<string, number>()
     list.forEach((x, i) => {
@@ -215,8 +217,8 @@ function checkSpend(c: Config, providers: Map<string, number>, problems: Interpo
 
 /** Telemetry: a separate metrics listener on its own port; project trace settings that need an endpoint. */
 function checkTelemetry(c: Config, problems: InterpolationProblem[], warnings: string[]): void {
-  const port = (listen: string) => listen.slice(listen.lastIndexOf(':') + 1)
-  if (c.metrics.listen && port(c.metrics.listen) !== '0' && port(c.metrics.listen) === port(c.server.listen)) {
+  const port = (listen: string) => parseListen(listen).port
+  if (c.metrics.listen && port(c.metrics.listen) !== 0 && port(c.metrics.listen) === port(c.server.listen)) {
     problems.push({ path: 'metrics.listen', message: `must differ from server.listen ("${c.server.listen}"); omit it to serve /metrics on the main listener` })
   }
   if (c.metrics.token === '') warnings.push('metrics.token is empty: /metrics is served without a token')

@@ -228,10 +228,19 @@ export const ServerConfig = Type.Object(
      * (a relayed stream holds two descriptors; 256 are left for the database, logs and probes).
      */
     max_inflight: Type.Optional(Type.Integer({ minimum: 1 })),
-    /** Bytes one relayed stream may buffer for a slow client (not enforced yet: see README, Operations). */
+    /** Bytes one relayed stream may queue for a slow client; at it, the relay stops reading the upstream until the client catches up. */
     stream_buffer_bytes: Type.Integer({ minimum: 1024, default: 256 * 1024 }),
-    /** All streams' buffers together at most (bytes); past it new requests get a 503. Default 1 GiB. */
+    /** All streams' queued bytes together (bytes): when less than one stream's buffer is left, new requests get a native 503. Default 1 GiB. */
     stream_buffer_budget_bytes: Type.Integer({ minimum: 1024 * 1024, default: 1024 * 1024 * 1024 }),
+    /** PEM certificate (chain) file: with `tls_key`, the port serves https. SIGHUP reads both files again. */
+    tls_cert: Type.Optional(Type.String({ minLength: 1 })),
+    /** PEM private key file for `tls_cert`. */
+    tls_key: Type.Optional(Type.String({ minLength: 1 })),
+    /**
+     * HTTP/2 on the port beside HTTP/1.1: h2 by ALPN with TLS, h2c (prior knowledge) without.
+     * Off by default: it puts a front listener before Bun.serve (see README, TLS and HTTP/2).
+     */
+    http2: Type.Boolean({ default: false }),
     /**
      * Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed: the client is
      * then the rightmost hop that is not one of them. Default none: the client is the socket's peer.

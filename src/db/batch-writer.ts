@@ -14,7 +14,7 @@
  * full and counted.
  */
 import { Counter, Gauge, type Registry } from 'prom-client'
-import type { Backlog, DroppedRow, WriteBatch, WriterMessage, WriterReply } from './writer-worker'
+import type { Backlog, DroppedRow, WriteBatch, WriterMessage, WriterReply } from './types'
 import { workerUrl } from './worker-url'
 
 export interface TableSpec {

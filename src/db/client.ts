@@ -31,8 +31,10 @@ import { applyMigrations, schemaState } from './migrations'
 import { backupBeforeMigrate, type BackupPolicy } from './pre-migrate-backup'
 import { offThreadDb } from './off-thread'
 import { isPostgresUrl } from './pg/url'
+import type { Db } from './types'
 
-export type Db = LibSQLDatabase<typeof schema>
+/** The drizzle handle (defined in db/types.ts, which the worker threads' modules import without this one). */
+export type { Db }
 
 export type Engine = 'libsql' | 'postgres'
 

@@ -6,7 +6,7 @@
  * every row not yet written stays for the next write, in order. For one bad row among n this
  * takes about 2·log2(n) writes.
  */
-import type { DroppedRow, WriteBatch } from './writer-worker'
+import type { DroppedRow, WriteBatch } from './types'
 import { classifyWriteError, describeWriteError } from './write-errors'
 
 export interface Isolation {

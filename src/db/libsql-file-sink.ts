@@ -5,7 +5,7 @@
  * thousands-of-placeholders text is parsed again on every write.
  */
 import Database from 'libsql'
-import type { Sink, WriteBatch } from './writer-worker'
+import type { Sink, WriteBatch } from './types'
 
 type Statement = ReturnType<Database.Database['prepare']>
 

@@ -9,8 +9,7 @@
 import type { SQLWrapper } from 'drizzle-orm'
 import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core'
 import { drizzle } from 'drizzle-orm/sqlite-proxy'
-import type { Db } from './client'
-import type { Method, Query, QueryMessage, QueryReply } from './query-worker'
+import type { Db, Method, Query, QueryMessage, QueryReply } from './types'
 import * as schema from './schema'
 import { workerUrl } from './worker-url'
 

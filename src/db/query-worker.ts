@@ -6,28 +6,9 @@
  */
 import Database from 'libsql'
 import { bindableParams } from './libsql-file-sink'
+import type { Query, QueryMessage, QueryReply } from './types'
 
 declare const self: Worker
-
-export type Method = 'run' | 'all' | 'values' | 'get'
-
-export interface Query {
-  sql: string
-  params: unknown[]
-  method: Method
-}
-
-export type QueryMessage =
-  | { kind: 'open'; path: string }
-  /** A builder's query: rows as arrays, which drizzle maps to its fields. */
-  | { kind: 'query'; id: number; query: Query }
-  /** Raw SQL (`db.all(sql)`…): rows as objects by column name, as the libSQL driver gives them. */
-  | { kind: 'raw'; id: number; query: Query }
-  /** One transaction: every statement or none. */
-  | { kind: 'batch'; id: number; queries: Query[] }
-  | { kind: 'close'; id: number }
-
-export type QueryReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; message: string; code?: string }
 
 type Statement = ReturnType<Database.Database['prepare']>
 

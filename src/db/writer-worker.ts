@@ -17,51 +17,13 @@ import { libsqlFileSink, localFilePath } from './libsql-file-sink'
 import { pgStatements } from './pg/batch-sql'
 import { isPostgresUrl, pgClient } from './pg/connect'
 import { isolate } from './isolate-rows'
-import { classifyWriteError, describeWriteError, type WriteErrorKind } from './write-errors'
+import { classifyWriteError, describeWriteError } from './write-errors'
+import type { Backlog, DroppedRow, Sink, WriteBatch, WriterMessage, WriterReply } from './types'
 
 declare const self: Worker
 
-/** One table's queued rows; the fields are a TableSpec's (src/db/batch-writer.ts). */
-export interface WriteBatch {
-  verb: string
-  table: string
-  columns: readonly string[]
-  conflict?: readonly string[]
-  rows: unknown[][]
-}
-
-export type WriterMessage =
-  | { kind: 'open'; url: string; authToken?: string }
-  /** `batches` as JSON text when every value is a JSON scalar (src/db/batch-writer.ts encode). */
-  | { kind: 'write'; id: number; batches: WriteBatch[] | string }
-  | { kind: 'close'; id: number }
-
-/** A row the database refused for itself (a constraint, a value it cannot take): dropped, and logged in full by the main thread. */
-export interface DroppedRow {
-  table: string
-  columns: readonly string[]
-  row: unknown[]
-  error: string
-}
-
-/** What this thread still holds, not yet written: rows, and bytes as encoded for the trip here. */
-export interface Backlog {
-  rows: number
-  bytes: number
-}
-
-export type WriterReply =
-  | { id: number; ok: true; written: number; rejected?: { rows: number; error: string }; dropped?: DroppedRow[]; backlog: Backlog }
-  | { id: number; ok: false; error: string; kind: WriteErrorKind; written: number; rejected?: { rows: number; error: string }; dropped?: DroppedRow[]; backlog: Backlog }
-
 /** SQLite accepts up to 32766 bound values per statement; stay well below. */
 const MAX_VALUES = 8000
-
-/** Where batches go: both engines write every batch of one message in one transaction. */
-export interface Sink {
-  write(batches: WriteBatch[]): Promise<void>
-  close(): Promise<void>
-}
 
 let sink: Sink | undefined
 let target: { url: string; authToken?: string } | undefined
@@ -174,7 +136,6 @@ function postgresSink(url: string): Sink {
     },
   }
 }
-
 
 self.onmessage = async (e: MessageEvent<WriterMessage>) => {
   const msg = e.data

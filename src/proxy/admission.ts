@@ -13,6 +13,7 @@ import { Gauge, type Registry } from 'prom-client'
 import type { Config } from '../config/schema'
 import { GatewayError } from '../errors'
 import { startupOpenFiles } from './rlimit'
+import { STREAM_BUFFER_BYTES } from './stream'
 
 /** Above this fraction of max_inflight, a key may hold at most its fair share. */
 const HIGH_WATER = 0.9
@@ -46,24 +47,19 @@ export interface Ticket {
  */
 export type AdmissionGate = () => { message: string; retryAfterSecs?: number } | undefined
 
-/** Bytes buffered by all relayed streams, updated by the relays (src/proxy/stream.ts). */
-export interface BufferGauge {
-  bytes: number
-}
-
 export class Admission {
   maxInflight = FALLBACK_MAX_INFLIGHT
   bufferBudget = 1024 * 1024 * 1024
-  streamBuffer = 256 * 1024
   inflight = 0
-  readonly buffers: BufferGauge = { bytes: 0 }
+  /** Counted by every relay (src/proxy/stream.ts StreamBuffers); `perStream` is `server.stream_buffer_bytes`. */
+  readonly buffers = { bytes: 0, perStream: STREAM_BUFFER_BYTES }
   private readonly perKey = new Map<string, number>()
   private readonly gates: AdmissionGate[] = []
 
   configure(config: Config): void {
     this.maxInflight = config.server.max_inflight ?? defaultMaxInflight()
     this.bufferBudget = config.server.stream_buffer_budget_bytes
-    this.streamBuffer = config.server.stream_buffer_bytes
+    this.buffers.perStream = config.server.stream_buffer_bytes
   }
 
   /** Gauges of how close the gateway is to each limit, read at scrape time. */
@@ -92,7 +88,8 @@ export class Admission {
     }
     const max = this.maxInflight
     if (this.inflight >= max) throw gatewayOverloaded(`The gateway is at its limit of ${max} requests in flight; try again shortly.`)
-    if (this.buffers.bytes + this.streamBuffer > this.bufferBudget) throw gatewayOverloaded('The gateway is at its memory budget for stream buffers; try again shortly.')
+    // Room for one more stream's whole buffer, or a new stream could take the budget over.
+    if (this.buffers.bytes + this.buffers.perStream > this.bufferBudget) throw gatewayOverloaded('The gateway is at its memory budget for stream buffers; try again shortly.')
     const held = this.perKey.get(key) ?? 0
     if (held > 0 && this.inflight >= max * HIGH_WATER && held >= this.fairShare()) {
       throw gatewayOverloaded('The gateway is busy and this key holds its fair share of it; try again shortly.')

@@ -17,7 +17,7 @@ import { responseHeaders } from './headers'
 import { errorRedaction, redactErrorBody, sseErrorScreen } from './redact-errors'
 import { sseDecoder } from './sse'
 import { observeStream } from './context'
-import { meteredStream, type StreamEnd } from './stream'
+import { meteredStream, type StreamBuffers, type StreamEnd } from './stream'
 import { AttemptWatchdog, timeoutsFor } from './timeouts'
 
 /** Stateless without `stream: true`, so one serves every request. */
@@ -46,6 +46,8 @@ export interface AttemptSpec {
   observeJson?(body: unknown): void
   /** Lets hooks see a stream's events beside its usage reader. */
   observeStream?<R extends StreamUsageReader>(reader: R): R
+  /** The relay's buffer bound and the gauge it counts into (admission's); a private default without. */
+  buffers?: StreamBuffers
 }
 
 /** An upstream answer kept in full, to pass on as it was. */
@@ -198,6 +200,7 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
     },
     dog,
     first.done ? undefined : first.value,
+    spec.buffers,
   )
   if (conversion) {
     body = conversion.convert(body)

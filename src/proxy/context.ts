@@ -65,7 +65,7 @@ export interface RequestHooks {
    * a changed body (a documented change, e.g. inject_cost).
    */
   respond?(ctx: ProxyContext, body: Uint8Array): ResponseChange | void
-  /** The config was reloaded (Proxy.setConfig). */
+  /** The config was reloaded (ProxyHandler.setConfig). */
   configure?(config: Config): void
 }
 

@@ -14,8 +14,9 @@ import { observeStream, type Attempt, type AttemptOutcome, type ProxyContext, ty
 import { forwardList, responseHeaders, upstreamHeaders } from './headers'
 import type { AttemptRecord } from './record'
 import type { RouteTarget } from './routes'
-import type { StreamEnd } from './stream'
+import type { StreamBuffers, StreamEnd } from './stream'
 import { gatewayOverloaded } from './admission'
+import { safely } from './safely'
 
 export interface FailoverDeps {
   hooks: RequestHooks[]
@@ -29,6 +30,8 @@ export interface FailoverIo {
   errorTail(how: StreamEnd): string | Uint8Array | undefined
   onStream(): void
   streamEnded(status: number, error?: string): void
+  /** Stream buffers: the bound per relay and the gauge admission reads. */
+  buffers?: StreamBuffers
 }
 
 export type ForwardOutcome =
@@ -89,7 +92,7 @@ export async function forwardWithFailover(ctx: ProxyContext, targets: RouteTarge
     }
     const ends = deps.hooks.map((h) => h.attempt?.(ctx, attempt)).filter((f) => typeof f === 'function')
     const report = (o: AttemptOutcome) => {
-      for (const f of ends) safely(() => f(o))
+      for (const f of ends) safely('attempt hook', () => f(o))
     }
     const entry: AttemptRecord = { provider: target.provider.id, status: 0, failedOver: false, ms: 0 }
     attempts.push(entry)
@@ -104,8 +107,9 @@ export async function forwardWithFailover(ctx: ProxyContext, targets: RouteTarge
       start: io.start,
       errorTail: io.errorTail,
       onStream: io.onStream,
+      buffers: io.buffers,
       observeJson: (body) => {
-        for (const h of deps.hooks) if (h.response) safely(() => h.response!(ctx, body))
+        for (const h of deps.hooks) if (h.response) safely('response hook', () => h.response!(ctx, body))
       },
       observeStream: (reader) => observeStream(reader, deps.hooks.map((h) => h.stream?.(ctx))),
       streamEnded: (status, error) => {
@@ -174,12 +178,4 @@ function circuitOpen(providers: string[], breakers: BreakerRegistry): GatewayErr
     headers: { 'retry-after': String(secs) },
     retryable: true,
   })
-}
-
-function safely(f: () => void): void {
-  try {
-    f()
-  } catch (e) {
-    console.error(`attempt hook failed: ${(e as Error).message}`)
-  }
 }

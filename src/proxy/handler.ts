@@ -20,6 +20,7 @@ import { BreakerRegistry } from './breaker'
 import { forwardWithFailover, viableTargets, type ForwardOutcome } from './failover'
 import { planTargets, routeVisible } from './plan'
 import { streamCutError } from './stream'
+import { safely } from './safely'
 
 export interface ProxyDeps {
   config: Config
@@ -35,7 +36,8 @@ export interface ProxyDeps {
   isLimited?: (key: KeyRecord, user: UserConfig | undefined, project: ProjectConfig | undefined) => boolean
 }
 
-export class Proxy {
+/** The request path for every provider route (not named `Proxy`, which would shadow the global). */
+export class ProxyHandler {
   /** Requests admitted and not yet finished (streams included); shutdown waits on it. */
   inflight = 0
   private projects = new Map<string, ProjectConfig>()
@@ -89,7 +91,7 @@ export class Proxy {
       status: 0,
       durationMs: 0,
     }
-    for (const h of this.deps.hooks) h.start && safely(() => h.start!(request, record))
+    for (const h of this.deps.hooks) h.start && safely('request hook', () => h.start!(request, record))
     let forwarded = false
     try {
       const search = scrubCredentialQuery(url.search)
@@ -202,6 +204,7 @@ export class Proxy {
         // Long generations must not hit the server's idle timeout.
         onStream: () => server?.timeout(request, 0),
         streamEnded: finish,
+        buffers: this.admission.buffers,
       })
     } catch (e) {
       const err = e instanceof GatewayError ? e : internalError(e)
@@ -226,8 +229,8 @@ export class Proxy {
   }
 
   private emit(ctx: ProxyContext | undefined, record: RequestRecord): void {
-    if (ctx) for (const h of this.deps.hooks) safely(() => h.settle?.(ctx, record))
-    for (const s of this.deps.sinks) safely(() => s.record(record))
+    if (ctx) for (const h of this.deps.hooks) safely('request hook', () => h.settle?.(ctx, record))
+    for (const s of this.deps.sinks) safely('request sink', () => s.record(record))
   }
 
   /** Whether a spend limit or prepaid credits apply (batch and passthrough refusals); the gateway hands in the spend service's answer. */
@@ -247,14 +250,6 @@ function safeDecode(s: string): string {
     return decodeURIComponent(s)
   } catch {
     return s
-  }
-}
-
-function safely(f: () => void): void {
-  try {
-    f()
-  } catch (e) {
-    console.error(`request sink failed: ${(e as Error).message}`)
   }
 }
 

@@ -1,10 +1,13 @@
 /**
  * Relays a streamed upstream body chunk by chunk, unchanged (the same Uint8Array objects, no
- * re-serialisation), while a decoder reads usage on the side. Reports the first byte and,
+ * re-serialisation; a chunk over the buffer bound goes as views of it), while a decoder reads usage on the side. Reports the first byte and,
  * exactly once, how the stream ended. A client that goes away cancels this stream, which
  * aborts the upstream request. A stream cut by the upstream or a timeout ends with one
  * well-formed error event in the client's format, never a silent truncation; so does a body that
  * ends cleanly before its format's terminal event (`upstream_incomplete`).
+ * Backpressure: bytes written to the response and not yet taken by the client's socket stay within
+ * `server.stream_buffer_bytes` (StreamBuffers); at the bound the relay reads nothing more from the
+ * upstream until the client catches up, and the upstream connection fills and stops.
  */
 import { UpstreamError, UpstreamTimeoutError, type GatewayError } from '../errors'
 import type { StreamDecoder, StreamScreen } from '../providers/types'
@@ -33,6 +36,20 @@ export interface StreamEvents {
   screen?: StreamScreen
 }
 
+/**
+ * What relays hold for slow clients: the per-stream bound and the bytes of all streams (admission
+ * refuses new requests past its budget, src/proxy/admission.ts).
+ */
+export interface StreamBuffers {
+  /** Bytes written to a response and not yet taken by its socket, over every relay. */
+  bytes: number
+  /** One relay's bound (`server.stream_buffer_bytes`). */
+  readonly perStream: number
+}
+
+/** `server.stream_buffer_bytes`' default. */
+export const STREAM_BUFFER_BYTES = 256 * 1024
+
 /** How the relay learns why a read failed, and tells the idle watchdog when it waits. */
 export interface RelayControl {
   abort(cause: AbortCause): void
@@ -55,6 +72,7 @@ export function meteredStream(
   control: RelayControl | AbortController,
   /** A chunk already read from `upstream` (the gateway reads one before it commits to a target). */
   first?: Uint8Array,
+  buffers: StreamBuffers = { bytes: 0, perStream: STREAM_BUFFER_BYTES },
 ): ReadableStream<Uint8Array> {
   const reader = upstream instanceof ReadableStream ? upstream.getReader() : upstream
   const ctl: RelayControl = control instanceof AbortController ? abortControllerControl(control) : control
@@ -74,9 +92,17 @@ export function meteredStream(
       // A malformed tail must not hide the usage read so far.
     }
   }
+  const bound = buffers.perStream
+  /** Bytes written to the response since its sink last said they were taken (counted in `buffers`). */
+  let queued = 0
+  const taken = () => {
+    buffers.bytes -= queued
+    queued = 0
+  }
   const end = (how: StreamEnd, error?: unknown) => {
     if (ended) return
     ended = true
+    taken()
     flush()
     events.end(how, error)
   }
@@ -123,10 +149,30 @@ export function meteredStream(
             started = true
             events.firstByte()
           }
+          // The sink's write() answers a Promise while the client's socket is full, resolved once it
+          // has drained; a number when it took the bytes (into its buffer: flush() hands them on).
+          // A chunk larger than the bound goes in pieces, and the sink is flushed before the queue
+          // would pass the bound, so no more than the bound is ever queued for this stream.
           const out = events.screen ? events.screen.push(chunk) : chunk
+          for (let at = 0; at < out.length; ) {
+            const piece = at === 0 && out.length <= bound ? out : out.subarray(at, at + bound)
+            at += piece.length
+            if (queued && queued + piece.length > bound) {
+              const f = c.flush()
+              if (typeof f !== 'number') await f
+              if (cancelled) return
+              taken()
+            }
+            queued += piece.length
+            buffers.bytes += piece.length
+            const written = c.write(piece)
+            if (typeof written !== 'number') {
+              await written
+              if (cancelled) return
+              taken()
+            }
+          }
           if (out.byteLength) {
-            const written = c.write(out)
-            if (typeof written !== 'number') await written
             unflushed = true
             last = out
           }
@@ -149,6 +195,7 @@ export function meteredStream(
               unflushed = false
               const flushed = c.flush()
               if (typeof flushed !== 'number') await flushed
+              if (!cancelled) taken()
             }
             ctl.waiting?.(true)
             r = await read

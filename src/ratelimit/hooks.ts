@@ -7,6 +7,7 @@
 import type { RateLimits } from '../config/schema'
 import type { ProxyContext, RequestHooks } from '../proxy/context'
 import type { RequestRecord } from '../proxy/record'
+import { cutShort } from '../proxy/cut-short'
 import { RateLimitError } from './errors'
 import { isRateDenial, type RateDenial, type RateGrant, type RateLimiter, type RateScope } from './types'
 
@@ -70,8 +71,5 @@ export function rateScopes(ctx: Pick<ProxyContext, 'key' | 'user' | 'project'>):
 export function usedTokens(record: RequestRecord): number | undefined {
   const t = record.usage?.tokens
   if (t) return (t.input_tokens ?? 0) + (t.output_tokens ?? 0)
-  return record.status >= 400 && !CUT.has(record.error ?? '') ? 0 : undefined
+  return record.status >= 400 && !cutShort(record.error) ? 0 : undefined
 }
-
-/** Ends of a response cut short (the upstream may have produced tokens the gateway never saw counted). */
-const CUT = new Set(['client_disconnected', 'upstream_error', 'upstream_stream_error', 'idle_timeout', 'total_timeout', 'upstream_body_error'])

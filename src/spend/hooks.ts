@@ -10,6 +10,7 @@
  */
 import type { ProxyContext, RequestHooks, ResponseChange } from '../proxy/context'
 import type { RequestRecord } from '../proxy/record'
+import { cutShort } from '../proxy/cut-short'
 import type { TokenUsage } from '../providers/types'
 import { InvalidRequestError } from '../errors'
 import { type Reservation, isDenial, scopeKey } from './budget'
@@ -39,9 +40,6 @@ interface Final {
   unpriced: boolean
   note?: string
 }
-
-/** How a request ended when its stream or body was cut short. */
-const CUT = new Set(['client_disconnected', 'upstream_error', 'upstream_incomplete', 'upstream_stream_error', 'idle_timeout', 'total_timeout', 'upstream_body_error'])
 
 export class SpendHooks implements RequestHooks {
   private open = new WeakMap<ProxyContext, Open>()
@@ -162,7 +160,7 @@ export class SpendHooks implements RequestHooks {
     const managed = provider.managed === true
     const at = new Date(open.row.ts)
     const model = record.usage?.model ?? ctx.upstream.model ?? ctx.classification?.model
-    const cut = record.error !== undefined && CUT.has(record.error)
+    const cut = cutShort(record.error)
     let tokens: TokenUsage | undefined = record.usage?.tokens
     let estimated = false
     let note: string | undefined = cut ? record.error : undefined

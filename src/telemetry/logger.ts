@@ -1,7 +1,8 @@
 /**
  * One structured line per request, with the request log's fields, as JSON or a readable
- * `pretty` line, on stdout or appended to a file. Lines are queued and written off the
- * request path in batches; a queue that cannot drain drops lines (counted), never blocks.
+ * `pretty` line, on stdout or appended to a file. Records are queued (the record is final by
+ * the time a sink sees it) and formatted, redacted and written in batches by the flush timer,
+ * off the request path; a queue that cannot drain drops lines (counted), never blocks.
  * Every line goes through the redactor.
  */
 import { write as fsWrite } from 'node:fs'
@@ -42,7 +43,7 @@ export function fileOutput(path: string): LogOutput {
 }
 
 export class RequestLogger implements RequestSink {
-  private queue: string[] = []
+  private queue: { level: Level; r: RequestRecord }[] = []
   private timer: ReturnType<typeof setTimeout> | undefined
   private writing: Promise<void> = Promise.resolve()
   private readonly min: number
@@ -60,8 +61,7 @@ export class RequestLogger implements RequestSink {
     const level: Level = r.status >= 500 || r.status === 0 ? 'error' : r.status >= 400 ? 'warn' : 'info'
     if (LEVELS[level] < this.min) return
     if (this.queue.length >= MAX_QUEUE) return this.onDrop(1)
-    const line = this.config.format === 'pretty' ? prettyLine(level, r) : JSON.stringify(jsonFields(level, r))
-    this.queue.push(this.redactor.text(line))
+    this.queue.push({ level, r })
     this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS)
   }
 
@@ -70,7 +70,9 @@ export class RequestLogger implements RequestSink {
     if (this.timer) clearTimeout(this.timer)
     this.timer = undefined
     if (!this.queue.length) return this.writing
-    const text = this.queue.join('\n') + '\n'
+    const pretty = this.config.format === 'pretty'
+    let text = ''
+    for (const { level, r } of this.queue) text += this.redactor.text(pretty ? prettyLine(level, r) : JSON.stringify(jsonFields(level, r))) + '\n'
     this.queue = []
     this.writing = this.writing.then(() => this.output.write(text)).catch(() => this.onDrop(text.split('\n').length - 1))
     return this.writing

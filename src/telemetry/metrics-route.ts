@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Server } from 'bun'
 import type { GatewayMetrics } from './metrics'
+import { parseListen } from '../config/listen'
 
 /** `token()` is read per scrape, so a changed config applies at once. */
 export function metricsHandler(metrics: GatewayMetrics, token: () => string | undefined): (request: Request) => Promise<Response> {
@@ -32,11 +33,10 @@ export interface MetricsListener {
 
 /** A separate listener that answers `/metrics` and nothing else. */
 export function listenMetrics(address: string, handler: (r: Request) => Promise<Response>): MetricsListener {
-  const at = address.lastIndexOf(':')
-  const hostname = address.slice(0, at).replace(/^\[|\]$/g, '') || '0.0.0.0'
+  const { hostname, port } = parseListen(address)
   const server: Server<unknown> = Bun.serve({
     hostname,
-    port: Number(address.slice(at + 1)),
+    port,
     reusePort: false,
     fetch(request) {
       return new URL(request.url).pathname === '/metrics' && request.method === 'GET' ? handler(request) : new Response('not found\n', { status: 404 })

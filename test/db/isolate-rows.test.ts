@@ -12,7 +12,7 @@ import { createClient } from '@libsql/client'
 import { openDatabase } from '../../src/db/client'
 import { isolate } from '../../src/db/isolate-rows'
 import { libsqlFileSink } from '../../src/db/libsql-file-sink'
-import type { WriteBatch } from '../../src/db/writer-worker'
+import type { WriteBatch } from '../../src/db/types'
 import { freePort } from '../support/ports'
 
 const dir = mkdtempSync(join(tmpdir(), 'tg-isolate-'))

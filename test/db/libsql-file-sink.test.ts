@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'libsql'
 import { libsqlFileSink, localFilePath } from '../../src/db/libsql-file-sink'
-import type { Sink, WriteBatch } from '../../src/db/writer-worker'
+import type { Sink, WriteBatch } from '../../src/db/types'
 
 const dirs: string[] = []
 const sinks: Sink[] = []

@@ -32,7 +32,7 @@ export async function serve(args: string[], opts: { cwd?: string; env?: Record<s
     if (done) throw new Error(`serve exited: ${out} ${await new Response(p.stderr).text()}`)
     out += new TextDecoder().decode(value)
   }
-  const url = /listening on (http:\/\/\S+)/.exec(out)![1]!
+  const url = /listening on (https?:\/\/\S+)/.exec(out)![1]!
   const rest = (async () => {
     for (;;) {
       const { done, value } = await reader.read()

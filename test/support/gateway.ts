@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConfig } from '../../src/config/load'
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway'
-import { listen, type Listening } from '../../src/server'
+import { listen, serve, type Listening } from '../../src/server'
 import { createTestDatabase, dropTestDatabase } from './postgres'
 
 export interface TestGateway {
   url: string
+  /** The listener: TLS and HTTP/2 details when `[server]` turns them on. */
+  server: Listening
   gw: Gateway
   dir: string
   /** The gateway's `database.url` (a file in `dir`, or a PostgreSQL database of its own). */
@@ -45,6 +47,17 @@ export function listenQuietly(gw: Gateway, address = '127.0.0.1:0'): Listening {
   }
 }
 
+/** As `tollgate serve` listens (the front listener when `[server]` sets TLS or HTTP/2), quietly. */
+export async function serveQuietly(gw: Gateway, address = '127.0.0.1:0'): Promise<Listening> {
+  const log = console.log
+  console.log = () => {}
+  try {
+    return await serve(gw, address, 'test.toml')
+  } finally {
+    console.log = log
+  }
+}
+
 export async function startGateway(toml: string, opts: TestGatewayOptions = {}): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-test-'))
   const engine = opts.database ?? (process.env.TOLLGATE_TEST_DB === 'postgres' ? 'postgres' : 'libsql')
@@ -55,9 +68,10 @@ export async function startGateway(toml: string, opts: TestGatewayOptions = {}):
   const loaded = await parseConfig(full, 'test.toml', { ...process.env, ...opts.env })
   // Test databases are always empty; the admin setup-link line is noise here.
   const gw = await createGateway(loaded, { announce: () => {}, ...opts })
-  const server = listenQuietly(gw)
+  const server = await serveQuietly(gw)
   return {
     url: server.url,
+    server,
     gw,
     dir,
     databaseUrl,

@@ -7,7 +7,7 @@
  *   statement, and in SQLite the later row would have replaced the earlier one anyway.
  * Column names are quoted (`user` is reserved in PostgreSQL).
  */
-import type { WriteBatch } from '../writer-worker'
+import type { WriteBatch } from '../types'
 
 export interface PgStatement {
   text: string

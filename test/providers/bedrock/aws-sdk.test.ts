@@ -16,13 +16,12 @@ import {
   type ConverseStreamCommandInput,
 } from '@aws-sdk/client-bedrock-runtime'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
-import { EventStreamCodec } from '@smithy/eventstream-codec'
 import { CANARY, basicConfig, startGateway, type TestGateway } from '../../support/gateway'
 import { loadCassette, type Interaction } from '../../support/recordings'
 import { startReplayUpstream, type ReplayUpstream } from '../../support/replay-upstream'
 import type { RequestRecord } from '../../../src/proxy/record'
 import { sseJson } from '../../support/sse'
-import { reframeAnthropicSse, sigv4ProviderToml } from './support'
+import { asSdkParses, recordedEvents, reframeAnthropicSse, sigv4ProviderToml, streamInteraction } from './support'
 
 let upstream: ReplayUpstream
 let gateway: TestGateway
@@ -38,7 +37,7 @@ afterAll(async () => {
   upstream.stop()
 })
 
-/** As CLIENTS.md says: HTTP/1.1 handler, endpoint GW/bedrock, the gateway key as Bedrock API key. */
+/** With an HTTP/1.1 handler (for users who set one; the default HTTP/2 client: aws-sdk-default.test.ts), the gateway key as Bedrock API key. */
 function client(token = CANARY.gatewayKey) {
   return new BedrockRuntimeClient({
     region: 'us-east-1',
@@ -58,34 +57,6 @@ async function use(folder: string, name: string): Promise<Interaction[]> {
 
 /** The model id from a recorded Bedrock path (`/model/<id>/<op>`). */
 const modelOf = (x: Interaction) => decodeURIComponent(x.path.split('/')[2]!)
-
-const codec = new EventStreamCodec(
-  (b) => new TextDecoder().decode(b),
-  (s) => new TextEncoder().encode(s),
-)
-
-/** The recorded event-stream as `{ eventType: payload }` objects, split with the codec. */
-function recordedEvents(body: Uint8Array): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = []
-  let at = 0
-  while (at < body.length) {
-    const len = new DataView(body.buffer, body.byteOffset + at).getUint32(0)
-    const m = codec.decode(body.subarray(at, at + len))
-    out.push({ [String(m.headers[':event-type']!.value)]: JSON.parse(new TextDecoder().decode(m.body)) })
-    at += len
-  }
-  return out
-}
-
-/** What the SDK's schema keeps of a recorded event: no `p` padding field, no empty structures. */
-function asSdkParses(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(asSdkParses)
-  if (v && typeof v === 'object') {
-    const kept = Object.entries(v).filter(([k, x]) => k !== 'p' && !(x && typeof x === 'object' && !Array.isArray(x) && !Object.keys(x).length))
-    return Object.fromEntries(kept.map(([k, x]) => [k, asSdkParses(x)]))
-  }
-  return v
-}
 
 const lastRecord = async () => {
   await Bun.sleep(0)
@@ -229,20 +200,3 @@ describe('AWS SDK (Bedrock Runtime) through the gateway', () => {
     expect(Object.keys((await res.json()) as object)).toEqual(['message'])
   })
 })
-
-function streamInteraction(modelId: string, requestBody: unknown, body: Uint8Array): Interaction {
-  const path = `/model/${encodeURIComponent(modelId)}/invoke-with-response-stream`
-  return {
-    method: 'POST',
-    pathAndQuery: path,
-    path,
-    host: 'bedrock-runtime.us-east-1.amazonaws.com',
-    requestHeaders: {},
-    requestBody,
-    status: 200,
-    responseHeaders: { 'content-type': ['application/vnd.amazon.eventstream'] },
-    responseBody: body,
-    responseJson: undefined,
-    contentType: 'application/vnd.amazon.eventstream',
-  }
-}

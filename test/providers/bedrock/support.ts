@@ -4,6 +4,7 @@ import { expect } from 'bun:test'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { EventStreamCodec } from '@smithy/eventstream-codec'
 import type { ReceivedRequest } from '../../support/replay-upstream'
+import type { Interaction } from '../../support/recordings'
 import { sseEvents } from '../../support/sse'
 
 /** Canary secrets, like test/support/gateway.ts's: distinctive so leak checks find them. */
@@ -151,4 +152,45 @@ export function exceptionFrame(type: string, message: string): Uint8Array {
     },
     body: new TextEncoder().encode(JSON.stringify({ message })),
   })
+}
+
+/** The recorded event-stream as `{ eventType: payload }` objects, split with the codec. */
+export function recordedEvents(body: Uint8Array): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = []
+  let at = 0
+  while (at < body.length) {
+    const len = new DataView(body.buffer, body.byteOffset + at).getUint32(0)
+    const m = codec.decode(body.subarray(at, at + len))
+    out.push({ [String(m.headers[':event-type']!.value)]: JSON.parse(new TextDecoder().decode(m.body)) })
+    at += len
+  }
+  return out
+}
+
+/** What the SDK's schema keeps of a recorded event: no `p` padding field, no empty structures. */
+export function asSdkParses(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(asSdkParses)
+  if (v && typeof v === 'object') {
+    const kept = Object.entries(v).filter(([k, x]) => k !== 'p' && !(x && typeof x === 'object' && !Array.isArray(x) && !Object.keys(x).length))
+    return Object.fromEntries(kept.map(([k, x]) => [k, asSdkParses(x)]))
+  }
+  return v
+}
+
+/** An InvokeModelWithResponseStream interaction answering `body` (event-stream frames). */
+export function streamInteraction(modelId: string, requestBody: unknown, body: Uint8Array): Interaction {
+  const path = `/model/${encodeURIComponent(modelId)}/invoke-with-response-stream`
+  return {
+    method: 'POST',
+    pathAndQuery: path,
+    path,
+    host: 'bedrock-runtime.us-east-1.amazonaws.com',
+    requestHeaders: {},
+    requestBody,
+    status: 200,
+    responseHeaders: { 'content-type': ['application/vnd.amazon.eventstream'] },
+    responseBody: body,
+    responseJson: undefined,
+    contentType: 'application/vnd.amazon.eventstream',
+  }
 }
