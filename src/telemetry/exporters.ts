@@ -7,6 +7,8 @@
 import { TraceFlags } from '@opentelemetry/api'
 import type { ExportResult } from '@opentelemetry/core'
 import { ExportResultCode } from '@opentelemetry/core'
+import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto'
+import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace'
 import type { Redactor } from './redact'
 
@@ -36,11 +38,8 @@ export function tracesUrl(endpoint: string): string {
 }
 
 export function createDestination(name: string, opts: DestinationOptions, redactor: Redactor, stats: ExportStats): SpanProcessor {
-  // Imported only here: the OTLP exporters take tens of ms to load, start-up time that a
-  // gateway without tracing should not pay. Spans wait in the batch until it is loaded.
-  const exporter = (opts.protocol === 'http/json' ? import('@opentelemetry/exporter-trace-otlp-http') : import('@opentelemetry/exporter-trace-otlp-proto')).then(
-    ({ OTLPTraceExporter }) => new OTLPTraceExporter({ url: tracesUrl(opts.endpoint), headers: opts.headers ?? {}, timeoutMillis: opts.timeoutMs, concurrencyLimit: 2 }) as SpanExporter,
-  )
+  const Exporter = opts.protocol === 'http/json' ? JsonExporter : ProtobufExporter
+  const exporter = new Exporter({ url: tracesUrl(opts.endpoint), headers: opts.headers ?? {}, timeoutMillis: opts.timeoutMs, concurrencyLimit: 2 })
   const maxQueue = opts.maxQueue ?? 4096
   const gate = { queued: 0 }
   const batch = new BatchSpanProcessor({
@@ -67,7 +66,7 @@ export function createDestination(name: string, opts: DestinationOptions, redact
 
 class GuardedExporter implements SpanExporter {
   constructor(
-    private readonly inner: Promise<SpanExporter>,
+    private readonly inner: SpanExporter,
     private readonly redactor: Redactor,
     private readonly stats: ExportStats,
     private readonly name: string,
@@ -78,33 +77,26 @@ class GuardedExporter implements SpanExporter {
     this.gate.queued = Math.max(0, this.gate.queued - spans.length)
     for (const s of spans) redactSpan(s, this.redactor)
     let reported = false
-    const failed = (e: unknown) => {
-      if (reported) return
-      reported = true
+    try {
+      this.inner.export(spans, (r) => {
+        if (reported) return
+        reported = true
+        if (r.code === ExportResultCode.SUCCESS) this.stats.exported(spans.length, this.name)
+        else this.stats.dropped(spans.length, 'export_failed', this.name)
+        done(r)
+      })
+    } catch (e) {
       this.stats.dropped(spans.length, 'export_failed', this.name)
       done({ code: ExportResultCode.FAILED, error: e as Error })
     }
-    this.inner.then((inner) => {
-      try {
-        inner.export(spans, (r) => {
-          if (reported) return
-          reported = true
-          if (r.code === ExportResultCode.SUCCESS) this.stats.exported(spans.length, this.name)
-          else this.stats.dropped(spans.length, 'export_failed', this.name)
-          done(r)
-        })
-      } catch (e) {
-        failed(e)
-      }
-    }, failed)
   }
 
   shutdown(): Promise<void> {
-    return this.inner.then((i) => i.shutdown(), () => {})
+    return this.inner.shutdown()
   }
 
   forceFlush(): Promise<void> {
-    return this.inner.then((i) => i.forceFlush?.(), () => {})
+    return this.inner.forceFlush?.() ?? Promise.resolve()
   }
 }
 
