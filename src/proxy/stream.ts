@@ -219,7 +219,10 @@ export function meteredStream(
     },
     cancel(reason: unknown) {
       cancelled = true
-      end('client_disconnected', reason)
+      // After its format's final event the client has the whole answer (and the usage with it):
+      // leaving then, before the upstream closes its body, is a complete request, not a 499.
+      if (events.complete?.()) end('complete')
+      else end('client_disconnected', reason)
       ctl.abort('client_disconnected')
       void reader.cancel(reason).catch(() => {})
     },
