@@ -39,7 +39,9 @@ let processRegistry: Registry | undefined
  * never in a gateway that will not be scraped.
  */
 export function startProcessMetrics(): void {
-  processMetrics()
+  // Its set-up reads heap statistics (~15 ms): not before the first /health answers. A scrape
+  // before then starts it at once (render()).
+  setTimeout(processMetrics, 500).unref()
 }
 
 function processMetrics(): Registry {

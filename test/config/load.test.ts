@@ -57,6 +57,12 @@ project = "p"
     expect(p).toContain('keys[1]: a key needs key or key_sha256')
   })
 
+  test('limits.timezone: UTC and IANA names load, an unknown zone is refused at load', async () => {
+    expect(await problems(`[limits]\ntimezone="UTC"`)).toEqual([])
+    expect(await problems(`[limits]\ntimezone="Europe/Berlin"`)).toEqual([])
+    expect(await problems(`[limits]\ntimezone="Mars/Olympus_Mons"`)).toEqual(['limits.timezone: unknown time zone "Mars/Olympus_Mons" (an IANA name such as "UTC" or "Europe/Berlin")'])
+  })
+
   test('TOML syntax errors are reported, not thrown raw', async () => {
     const p = await problems('[server\nlisten=')
     expect(p[0]).toStartWith(': TOML syntax')

@@ -92,3 +92,21 @@ describe('budget windows with an injected clock', () => {
     expect(isDenial(b.tryReserve(scopes, 1))).toBe(true)
   })
 })
+
+describe('UTC without Intl', () => {
+  // 'UTC' takes a fast path (Date's UTC fields); 'Etc/UTC' is the same zone through Intl.
+  test('every window and local bucket matches the Intl answer', async () => {
+    const { localBucketStart } = await import('../../src/spend/windows')
+    for (let t = Date.parse('1999-12-31T23:59:59.999Z'); t < Date.parse('2031-01-01T00:00:00Z'); t += 86_400_000 * 17 + 3_599_123) {
+      for (const k of ['day', 'week', 'month', 'total'] as const) expect(windowAt(k, t, 'UTC')).toEqual(windowAt(k, t, 'Etc/UTC'))
+      expect(localBucketStart(t, 3_600_000, 'UTC')).toBe(localBucketStart(t, 3_600_000, 'Etc/UTC'))
+    }
+  })
+
+  test('UTC is valid and a made-up zone is still rejected', async () => {
+    const { isValidZone } = await import('../../src/spend/windows')
+    expect(isValidZone('UTC')).toBe(true)
+    expect(isValidZone('Europe/Berlin')).toBe(true)
+    expect(isValidZone('Mars/Olympus_Mons')).toBe(false)
+  })
+})
