@@ -2,6 +2,31 @@
 export const KEY_A = 'tg-objects-project-a-key-000000000001'
 export const KEY_B = 'tg-objects-project-b-key-000000000002'
 
+/** Projects a and b, a user in both, and one key each (KEY_A, KEY_B). */
+export const TWO_PROJECTS = `[[projects]]
+id = "a"
+
+[[projects]]
+id = "b"
+
+[[users]]
+id = "root"
+role = "admin"
+projects = ["a", "b"]
+
+[[keys]]
+id = "ka"
+project = "a"
+user = "root"
+key = "${KEY_A}"
+
+[[keys]]
+id = "kb"
+project = "b"
+user = "root"
+key = "${KEY_B}"
+`
+
 export function objectsToml(upstream: string): string {
   return `
 [[providers]]
@@ -35,27 +60,5 @@ api = "gemini"
 base_url = "${upstream}/gemini"
 api_key = "AIza-test-objects"
 
-[[projects]]
-id = "a"
-
-[[projects]]
-id = "b"
-
-[[users]]
-id = "root"
-role = "admin"
-projects = ["a", "b"]
-
-[[keys]]
-id = "ka"
-project = "a"
-user = "root"
-key = "${KEY_A}"
-
-[[keys]]
-id = "kb"
-project = "b"
-user = "root"
-key = "${KEY_B}"
-`
+${TWO_PROJECTS}`
 }

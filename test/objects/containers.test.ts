@@ -16,7 +16,7 @@ import OpenAI from 'openai'
 import { startGateway, type TestGateway } from '../support/gateway'
 import { startOAuthServer, type OAuthServer } from '../support/oauth-server'
 import { SA_ENV } from '../google/support'
-import { KEY_A, KEY_B } from './config'
+import { KEY_A, KEY_B, TWO_PROJECTS } from './config'
 import { startContainerUpstream, type ContainerUpstream } from './container-upstream'
 
 const KEY_LIMITED = 'tg-objects-project-a-limited-key-0000003'
@@ -54,29 +54,7 @@ region = "us-east-1"
 base_url = "${u}/bedrock"
 api_key = "bedrock-test-objects"
 
-[[projects]]
-id = "a"
-
-[[projects]]
-id = "b"
-
-[[users]]
-id = "root"
-role = "admin"
-projects = ["a", "b"]
-
-[[keys]]
-id = "ka"
-project = "a"
-user = "root"
-key = "${KEY_A}"
-
-[[keys]]
-id = "kb"
-project = "b"
-user = "root"
-key = "${KEY_B}"
-
+${TWO_PROJECTS}
 [[keys]]
 id = "kl"
 project = "a"
