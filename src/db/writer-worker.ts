@@ -119,15 +119,27 @@ function libsqlSink(url: string, authToken?: string): Sink {
 }
 
 function postgresSink(url: string): Sink {
-  const sql = pgClient(url, { max: 1 })
+  let sql = pgClient(url, { max: 1 })
   return {
     async write(batches) {
       const stmts = pgStatements(batches)
       if (!stmts.length) return
-      // Unnamed statements: the text varies with the row count, so preparing each would only fill a cache.
-      await sql.begin(async (tx) => {
-        for (const s of stmts) await tx.unsafe(s.text, s.args as never[], { prepare: false })
-      })
+      try {
+        // Unnamed statements: the text varies with the row count, so preparing each would only fill a cache.
+        await sql.begin(async (tx) => {
+          for (const s of stmts) await tx.unsafe(s.text, s.args as never[], { prepare: false })
+        })
+      } catch (err) {
+        // A postgres.js 3.4 pool whose connection died can keep failing with CONNECT_TIMEOUT
+        // against a server that is back (porsager/postgres#1214): after a connection error the
+        // next try gets a new client. Row errors keep the client.
+        if (classifyWriteError(err) !== 'row') {
+          const old = sql
+          sql = pgClient(url, { max: 1 })
+          void old.end({ timeout: 0 }).catch(() => {})
+        }
+        throw err
+      }
     },
     async close() {
       await sql.end({ timeout: 5 })
