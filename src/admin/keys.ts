@@ -12,7 +12,7 @@ import { canSeeKey, canSeeProject, isProjectAdmin, type KeyOwner, type Principal
 import type { AdminContext } from './context'
 import { badRequest, forbidden, notFound, readOnly } from './errors'
 import { LimitsNanos, WINDOWS, columnsToNanos, limitsPatch, limitsToNanos } from './money'
-import type { ApiRouter } from './router'
+import { doc, json, type AdminApi } from './api'
 import { Id, LimitsOut, Nullable, Source } from './schemas'
 import { windowStarts } from './windows'
 
@@ -165,15 +165,9 @@ function checkCaps(ctx: AdminContext, project: string, userId: string | undefine
   }
 }
 
-export function keyRoutes(r: ApiRouter): void {
-  r.get(
+export function keyRoutes(api: AdminApi): void {
+  api.get(
     '/keys',
-    {
-      summary: 'Keys the caller can see, with spend against their limits',
-      tag: 'keys',
-      query: Type.Object({ project: Type.Optional(Type.String()), user: Type.Optional(Type.String()), include_revoked: Type.Optional(Type.Boolean()) }),
-      response: Type.Object({ keys: Type.Array(Key) }),
-    },
     async ({ ctx, p, query }) => {
       if (query.project !== undefined && (!ctx.dir.project(query.project) || !canSeeProject(p, query.project))) throw notFound('project')
       const rows = await ctx.db
@@ -184,28 +178,14 @@ export function keyRoutes(r: ApiRouter): void {
       const all = [...configKeys(ctx).filter((k) => (!query.project || k.project === query.project) && (!query.user || k.user === query.user)), ...rows.map(fromRow)]
       return { keys: await views(ctx, all.filter((k) => ctx.dir.project(k.project) && canSeeKey(p, k))) }
     },
+    {
+      query: Type.Object({ project: Type.Optional(Type.String()), user: Type.Optional(Type.String()), include_revoked: Type.Optional(Type.Boolean()) }),
+      ...doc('keys', 'Keys the caller can see, with spend against their limits', Type.Object({ keys: Type.Array(Key) })),
+    },
   )
 
-  r.post(
+  api.post(
     '/keys',
-    {
-      summary: 'Create a gateway key. The secret is in this answer only. Members make personal keys; project admins also project keys and keys for members.',
-      tag: 'keys',
-      status: 201,
-      body: Type.Object(
-        {
-          project: Id,
-          user: Type.Optional(Nullable(Id)),
-          name: Type.Optional(Type.String({ maxLength: 200 })),
-          providers: Type.Optional(Type.Array(Id)),
-          models: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }))),
-          expires_at: Type.Optional(Type.Integer({ minimum: 0 })),
-          limits: Type.Optional(LimitsNanos),
-        },
-        { additionalProperties: false },
-      ),
-      response: Type.Object({ key: Key, secret: Type.String() }),
-    },
     async ({ ctx, p, body }) => {
       if (!ctx.dir.project(body.project) || !canSeeProject(p, body.project)) throw notFound('project')
       const user = body.user === undefined ? p.userId : (body.user ?? undefined)
@@ -243,18 +223,27 @@ export function keyRoutes(r: ApiRouter): void {
       const [v] = await views(ctx, [fromRow(row!)])
       return { key: v!, secret: k.secret }
     },
+    {
+      ...json(Type.Object(
+        {
+          project: Id,
+          user: Type.Optional(Nullable(Id)),
+          name: Type.Optional(Type.String({ maxLength: 200 })),
+          providers: Type.Optional(Type.Array(Id)),
+          models: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }))),
+          expires_at: Type.Optional(Type.Integer({ minimum: 0 })),
+          limits: Type.Optional(LimitsNanos),
+        },
+        { additionalProperties: false },
+      )),
+      ...doc('keys', 'Create a gateway key. The secret is in this answer only. Members make personal keys; project admins also project keys and keys for members.', Type.Object({ key: Key, secret: Type.String() }), 201),
+    },
   )
 
-  r.get('/keys/:id', { summary: 'One key', tag: 'keys', response: Key }, async ({ ctx, p, params }) => (await views(ctx, [await visibleKey(ctx, p, params.id!)]))[0])
+  api.get('/keys/:id', async ({ ctx, p, params }) => (await views(ctx, [await visibleKey(ctx, p, params.id!)]))[0], doc('keys', 'One key', Key))
 
-  r.patch(
+  api.patch(
     '/keys/:id',
-    {
-      summary: "Rename a key or change its expiry (its holder or a project admin); limits are under /limits",
-      tag: 'keys',
-      body: Type.Object({ name: Type.Optional(Nullable(Type.String({ maxLength: 200 }))), expires_at: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))) }, { additionalProperties: false }),
-      response: Key,
-    },
     async ({ ctx, p, params, body }) => {
       const k = await visibleKey(ctx, p, params.id!)
       if (k.source === 'config') throw readOnly('Key', k.id)
@@ -270,9 +259,13 @@ export function keyRoutes(r: ApiRouter): void {
       await ctx.keysChanged(k.id)
       return (await views(ctx, [(await findKey(ctx, k.id))!]))[0]
     },
+    {
+      ...json(Type.Object({ name: Type.Optional(Nullable(Type.String({ maxLength: 200 }))), expires_at: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))) }, { additionalProperties: false })),
+      ...doc('keys', "Rename a key or change its expiry (its holder or a project admin); limits are under /limits", Key),
+    },
   )
 
-  r.post('/keys/:id/revoke', { summary: 'Revoke a key; the gateway refuses it from the next request', tag: 'keys', response: Key }, async ({ ctx, p, params }) => {
+  api.post('/keys/:id/revoke', async ({ ctx, p, params }) => {
     const k = await visibleKey(ctx, p, params.id!)
     if (k.source === 'config') throw readOnly('Key', k.id)
     if (!k.revokedAt) {
@@ -281,5 +274,5 @@ export function keyRoutes(r: ApiRouter): void {
       await ctx.keysChanged(k.id)
     }
     return (await views(ctx, [(await findKey(ctx, k.id))!]))[0]
-  })
+  }, doc('keys', 'Revoke a key; the gateway refuses it from the next request', Key))
 }

@@ -6,28 +6,21 @@ import { adminMemberships } from '../db/schema-admin'
 import { audit } from './audit'
 import { canSeeUser, requireProjectAdmin } from './authz'
 import { conflict, forbidden, notFound, readOnly } from './errors'
-import type { ApiRouter } from './router'
+import { doc, json, type AdminApi } from './api'
 import { Id, Nullable, ProjectRole, Source } from './schemas'
 
 const Member = Type.Object({ user: Type.String(), email: Nullable(Type.String()), role: ProjectRole, source: Source })
 
-export function membershipRoutes(r: ApiRouter): void {
-  r.get('/projects/:id/members', { summary: "A project's members (project admin)", tag: 'members', response: Type.Object({ members: Type.Array(Member) }) }, ({ ctx, p, params }) => {
+export function membershipRoutes(api: AdminApi): void {
+  api.get('/projects/:id/members', ({ ctx, p, params }) => {
     requireProjectAdmin(p, params.id!, ctx.dir)
     return {
       members: ctx.dir.membersOf(params.id!).map((m) => ({ user: m.userId, email: ctx.dir.user(m.userId)?.email ?? null, role: m.role, source: m.source })),
     }
-  })
+  }, doc('members', "A project's members (project admin)", Type.Object({ members: Type.Array(Member) })))
 
-  r.post(
+  api.post(
     '/projects/:id/members',
-    {
-      summary: 'Add an existing user to a project (project admin; to add someone new, invite them)',
-      tag: 'members',
-      status: 201,
-      body: Type.Object({ user: Id, role: ProjectRole }, { additionalProperties: false }),
-      response: Member,
-    },
     async ({ ctx, p, params, body }) => {
       const project = params.id!
       requireProjectAdmin(p, project, ctx.dir)
@@ -40,11 +33,14 @@ export function membershipRoutes(r: ApiRouter): void {
       await ctx.dir.reload()
       return { user: u.id, email: u.email ?? null, role: body.role, source: 'db' as const }
     },
+    {
+      ...json(Type.Object({ user: Id, role: ProjectRole }, { additionalProperties: false })),
+      ...doc('members', 'Add an existing user to a project (project admin; to add someone new, invite them)', Member, 201),
+    },
   )
 
-  r.patch(
+  api.patch(
     '/projects/:id/members/:user',
-    { summary: "Change a member's role (project admin)", tag: 'members', body: Type.Object({ role: ProjectRole }, { additionalProperties: false }), response: Member },
     async ({ ctx, p, params, body }) => {
       const project = params.id!
       requireProjectAdmin(p, project, ctx.dir)
@@ -57,9 +53,13 @@ export function membershipRoutes(r: ApiRouter): void {
       await ctx.dir.reload()
       return { user: m.userId, email: ctx.dir.user(m.userId)?.email ?? null, role: body.role, source: 'db' as const }
     },
+    {
+      ...json(Type.Object({ role: ProjectRole }, { additionalProperties: false })),
+      ...doc('members', "Change a member's role (project admin)", Member),
+    },
   )
 
-  r.delete('/projects/:id/members/:user', { summary: "Remove a member; their personal keys in this project are revoked (project admin)", tag: 'members' }, async ({ ctx, p, params }) => {
+  api.delete('/projects/:id/members/:user', async ({ ctx, p, params }) => {
     const project = params.id!
     requireProjectAdmin(p, project, ctx.dir)
     const m = ctx.dir.membersOf(project).find((x) => x.userId === params.user)
@@ -73,6 +73,6 @@ export function membershipRoutes(r: ApiRouter): void {
     await ctx.dir.reload()
     await ctx.keysChanged()
     return { ok: true }
-  })
+  }, doc('members', "Remove a member; their personal keys in this project are revoked (project admin)"))
 }
 

@@ -10,7 +10,7 @@ import type { AdminContext } from './context'
 import type { ProjectView } from './directory'
 import { badRequest, conflict, notFound, readOnly } from './errors'
 import { LimitsNanos, limitsPatch } from './money'
-import type { ApiRouter } from './router'
+import { doc, json, type AdminApi } from './api'
 import { Id, LimitsOut, Nullable, ProjectRole, Source, limitsOut } from './schemas'
 
 const Project = Type.Object({
@@ -51,26 +51,16 @@ function checkProviders(ctx: AdminContext, project: string, list: string[] | und
   }
 }
 
-export function projectRoutes(r: ApiRouter): void {
-  r.get('/projects', { summary: 'Projects the caller can see', tag: 'projects', response: Type.Object({ projects: Type.Array(Project) }) }, ({ ctx, p }) => ({
+export function projectRoutes(api: AdminApi): void {
+  api.get('/projects', ({ ctx, p }) => ({
     projects: ctx.dir
       .projects()
       .filter((x) => canSeeProject(p, x.id))
       .map((x) => view(p, x)),
-  }))
+  }), doc('projects', 'Projects the caller can see', Type.Object({ projects: Type.Array(Project) })))
 
-  r.post(
+  api.post(
     '/projects',
-    {
-      summary: 'Create a project (org admin)',
-      tag: 'projects',
-      status: 201,
-      body: Type.Object(
-        { id: Id, name: Type.Optional(Type.String({ maxLength: 200 })), providers: Type.Optional(Type.Array(Id)), limits: Type.Optional(LimitsNanos) },
-        { additionalProperties: false },
-      ),
-      response: Project,
-    },
     async ({ ctx, p, body }) => {
       requireOrgAdmin(p)
       const reserved = reservedName(body.id)
@@ -83,18 +73,19 @@ export function projectRoutes(r: ApiRouter): void {
       await ctx.limitsChanged()
       return view(p, ctx.dir.project(body.id)!)
     },
+    {
+      ...json(Type.Object(
+        { id: Id, name: Type.Optional(Type.String({ maxLength: 200 })), providers: Type.Optional(Type.Array(Id)), limits: Type.Optional(LimitsNanos) },
+        { additionalProperties: false },
+      )),
+      ...doc('projects', 'Create a project (org admin)', Project, 201),
+    },
   )
 
-  r.get('/projects/:id', { summary: 'One project', tag: 'projects', response: Project }, ({ ctx, p, params }) => view(p, visibleProject(ctx, p, params.id!)))
+  api.get('/projects/:id', ({ ctx, p, params }) => view(p, visibleProject(ctx, p, params.id!)), doc('projects', 'One project', Project))
 
-  r.patch(
+  api.patch(
     '/projects/:id',
-    {
-      summary: 'Rename a project or change the providers it may reach (project admin)',
-      tag: 'projects',
-      body: Type.Object({ name: Type.Optional(Nullable(Type.String({ maxLength: 200 }))), providers: Type.Optional(Nullable(Type.Array(Id))) }, { additionalProperties: false }),
-      response: Project,
-    },
     async ({ ctx, p, params, body }) => {
       const id = params.id!
       requireProjectAdmin(p, id, ctx.dir)
@@ -109,9 +100,13 @@ export function projectRoutes(r: ApiRouter): void {
       await ctx.dir.reload()
       return view(p, ctx.dir.project(id)!)
     },
+    {
+      ...json(Type.Object({ name: Type.Optional(Nullable(Type.String({ maxLength: 200 }))), providers: Type.Optional(Nullable(Type.Array(Id))) }, { additionalProperties: false })),
+      ...doc('projects', 'Rename a project or change the providers it may reach (project admin)', Project),
+    },
   )
 
-  r.delete('/projects/:id', { summary: 'Delete a project with no active keys or own providers (org admin)', tag: 'projects' }, async ({ ctx, p, params }) => {
+  api.delete('/projects/:id', async ({ ctx, p, params }) => {
     const id = params.id!
     visibleProject(ctx, p, id)
     requireOrgAdmin(p)
@@ -128,5 +123,5 @@ export function projectRoutes(r: ApiRouter): void {
     await audit(ctx, p, 'project.delete', 'project', id, id)
     await ctx.dir.reload()
     return { ok: true }
-  })
+  }, doc('projects', 'Delete a project with no active keys or own providers (org admin)'))
 }

@@ -1,12 +1,13 @@
 /** Spend and usage aggregates from the request log, scoped to what the caller may read. */
 import { gte, lt, sql } from 'drizzle-orm'
 import { Type } from '@sinclair/typebox'
+import { t } from 'elysia'
 import { requestLog } from '../db/schema'
 import type { AdminContext } from './context'
 import { badRequest } from './errors'
 import { findKey } from './keys'
 import { limitsToNanos } from './money'
-import type { ApiRouter } from './router'
+import { doc, json, type AdminApi } from './api'
 import { LimitsOut, Nullable } from './schemas'
 import { allOf, logScope, type ScopeFilter } from './scope'
 import { localBucketStart, windowAt } from '../spend/windows'
@@ -38,15 +39,9 @@ async function limitsFor(ctx: AdminContext, f: ScopeFilter) {
   return null
 }
 
-export function usageRoutes(r: ApiRouter): void {
-  r.get(
+export function usageRoutes(api: AdminApi): void {
+  api.get(
     '/usage/summary',
-    {
-      summary: 'Spend, requests, tokens and errors today, this week (from Monday) and this month, in limits.timezone (as the limits count them)',
-      tag: 'usage',
-      query: Type.Object(ScopeQuery),
-      response: Type.Object({ day: Totals, week: Totals, month: Totals, limits: Nullable(LimitsOut) }),
-    },
     async ({ ctx, p, query }) => {
       const where = await logScope(ctx, p, query)
       const w = windowStarts(ctx.now(), ctx.config.limits.timezone)
@@ -82,43 +77,14 @@ export function usageRoutes(r: ApiRouter): void {
         limits: await limitsFor(ctx, query),
       }
     },
+    {
+      query: Type.Object(ScopeQuery),
+      ...doc('usage', 'Spend, requests, tokens and errors today, this week (from Monday) and this month, in limits.timezone (as the limits count them)', Type.Object({ day: Totals, week: Totals, month: Totals, limits: Nullable(LimitsOut) })),
+    },
   )
 
-  r.get(
+  api.get(
     '/usage/series',
-    {
-      summary: 'Spend, requests, errors and latency per time bucket, grouped by project, user, model, key or provider',
-      tag: 'usage',
-      query: Type.Object({
-        ...ScopeQuery,
-        from: Type.Optional(Type.Integer({ minimum: 0 })),
-        to: Type.Optional(Type.Integer({ minimum: 0 })),
-        bucket: Type.Optional(Type.Union([Type.Literal('minute'), Type.Literal('hour'), Type.Literal('day')], { default: 'day' })),
-        group: Type.Optional(Type.Union([Type.Literal('project'), Type.Literal('user'), Type.Literal('model'), Type.Literal('key'), Type.Literal('provider'), Type.Literal('none')], { default: 'none' })),
-      }),
-      response: Type.Object({
-        bucket_ms: Type.Integer(),
-        from: Type.Integer(),
-        to: Type.Integer(),
-        /** Every bucket's start, empty ones included (a day bucket starts at midnight in limits.timezone). */
-        starts: Type.Array(Type.Integer()),
-        /** `limits.timezone`: the zone day buckets follow, for labels. */
-        timezone: Type.String(),
-        points: Type.Array(
-          Type.Object({
-            t: Type.Integer(),
-            group: Nullable(Type.String()),
-            spend_nanos: Type.Integer(),
-            requests: Type.Integer(),
-            errors: Type.Integer(),
-            avg_ms: Type.Number(),
-            max_ms: Type.Integer(),
-            input_tokens: Type.Integer(),
-            output_tokens: Type.Integer(),
-          }),
-        ),
-      }),
-    },
     async ({ ctx, p, query }) => {
       const where = await logScope(ctx, p, query)
       const bucketMs = BUCKETS[query.bucket ?? 'day']
@@ -166,6 +132,37 @@ export function usageRoutes(r: ApiRouter): void {
           output_tokens: Number(x.output),
         })),
       }
+    },
+    {
+      query: Type.Object({
+        ...ScopeQuery,
+        from: Type.Optional(t.Integer({ minimum: 0 })),
+        to: Type.Optional(t.Integer({ minimum: 0 })),
+        bucket: Type.Optional(Type.Union([Type.Literal('minute'), Type.Literal('hour'), Type.Literal('day')], { default: 'day' })),
+        group: Type.Optional(Type.Union([Type.Literal('project'), Type.Literal('user'), Type.Literal('model'), Type.Literal('key'), Type.Literal('provider'), Type.Literal('none')], { default: 'none' })),
+      }),
+      ...doc('usage', 'Spend, requests, errors and latency per time bucket, grouped by project, user, model, key or provider', Type.Object({
+        bucket_ms: Type.Integer(),
+        from: Type.Integer(),
+        to: Type.Integer(),
+        /** Every bucket's start, empty ones included (a day bucket starts at midnight in limits.timezone). */
+        starts: Type.Array(Type.Integer()),
+        /** `limits.timezone`: the zone day buckets follow, for labels. */
+        timezone: Type.String(),
+        points: Type.Array(
+          Type.Object({
+            t: Type.Integer(),
+            group: Nullable(Type.String()),
+            spend_nanos: Type.Integer(),
+            requests: Type.Integer(),
+            errors: Type.Integer(),
+            avg_ms: Type.Number(),
+            max_ms: Type.Integer(),
+            input_tokens: Type.Integer(),
+            output_tokens: Type.Integer(),
+          }),
+        ),
+      })),
     },
   )
 }
