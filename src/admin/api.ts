@@ -57,6 +57,8 @@ async function authenticate(ctx: AdminContext, request: Request, cookie: CookieJ
   return p
 }
 
+const lower = (s: string) => s.charAt(0).toLowerCase() + s.slice(1)
+
 /** `body.limits.daily_nanos: expected integer`, as the API has always named a bad field. */
 function validationMessage(error: Readonly<ValidationError>): string {
   const first = error.valueError
@@ -69,9 +71,9 @@ function validationMessage(error: Readonly<ValidationError>): string {
   else if (what === 'Expected union value' && first.errors.length) {
     // Say what each alternative expected, leaving out Elysia's own string-encoded forms of query values.
     const alts = first.errors.map((it) => it.First()?.message).filter((m): m is string => !!m && !/ to match '.*' format$/.test(m))
-    if (alts.length) what = [...new Set(alts)].join(' or ')
+    if (alts.length) what = [...new Set(alts)].map(lower).join(' or ')
   }
-  return `${where}${path ? `.${path}` : ''}: ${what.charAt(0).toLowerCase()}${what.slice(1)}`
+  return `${where}${path ? `.${path}` : ''}: ${lower(what)}`
 }
 
 /** What `readJson` gives for a body that is not JSON, refused once the caller is known. */
