@@ -25,7 +25,8 @@ export function adminApi(ctx: AdminContext) {
   return new Elysia({ name: 'admin-api', prefix: API_PREFIX, seed: ++seed })
     .onError(function adminApiError({ code, error, request }) {
       if (error instanceof AdminError) return error.toResponse()
-      if (code === 'VALIDATION') return badRequest(validationMessage(error)).toResponse()
+      if (code === 'VALIDATION') return badRequest(validationMessage(error, request)).toResponse()
+      if (code === 'PARSE') return badRequest('The body is not valid JSON.').toResponse()
       const e = error as { message?: string; cause?: { code?: string; message?: string } }
       console.error(`admin api: ${request.method} ${new URL(request.url).pathname} failed: ${e?.message ?? e} (${e?.cause?.code ?? ''} ${e?.cause?.message ?? ''})`)
       return new AdminError(500, 'internal_error', 'The admin API failed to handle this request.').toResponse()
@@ -60,12 +61,17 @@ async function authenticate(ctx: AdminContext, request: Request, cookie: CookieJ
 const lower = (s: string) => s.charAt(0).toLowerCase() + s.slice(1)
 
 /** `body.limits.daily_nanos: expected integer`, as the API has always named a bad field. */
-function validationMessage(error: Readonly<ValidationError>): string {
+function validationMessage(error: Readonly<ValidationError>, request: Request): string {
   const first = error.valueError
-  // A query number out of bounds fails inside Elysia's string-to-number decoding, which knows no path.
-  const where = error.type === 'body' || error.type === 'params' ? error.type : 'query'
-  if (!first) return `${where}: invalid`
-  const path = first.path.replace(/^\//, '').replace(/\//g, '.')
+  if (!first) return `${error.type}: invalid`
+  let where = error.type
+  let path = first.path.replace(/^\//, '').replace(/\//g, '.')
+  if (where === 'property') {
+    // A query number out of bounds fails inside Elysia's string-to-number decoding, which knows
+    // no field name: name the query field that holds the refused value.
+    where = 'query'
+    path = [...new URL(request.url).searchParams].find(([, v]) => v === String(error.value))?.[0] ?? ''
+  }
   let what = first.message
   if (what.startsWith('Unexpected property')) what = 'unknown field'
   else if (what === 'Expected union value' && first.errors.length) {

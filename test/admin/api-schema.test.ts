@@ -53,9 +53,10 @@ test('unknown fields are refused, nested ones and query ones too, naming the fie
   expect(choice.status).toBe(400)
   expect(choice.json.error.message).toBe("query.bucket: expected 'minute' or expected 'hour' or expected 'day'")
   for (const q of ['limit=0', 'limit=501', 'limit=2.5', 'limit=abc', 'before=-1']) {
-    const r = await fx.api('org', 'GET', `${V}/request-log?${q}`)
-    expect(`${q} → ${r.status} ${r.json.error.code}`).toBe(`${q} → 400 invalid_request`)
+    const r = await fx.api('org', 'GET', `${V}/request-log?project=alpha&${q}`)
+    expect(`${q} → ${r.status} ${r.json.error.code} ${r.json.error.message.split(':')[0]}`).toBe(`${q} → 400 invalid_request query.${q.split('=')[0]}`)
   }
+  expect((await fx.api('org', 'GET', `${V}/request-log?limit=0`)).json.error.message).toBe('query.limit: expected integer to be greater or equal to 1')
 })
 
 test('query values are converted and defaulted as their schemas say', async () => {
