@@ -36,10 +36,14 @@ const view = (r: Row) => ({
 })
 
 export function adminTokenRoutes(api: AdminApi): void {
-  api.get('/admin-tokens', async ({ ctx, p }) => {
-    requireOrgAdmin(p)
-    return { tokens: (await ctx.db.select().from(adminTokens).orderBy(desc(adminTokens.createdAt))).map(view) }
-  }, doc('admin-tokens', 'Admin tokens (org admin)', Type.Object({ tokens: Type.Array(Token) })))
+  api.get(
+    '/admin-tokens',
+    async ({ ctx, p }) => {
+      requireOrgAdmin(p)
+      return { tokens: (await ctx.db.select().from(adminTokens).orderBy(desc(adminTokens.createdAt))).map(view) }
+    },
+    doc('admin-tokens', 'Admin tokens (org admin)', Type.Object({ tokens: Type.Array(Token) })),
+  )
 
   api.post(
     '/admin-tokens',
@@ -61,15 +65,19 @@ export function adminTokenRoutes(api: AdminApi): void {
     },
   )
 
-  api.delete('/admin-tokens/:id', async ({ ctx, p, params }) => {
-    requireOrgAdmin(p)
-    const done = await ctx.db
-      .update(adminTokens)
-      .set({ revokedAt: ctx.now() })
-      .where(and(eq(adminTokens.id, params.id!), isNull(adminTokens.revokedAt)))
-      .returning({ id: adminTokens.id })
-    if (!done.length) throw notFound('admin token')
-    await audit(ctx, p, 'admin_token.revoke', 'admin_token', params.id)
-    return { ok: true }
-  }, doc('admin-tokens', 'Revoke an admin token (org admin)'))
+  api.delete(
+    '/admin-tokens/:id',
+    async ({ ctx, p, params }) => {
+      requireOrgAdmin(p)
+      const done = await ctx.db
+        .update(adminTokens)
+        .set({ revokedAt: ctx.now() })
+        .where(and(eq(adminTokens.id, params.id), isNull(adminTokens.revokedAt)))
+        .returning({ id: adminTokens.id })
+      if (!done.length) throw notFound('admin token')
+      await audit(ctx, p, 'admin_token.revoke', 'admin_token', params.id)
+      return { ok: true }
+    },
+    doc('admin-tokens', 'Revoke an admin token (org admin)'),
+  )
 }

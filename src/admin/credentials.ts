@@ -98,12 +98,16 @@ function requireBox(ctx: AdminContext) {
 }
 
 export function credentialRoutes(api: AdminApi): void {
-  api.get('/providers', ({ ctx, p }) => ({
-    providers: ctx.dir
-      .providers()
-      .filter((x) => canSeeProvider(p, ctx.dir, x.id))
-      .map(view),
-  }), doc('providers', 'Providers the caller can see (credentials never included)', Type.Object({ providers: Type.Array(Provider) })))
+  api.get(
+    '/providers',
+    ({ ctx, p }) => ({
+      providers: ctx.dir
+        .providers()
+        .filter((x) => canSeeProvider(p, ctx.dir, x.id))
+        .map(view),
+    }),
+    doc('providers', 'Providers the caller can see (credentials never included)', Type.Object({ providers: Type.Array(Provider) })),
+  )
 
   api.post(
     '/providers',
@@ -149,12 +153,12 @@ export function credentialRoutes(api: AdminApi): void {
     },
   )
 
-  api.get('/providers/:id', ({ ctx, p, params }) => view(visibleProvider(ctx, p, params.id!)), doc('providers', 'One provider', Provider))
+  api.get('/providers/:id', ({ ctx, p, params }) => view(visibleProvider(ctx, p, params.id)), doc('providers', 'One provider', Provider))
 
   api.patch(
     '/providers/:id',
     async ({ ctx, p, params, body }) => {
-      const x = visibleProvider(ctx, p, params.id!)
+      const x = visibleProvider(ctx, p, params.id)
       requireManage(ctx, p, x)
       if (x.source === 'config') throw readOnly('Provider', x.id)
       if (body.base_url) await requireBaseUrl(ctx, p, body.base_url)
@@ -184,20 +188,24 @@ export function credentialRoutes(api: AdminApi): void {
     },
   )
 
-  api.delete('/providers/:id', async ({ ctx, p, params }) => {
-    const x = visibleProvider(ctx, p, params.id!)
-    requireManage(ctx, p, x)
-    if (x.source === 'config') throw readOnly('Provider', x.id)
-    await ctx.db.delete(adminProviders).where(eq(adminProviders.id, x.id))
-    await audit(ctx, p, 'provider.delete', 'provider', x.id, x.project)
-    await ctx.dir.reload()
-    return { ok: true }
-  }, doc('providers', 'Delete a provider and its stored credential'))
+  api.delete(
+    '/providers/:id',
+    async ({ ctx, p, params }) => {
+      const x = visibleProvider(ctx, p, params.id)
+      requireManage(ctx, p, x)
+      if (x.source === 'config') throw readOnly('Provider', x.id)
+      await ctx.db.delete(adminProviders).where(eq(adminProviders.id, x.id))
+      await audit(ctx, p, 'provider.delete', 'provider', x.id, x.project)
+      await ctx.dir.reload()
+      return { ok: true }
+    },
+    doc('providers', 'Delete a provider and its stored credential'),
+  )
 
   api.post(
     '/providers/:id/test',
     async ({ ctx, p, params }) => {
-      const x = visibleProvider(ctx, p, params.id!)
+      const x = visibleProvider(ctx, p, params.id)
       requireManage(ctx, p, x)
       return testConnection(ctx, x.id)
     },

@@ -84,8 +84,8 @@ export function invitationRoutes(api: AdminApi): void {
   api.get(
     '/projects/:id/invitations',
     async ({ ctx, p, params }) => {
-      requireProjectAdmin(p, params.id!, ctx.dir)
-      const rows = await ctx.db.select().from(adminInvitations).where(eq(adminInvitations.project, params.id!)).orderBy(desc(adminInvitations.createdAt))
+      requireProjectAdmin(p, params.id, ctx.dir)
+      const rows = await ctx.db.select().from(adminInvitations).where(eq(adminInvitations.project, params.id)).orderBy(desc(adminInvitations.createdAt))
       return { invitations: rows.map((x) => view(x, ctx.now())) }
     },
     {
@@ -96,7 +96,7 @@ export function invitationRoutes(api: AdminApi): void {
   api.post(
     '/projects/:id/invitations',
     async ({ ctx, p, params, body, request }) => {
-      const project = params.id!
+      const project = params.id
       requireProjectAdmin(p, project, ctx.dir)
       const token = `tgi_${randomToken(32)}`
       const now = ctx.now()
@@ -130,12 +130,16 @@ export function invitationRoutes(api: AdminApi): void {
     },
   )
 
-  api.delete('/invitations/:id', async ({ ctx, p, params }) => {
-    const [row] = await ctx.db.select().from(adminInvitations).where(eq(adminInvitations.id, params.id!)).limit(1)
-    if (!row || !ctx.dir.project(row.project) || !(p.orgAdmin || p.projects.has(row.project))) throw notFound('invitation')
-    requireProjectAdmin(p, row.project, ctx.dir)
-    await ctx.db.update(adminInvitations).set({ revokedAt: ctx.now() }).where(and(eq(adminInvitations.id, row.id), isNull(adminInvitations.redeemedAt)))
-    await audit(ctx, p, 'invitation.revoke', 'invitation', row.id, row.project)
-    return { ok: true }
-  }, doc('invitations', 'Revoke a pending invitation (project admin)'))
+  api.delete(
+    '/invitations/:id',
+    async ({ ctx, p, params }) => {
+      const [row] = await ctx.db.select().from(adminInvitations).where(eq(adminInvitations.id, params.id)).limit(1)
+      if (!row || !ctx.dir.project(row.project) || !(p.orgAdmin || p.projects.has(row.project))) throw notFound('invitation')
+      requireProjectAdmin(p, row.project, ctx.dir)
+      await ctx.db.update(adminInvitations).set({ revokedAt: ctx.now() }).where(and(eq(adminInvitations.id, row.id), isNull(adminInvitations.redeemedAt)))
+      await audit(ctx, p, 'invitation.revoke', 'invitation', row.id, row.project)
+      return { ok: true }
+    },
+    doc('invitations', 'Revoke a pending invitation (project admin)'),
+  )
 }

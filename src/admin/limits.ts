@@ -40,16 +40,20 @@ async function current(ctx: AdminContext, p: Principal, scope: string, id: strin
 }
 
 export function limitRoutes(api: AdminApi): void {
-  api.get('/limits/:scope/:id', async ({ ctx, p, params }) => {
-    const c = await current(ctx, p, params.scope!, params.id!)
-    return { scope: params.scope, id: params.id, source: c.source, limits: c.limits }
-  }, doc('limits', 'Spend limits of a project, user or key', LimitsAnswer))
+  api.get(
+    '/limits/:scope/:id',
+    async ({ ctx, p, params }) => {
+      const c = await current(ctx, p, params.scope, params.id)
+      return { scope: params.scope, id: params.id, source: c.source, limits: c.limits }
+    },
+    doc('limits', 'Spend limits of a project, user or key', LimitsAnswer),
+  )
 
   api.put(
     '/limits/:scope/:id',
     async ({ ctx, p, params, body }) => {
-      const scope = params.scope!
-      const id = params.id!
+      const scope = params.scope
+      const id = params.id
       const c = await current(ctx, p, scope, id)
       if (scope === 'key') {
         if (!isProjectAdmin(p, c.project!)) throw forbidden('Only a project admin can change a key\'s limits.')

@@ -12,17 +12,21 @@ import { Id, Nullable, ProjectRole, Source } from './schemas'
 const Member = Type.Object({ user: Type.String(), email: Nullable(Type.String()), role: ProjectRole, source: Source })
 
 export function membershipRoutes(api: AdminApi): void {
-  api.get('/projects/:id/members', ({ ctx, p, params }) => {
-    requireProjectAdmin(p, params.id!, ctx.dir)
-    return {
-      members: ctx.dir.membersOf(params.id!).map((m) => ({ user: m.userId, email: ctx.dir.user(m.userId)?.email ?? null, role: m.role, source: m.source })),
-    }
-  }, doc('members', "A project's members (project admin)", Type.Object({ members: Type.Array(Member) })))
+  api.get(
+    '/projects/:id/members',
+    ({ ctx, p, params }) => {
+      requireProjectAdmin(p, params.id, ctx.dir)
+      return {
+        members: ctx.dir.membersOf(params.id).map((m) => ({ user: m.userId, email: ctx.dir.user(m.userId)?.email ?? null, role: m.role, source: m.source })),
+      }
+    },
+    doc('members', "A project's members (project admin)", Type.Object({ members: Type.Array(Member) })),
+  )
 
   api.post(
     '/projects/:id/members',
     async ({ ctx, p, params, body }) => {
-      const project = params.id!
+      const project = params.id
       requireProjectAdmin(p, project, ctx.dir)
       const u = ctx.dir.user(body.user)
       if (!u || !canSeeUser(p, ctx.dir, body.user)) throw notFound('user')
@@ -42,7 +46,7 @@ export function membershipRoutes(api: AdminApi): void {
   api.patch(
     '/projects/:id/members/:user',
     async ({ ctx, p, params, body }) => {
-      const project = params.id!
+      const project = params.id
       requireProjectAdmin(p, project, ctx.dir)
       const m = ctx.dir.membersOf(project).find((x) => x.userId === params.user)
       if (!m) throw notFound('member')
@@ -59,20 +63,24 @@ export function membershipRoutes(api: AdminApi): void {
     },
   )
 
-  api.delete('/projects/:id/members/:user', async ({ ctx, p, params }) => {
-    const project = params.id!
-    requireProjectAdmin(p, project, ctx.dir)
-    const m = ctx.dir.membersOf(project).find((x) => x.userId === params.user)
-    if (!m) throw notFound('member')
-    if (m.source === 'config') throw readOnly('Membership', `${project}/${m.userId}`)
-    await ctx.db.batch([
-      ctx.db.update(apiKeys).set({ revokedAt: ctx.now() }).where(and(eq(apiKeys.project, project), eq(apiKeys.user, m.userId), isNull(apiKeys.revokedAt))),
-      ctx.db.delete(adminMemberships).where(and(eq(adminMemberships.project, project), eq(adminMemberships.userId, m.userId))),
-    ])
-    await audit(ctx, p, 'member.remove', 'membership', `${project}/${m.userId}`, project)
-    await ctx.dir.reload()
-    await ctx.keysChanged()
-    return { ok: true }
-  }, doc('members', "Remove a member; their personal keys in this project are revoked (project admin)"))
+  api.delete(
+    '/projects/:id/members/:user',
+    async ({ ctx, p, params }) => {
+      const project = params.id
+      requireProjectAdmin(p, project, ctx.dir)
+      const m = ctx.dir.membersOf(project).find((x) => x.userId === params.user)
+      if (!m) throw notFound('member')
+      if (m.source === 'config') throw readOnly('Membership', `${project}/${m.userId}`)
+      await ctx.db.batch([
+        ctx.db.update(apiKeys).set({ revokedAt: ctx.now() }).where(and(eq(apiKeys.project, project), eq(apiKeys.user, m.userId), isNull(apiKeys.revokedAt))),
+        ctx.db.delete(adminMemberships).where(and(eq(adminMemberships.project, project), eq(adminMemberships.userId, m.userId))),
+      ])
+      await audit(ctx, p, 'member.remove', 'membership', `${project}/${m.userId}`, project)
+      await ctx.dir.reload()
+      await ctx.keysChanged()
+      return { ok: true }
+    },
+    doc('members', "Remove a member; their personal keys in this project are revoked (project admin)"),
+  )
 }
 

@@ -52,12 +52,16 @@ function checkProviders(ctx: AdminContext, project: string, list: string[] | und
 }
 
 export function projectRoutes(api: AdminApi): void {
-  api.get('/projects', ({ ctx, p }) => ({
-    projects: ctx.dir
-      .projects()
-      .filter((x) => canSeeProject(p, x.id))
-      .map((x) => view(p, x)),
-  }), doc('projects', 'Projects the caller can see', Type.Object({ projects: Type.Array(Project) })))
+  api.get(
+    '/projects',
+    ({ ctx, p }) => ({
+      projects: ctx.dir
+        .projects()
+        .filter((x) => canSeeProject(p, x.id))
+        .map((x) => view(p, x)),
+    }),
+    doc('projects', 'Projects the caller can see', Type.Object({ projects: Type.Array(Project) })),
+  )
 
   api.post(
     '/projects',
@@ -82,12 +86,12 @@ export function projectRoutes(api: AdminApi): void {
     },
   )
 
-  api.get('/projects/:id', ({ ctx, p, params }) => view(p, visibleProject(ctx, p, params.id!)), doc('projects', 'One project', Project))
+  api.get('/projects/:id', ({ ctx, p, params }) => view(p, visibleProject(ctx, p, params.id)), doc('projects', 'One project', Project))
 
   api.patch(
     '/projects/:id',
     async ({ ctx, p, params, body }) => {
-      const id = params.id!
+      const id = params.id
       requireProjectAdmin(p, id, ctx.dir)
       const x = ctx.dir.project(id)!
       if (x.source === 'config') throw readOnly('Project', id)
@@ -106,22 +110,26 @@ export function projectRoutes(api: AdminApi): void {
     },
   )
 
-  api.delete('/projects/:id', async ({ ctx, p, params }) => {
-    const id = params.id!
-    visibleProject(ctx, p, id)
-    requireOrgAdmin(p)
-    if (ctx.dir.project(id)!.source === 'config') throw readOnly('Project', id)
-    const keys = await ctx.db.select({ id: apiKeys.id }).from(apiKeys).where(and(eq(apiKeys.project, id), isNull(apiKeys.revokedAt))).limit(1)
-    if (keys.length) throw conflict('This project still has active keys; revoke them first.')
-    const provs = await ctx.db.select({ id: adminProviders.id }).from(adminProviders).where(eq(adminProviders.project, id)).limit(1)
-    if (provs.length) throw conflict('This project still owns providers; delete them first.')
-    await ctx.db.batch([
-      ctx.db.delete(adminMemberships).where(eq(adminMemberships.project, id)),
-      ctx.db.delete(adminInvitations).where(eq(adminInvitations.project, id)),
-      ctx.db.delete(adminProjects).where(eq(adminProjects.id, id)),
-    ])
-    await audit(ctx, p, 'project.delete', 'project', id, id)
-    await ctx.dir.reload()
-    return { ok: true }
-  }, doc('projects', 'Delete a project with no active keys or own providers (org admin)'))
+  api.delete(
+    '/projects/:id',
+    async ({ ctx, p, params }) => {
+      const id = params.id
+      visibleProject(ctx, p, id)
+      requireOrgAdmin(p)
+      if (ctx.dir.project(id)!.source === 'config') throw readOnly('Project', id)
+      const keys = await ctx.db.select({ id: apiKeys.id }).from(apiKeys).where(and(eq(apiKeys.project, id), isNull(apiKeys.revokedAt))).limit(1)
+      if (keys.length) throw conflict('This project still has active keys; revoke them first.')
+      const provs = await ctx.db.select({ id: adminProviders.id }).from(adminProviders).where(eq(adminProviders.project, id)).limit(1)
+      if (provs.length) throw conflict('This project still owns providers; delete them first.')
+      await ctx.db.batch([
+        ctx.db.delete(adminMemberships).where(eq(adminMemberships.project, id)),
+        ctx.db.delete(adminInvitations).where(eq(adminInvitations.project, id)),
+        ctx.db.delete(adminProjects).where(eq(adminProjects.id, id)),
+      ])
+      await audit(ctx, p, 'project.delete', 'project', id, id)
+      await ctx.dir.reload()
+      return { ok: true }
+    },
+    doc('projects', 'Delete a project with no active keys or own providers (org admin)'),
+  )
 }

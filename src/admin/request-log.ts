@@ -102,7 +102,7 @@ export function requestLogRoutes(api: AdminApi): void {
       const [row] = await ctx.db
         .select()
         .from(requestLog)
-        .where(and(eq(requestLog.id, params.id!), allOf(where)))
+        .where(and(eq(requestLog.id, params.id), allOf(where)))
         .limit(1)
       if (!row) throw notFound('request')
       return { entry: view(row), usage: row.usage ?? null }

@@ -35,10 +35,14 @@ export function sessionRoutes(api: AdminApi): void {
     },
   )
 
-  api.delete('/session', async ({ ctx, request, cookie }) => {
-    await endSession(ctx, request, cookie)
-    return { ok: true }
-  }, doc('session', 'Sign out (ends this browser session)'))
+  api.delete(
+    '/session',
+    async ({ ctx, request, cookie }) => {
+      await endSession(ctx, request, cookie)
+      return { ok: true }
+    },
+    doc('session', 'Sign out (ends this browser session)'),
+  )
 
   api.get(
     '/settings',

@@ -49,12 +49,16 @@ export function visibleUser(ctx: AdminContext, p: Principal, id: string): UserVi
 }
 
 export function userRoutes(api: AdminApi): void {
-  api.get('/users', ({ ctx, p }) => ({
-    users: ctx.dir
-      .users()
-      .filter((u) => canSeeUser(p, ctx.dir, u.id))
-      .map((u) => view(ctx, p, u)),
-  }), doc('users', 'Users the caller can see', Type.Object({ users: Type.Array(User) })))
+  api.get(
+    '/users',
+    ({ ctx, p }) => ({
+      users: ctx.dir
+        .users()
+        .filter((u) => canSeeUser(p, ctx.dir, u.id))
+        .map((u) => view(ctx, p, u)),
+    }),
+    doc('users', 'Users the caller can see', Type.Object({ users: Type.Array(User) })),
+  )
 
   api.post(
     '/users',
@@ -73,12 +77,12 @@ export function userRoutes(api: AdminApi): void {
     },
   )
 
-  api.get('/users/:id', ({ ctx, p, params }) => view(ctx, p, visibleUser(ctx, p, params.id!)), doc('users', 'One user', User))
+  api.get('/users/:id', ({ ctx, p, params }) => view(ctx, p, visibleUser(ctx, p, params.id)), doc('users', 'One user', User))
 
   api.patch(
     '/users/:id',
     async ({ ctx, p, params, body }) => {
-      const u = visibleUser(ctx, p, params.id!)
+      const u = visibleUser(ctx, p, params.id)
       requireOrgAdmin(p)
       if (u.source === 'config') throw readOnly('User', u.id)
       if (body.role !== undefined && u.id === p.userId && body.role !== u.role) throw forbidden('You cannot change your own organisation role.')
@@ -96,22 +100,26 @@ export function userRoutes(api: AdminApi): void {
     },
   )
 
-  api.delete('/users/:id', async ({ ctx, p, params }) => {
-    const u = visibleUser(ctx, p, params.id!)
-    requireOrgAdmin(p)
-    if (u.source === 'config') throw readOnly('User', u.id)
-    if (u.id === p.userId) throw forbidden('You cannot remove yourself.')
-    const now = ctx.now()
-    await ctx.db.batch([
-      ctx.db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.user, u.id), isNull(apiKeys.revokedAt))),
-      ctx.db.delete(adminMemberships).where(eq(adminMemberships.userId, u.id)),
-      ctx.db.delete(adminIdentities).where(eq(adminIdentities.userId, u.id)),
-      ctx.db.delete(adminUsers).where(eq(adminUsers.id, u.id)),
-    ])
-    await endSessionsOf(ctx, u.id)
-    await audit(ctx, p, 'user.delete', 'user', u.id)
-    await ctx.dir.reload()
-    await ctx.keysChanged()
-    return { ok: true }
-  }, doc('users', 'Remove a user: memberships, sessions and sign-in go, their keys are revoked (org admin)'))
+  api.delete(
+    '/users/:id',
+    async ({ ctx, p, params }) => {
+      const u = visibleUser(ctx, p, params.id)
+      requireOrgAdmin(p)
+      if (u.source === 'config') throw readOnly('User', u.id)
+      if (u.id === p.userId) throw forbidden('You cannot remove yourself.')
+      const now = ctx.now()
+      await ctx.db.batch([
+        ctx.db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.user, u.id), isNull(apiKeys.revokedAt))),
+        ctx.db.delete(adminMemberships).where(eq(adminMemberships.userId, u.id)),
+        ctx.db.delete(adminIdentities).where(eq(adminIdentities.userId, u.id)),
+        ctx.db.delete(adminUsers).where(eq(adminUsers.id, u.id)),
+      ])
+      await endSessionsOf(ctx, u.id)
+      await audit(ctx, p, 'user.delete', 'user', u.id)
+      await ctx.dir.reload()
+      await ctx.keysChanged()
+      return { ok: true }
+    },
+    doc('users', 'Remove a user: memberships, sessions and sign-in go, their keys are revoked (org admin)'),
+  )
 }
