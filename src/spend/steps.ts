@@ -1,14 +1,15 @@
 /**
- * The spend side of the proxy pipeline (src/proxy/context.ts RequestHooks):
- * - `admit`: prices an upper-bound estimate and reserves it on every scope at once, or
+ * Where spend is reserved and settled: the spend steps of the request pipeline (src/proxy/pipeline.ts).
+ * - `reserve` (admit): prices an upper-bound estimate and reserves it on every scope at once, or
  *   refuses (unknown model: 400; limit or credits exhausted: the provider's quota reply);
- * - `stream`: counts delivered text, for the estimate of a stream cut short;
- * - `respond`: a non-streamed JSON answer gets `x-tollgate-cost-usd` (and, with
+ * - `tap` (forward): counts delivered text, for the estimate of a stream cut short;
+ * - `quote` (respond): a non-streamed JSON answer gets `x-tollgate-cost-usd` (and, with
  *   inject_cost, the cost in its usage);
  * - `settle`: exactly once per admitted request, the reservation becomes the actual cost,
  *   `record.costNanos` is set, and the ledger row is queued.
+ * What a request holds between them is its `x.spend` (SpendHold).
  */
-import type { ProxyContext, RequestHooks, ResponseChange } from '../proxy/context'
+import type { Exchange } from '../proxy/exchange'
 import type { RequestRecord } from '../proxy/record'
 import { cutShort } from '../proxy/cut-short'
 import type { TokenUsage } from '../providers/types'
@@ -23,7 +24,8 @@ import { nanosToUsdString, withMarkup } from './money'
 import type { Spend } from './service'
 import { OutputTap } from './tap'
 
-interface Open {
+/** What one admitted request holds of spend, from its reservation to its settlement. */
+export interface SpendHold {
   reservation?: Reservation
   row: LedgerRow
   inputTokens: number
@@ -41,14 +43,19 @@ interface Final {
   note?: string
 }
 
-export class SpendHooks implements RequestHooks {
-  private open = new WeakMap<ProxyContext, Open>()
+/** A documented change to a JSON answer: headers to add, and a new body (inject_cost). */
+export interface ResponseChange {
+  headers?: Record<string, string>
+  body?: Uint8Array
+}
+
+export class SpendSteps {
   /** Settlements made so far (tests check exactly one per admitted request). */
   settlements = 0
 
   constructor(private readonly spend: Spend) {}
 
-  admit(ctx: ProxyContext): void {
+  reserve(ctx: Exchange): void {
     const { spend } = this
     const { upstream, target, key, request } = ctx
     const now = spend.clock()
@@ -66,7 +73,7 @@ export class SpendHooks implements RequestHooks {
     }
     if (isFreeOperation(upstream, request.method, ctx.classification)) {
       // Nothing to reserve; a usage that still shows up is settled like any other.
-      this.open.set(ctx, { row, inputTokens: 0, settled: false })
+      ctx.spend = { row, inputTokens: 0, settled: false }
       return
     }
     const rule = spend.config.pricing.unknown_model
@@ -94,29 +101,30 @@ export class SpendHooks implements RequestHooks {
     row.reservedNanos = amount
     row.managed = managed
     spend.ledger.put(row)
-    this.open.set(ctx, { reservation: r, row, inputTokens, settled: false })
+    ctx.spend = { reservation: r, row, inputTokens, settled: false }
   }
 
-  stream(ctx: ProxyContext): OutputTap | void {
-    const open = this.open.get(ctx)
-    if (!open) return
+  tap(ctx: Exchange): OutputTap | undefined {
+    const open = ctx.spend
+    if (!open) return undefined
     open.tap = new OutputTap(ctx.target.api.streamFormat(ctx.upstream.flavor))
     return open.tap
   }
 
-  respond(ctx: ProxyContext, body: Uint8Array): ResponseChange | void {
-    const open = this.open.get(ctx)
-    if (!open || open.settled) return
+  quote(ctx: Exchange, body: Uint8Array): ResponseChange | undefined {
+    const open = ctx.spend
+    if (!open || open.settled) return undefined
     const f = (open.final = this.finalCost(ctx, ctx.record, open))
-    if (f.unpriced) return
+    if (f.unpriced) return undefined
     const usd = nanosToUsdString(f.cost)
     const change: ResponseChange = { headers: { 'x-tollgate-cost-usd': usd } }
     if (ctx.target.provider.inject_cost) change.body = injectCost(body, usd)
     return change
   }
 
-  settle(ctx: ProxyContext, record: RequestRecord): void {
-    const open = this.open.get(ctx)
+  settle(ctx: Exchange): void {
+    const open = ctx.spend
+    const record = ctx.record
     if (!open || open.settled) return
     open.settled = true
     this.settlements++
@@ -144,7 +152,7 @@ export class SpendHooks implements RequestHooks {
     if (f.managed && f.cost > 0) spend.ledger.credit({ project: row.project, ts: row.ts, kind: 'usage', amountNanos: -f.cost, ledgerId: row.id })
   }
 
-  private chargeScopes(ctx: ProxyContext, managed: boolean): string[] {
+  private chargeScopes(ctx: Exchange, managed: boolean): string[] {
     return this.spend.scopesFor(ctx.key, ctx.user, ctx.project, managed).map((s) => scopeKey(s.kind, s.id))
   }
 
@@ -153,7 +161,7 @@ export class SpendHooks implements RequestHooks {
    * short, input plus the output delivered (the usage if it arrived, else an estimate);
    * for a failure without usage, nothing (released).
    */
-  private finalCost(ctx: ProxyContext, record: RequestRecord, open: Open): Final {
+  private finalCost(ctx: Exchange, record: RequestRecord, open: SpendHold): Final {
     const { spend } = this
     const provider = ctx.target.provider
     const api = ctx.target.api
