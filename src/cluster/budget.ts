@@ -4,7 +4,7 @@
  * this process's memory (whose view of the other instances' spend is stale, so never
  * stricter than this one): `admit` reserves the same upper bound on every limited scope in
  * Redis in one script (budget-lua.ts), with the same rule; `settle` turns it into the cost
- * the spend hook put on the record.
+ * the spend step put on the exchange.
  *
  * Faults:
  * - Redis down, `on_redis_down = "closed"`: limited requests get a native 503 naming the cause;
@@ -94,14 +94,13 @@ export class SharedBudget implements Participant {
     if (plan) return this.reserveAll(ctx, plan)
   }
 
-  /** Turns the reservation into the cost the spend step put on the record. */
+  /** Turns the reservation into the cost the spend step settled (`x.costNanos`). */
   settle(ctx: Exchange): void {
     const o = ctx.shared
-    const record = ctx.record
     if (!o) return
     ctx.shared = undefined
     this.settlements++
-    const cost = Math.max(0, Math.round(record.costNanos ?? 0))
+    const cost = Math.max(0, Math.round(ctx.costNanos ?? 0))
     const credits = o.names.findIndex((n) => n.startsWith('credits:'))
     const free = credits >= 0 && ctx.target.provider.managed !== true ? credits + 1 : 0
     if (o.local && !o.reported) {
@@ -172,7 +171,7 @@ export class SharedBudget implements Participant {
       const w = WINDOWS[r[2]! - 1]!
       const d = { scope: plan.scopes[r[1]! - 1]!, window: w, limit: r[3]!, spent: r[4]!, reserved: r[5]!, resetsAt: spans[w].end }
       // Telemetry counts rejections by the scope that bound (as the spend hook does).
-      ctx.record.limit = { decision: 'rejected', scope: d.scope.kind, window: w }
+      ctx.limit = { decision: 'rejected', scope: d.scope.kind, window: w }
       throw limitError(d, plan.now, this.spend.config.limits.timezone, ctx.target.provider.id)
     }
     this.track(ctx, { id: ctx.id, amount: plan.amount, names, starts: { day: r[1]!, week: r[2]!, month: r[3]! }, free: plan.free })
@@ -196,7 +195,7 @@ export class SharedBudget implements Participant {
     const scopes = plan.scopes.map((s) => ({ ...s, limits: this.shareOf(share, scopeKey(s.kind, s.id), s.limits, n) }))
     const r = share.budget.tryReserve(scopes, plan.amount)
     if (isDenial(r)) {
-      ctx.record.limit = { decision: 'rejected', scope: r.scope.kind, window: r.window }
+      ctx.limit = { decision: 'rejected', scope: r.scope.kind, window: r.window }
       throw limitError(r, plan.now, this.spend.config.limits.timezone, ctx.target.provider.id)
     }
     this.diverged = true

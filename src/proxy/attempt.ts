@@ -11,7 +11,7 @@ import type { StreamDecoder } from '../providers/types'
 import { connectRefusal } from '../net/upstream-guard'
 import { markReachable, watchConnect } from './connect-probe'
 import type { RouteTarget } from './routes'
-import type { RequestRecord } from './record'
+import type { Exchange } from './exchange'
 import type { UpstreamRequest } from '../providers/types'
 import { responseHeaders } from './headers'
 import { errorRedaction, redactErrorBody, sseErrorScreen } from './redact-errors'
@@ -34,9 +34,8 @@ export interface AttemptSpec {
   /** Another target may follow: a 429/5xx answer is then held back instead of passed on. */
   canFailOver: boolean
   clientSignal: AbortSignal
-  record: RequestRecord
-  /** performance.now() when the client request arrived. */
-  start: number
+  /** The request: its id, its start; the attempt notes the first byte's time, the usage and whether the answer came as events. */
+  x: Pick<Exchange, 'id' | 'start' | 'ttfbMs' | 'usage' | 'eventStream'>
   /** The end of a stream cut short, in the client's format (see StreamEvents.errorTail). */
   errorTail(how: StreamEnd): string | Uint8Array | undefined
   /** What sees a committed stream's events beside its usage reader (telemetry, objects, the spend tap). */
@@ -74,7 +73,7 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
-  const { target, upstream, record } = spec
+  const { target, upstream, x } = spec
   const timeouts = timeoutsFor(target.provider)
   const dog = new AttemptWatchdog(timeouts, upstream.stream)
   if (spec.clientSignal.aborted) {
@@ -129,7 +128,7 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
     return failed(status, `upstream_${status}`, body ? { status, headers: res.headers, body } : undefined)
   }
 
-  const headers = responseHeaders(res.headers, record.id)
+  const headers = responseHeaders(res.headers, x.id)
   upstream.rewriteHeaders?.(headers)
   const contentType = res.headers.get('content-type') ?? ''
   // SSE, or the format's own binary framing (Bedrock's AWS event-stream), read by its streamDecoder.
@@ -142,12 +141,12 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
     const bytes = res.body ? await readAll(res, dog) : new Uint8Array()
     if (!bytes) return failed(status, 'upstream_body_error')
     release()
-    record.ttfbMs = performance.now() - spec.start
+    x.ttfbMs = performance.now() - x.start
     let answer: unknown
     if (res.ok && bytes.byteLength) {
       try {
         answer = JSON.parse(utf8.decode(bytes))
-        record.usage = target.api.jsonUsage(answer, upstream.flavor)
+        x.usage = target.api.jsonUsage(answer, upstream.flavor)
       } catch {
         // Not JSON after all; the client still gets the bytes as sent.
       }
@@ -168,8 +167,8 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
     return failed(status, 'upstream_reset')
   }
   dog.gotFirstByte()
-  record.ttfbMs = performance.now() - spec.start
-  if (eventStream) record.stream = true
+  x.ttfbMs = performance.now() - x.start
+  if (eventStream) x.eventStream = true
   const usage = target.api.streamUsage(upstream.flavor)
   // The format's terminal event, watched beside usage: a body that ends before it is incomplete.
   const terminal = eventStream ? target.api.streamFormat(upstream.flavor).terminal() : undefined
@@ -186,7 +185,7 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
       end: (how) => {
         spec.clientSignal.removeEventListener('abort', onClientGone)
         dog.dispose()
-        if (eventStream) record.usage = usage.result()
+        if (eventStream) x.usage = usage.result()
         ended(how)
       },
       // A conversion writes the client's framing, and so its own error ending.

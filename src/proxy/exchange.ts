@@ -6,14 +6,14 @@
  */
 import type { KeyRecord } from '../auth/principal'
 import type { ProjectConfig, ProviderConfig, UserConfig } from '../config/schema'
-import type { Classification, GenAiMessage, InboundRequest, ResponseInfo, UpstreamRequest } from '../providers/types'
+import type { Classification, GenAiMessage, InboundRequest, ReportedUsage, ResponseInfo, UpstreamRequest } from '../providers/types'
 import type { RateGrant } from '../ratelimit/types'
 import type { SpendHold } from '../spend/steps'
 import type { SharedHold } from '../cluster/budget'
 import type { ObjectList } from '../objects/guard'
 import type { RequestSpans } from '../telemetry/spans'
 import type { Ticket } from './admission'
-import { recordedText, type RequestRecord } from './record'
+import { recordedText, type LimitDecision, type RequestRecord } from './record'
 import type { Route, RouteTarget } from './routes'
 
 /** One try at one upstream (a routing group may make several per client request), and how it went. */
@@ -44,8 +44,15 @@ export interface StreamObserver {
 }
 
 export class Exchange {
+  /** Time-ordered (v7): the log and ledger indexes grow at one end instead of at random pages. */
+  readonly id = Bun.randomUUIDv7()
+  /** Arrival: epoch ms, and performance.now() for durations. */
+  readonly ts = Date.now()
   readonly start = performance.now()
-  readonly record: RequestRecord
+  readonly method: string
+  /** The URL's path and route name as recorded (cut to a sane length); the front door's is the route its model picked. */
+  readonly path: string
+  routeName: string
   // Authenticate
   key!: KeyRecord
   project: ProjectConfig | undefined
@@ -71,7 +78,13 @@ export class Exchange {
   attempts?: Attempt[]
   /** A streamed response is being relayed (or was). */
   streamed = false
+  /** The answer came as events (SSE or the format's own framing). */
+  eventStream = false
   // Meter
+  /** Request start to the first response byte from upstream, ms. */
+  ttfbMs?: number
+  /** What the provider reported it used. */
+  usage?: ReportedUsage
   /** Whether tracing keeps this project's prompts and answers. */
   capture = false
   /** What the answer says about itself (model, finish reasons, output), read for spans. */
@@ -79,31 +92,34 @@ export class Exchange {
   streamOutput?: () => GenAiMessage[] | undefined
   /** Tracing's spans for this request (src/telemetry/spans.ts). */
   trace?: RequestSpans
-  /** Set once the request is settled and recorded. */
+  // Settle
+  /** What a spend limit decided (set when one refused). */
+  limit?: LimitDecision
+  /** The priced cost, nano-dollars; absent when unpriced. */
+  costNanos?: number
+  // Outcome
+  /** Final status (0 until finished) and the gateway error code, `upstream_<status>` or how a stream was cut. */
+  status = 0
+  error?: string
+  /** Set once the request is settled; `record` is what observers get, built then. */
   finished = false
+  record?: RequestRecord
 
   constructor(
     readonly request: Request,
     url: URL,
     routeName: string,
   ) {
-    this.record = {
-      // Time-ordered (v7): the log and ledger indexes grow at one end instead of at random pages.
-      id: Bun.randomUUIDv7(),
-      ts: Date.now(),
-      method: request.method,
-      path: recordedText(url.pathname),
-      route: recordedText(routeName, 128),
-      stream: false,
-      status: 0,
-      durationMs: 0,
-    }
+    this.method = request.method
+    this.path = recordedText(url.pathname)
+    this.routeName = recordedText(routeName, 128)
   }
 
-  get id(): string {
-    return this.record.id
+  /** The model as the request names it: the prepared upstream's, else the classification's. */
+  get model(): string | undefined {
+    return this.upstream?.model ?? this.classification?.model
   }
 }
 
 /** What observers get: the finished exchange, to read. */
-export type FinishedExchange = Readonly<Exchange>
+export type FinishedExchange = Readonly<Exchange> & { readonly record: RequestRecord }

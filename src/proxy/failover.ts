@@ -35,12 +35,11 @@ export type ForwardOutcome = Extract<AttemptResult, { kind: 'committed' }> | { k
 
 /**
  * `targets` are planned (allowed, enabled, ordered); `x.target`/`x.upstream` hold the first,
- * already prepared. `x.target`, `x.upstream` and the record's provider, api and model follow
- * the attempt in progress, so later steps see the target that answered. Every try goes on
+ * already prepared. `x.target` and `x.upstream` follow the attempt in progress, so later steps
+ * (and the record) see the target that answered. Every try goes on
  * `x.attempts`; breakers hear every verdict, a stream's late failure included.
  */
 export async function forwardWithFailover(x: Exchange, targets: RouteTarget[], deps: FailoverDeps, io: FailoverIo): Promise<ForwardOutcome> {
-  const { record } = x
   const attempts: Attempt[] = (x.attempts = [])
   let lastAnswer: UpstreamAnswer | undefined
   let allTimedOut = true
@@ -75,10 +74,6 @@ export async function forwardWithFailover(x: Exchange, targets: RouteTarget[], d
     const more = targets.slice(i + 1).some((t) => deps.breakers.for(t.provider.id).allows())
     x.target = target
     x.upstream = upstream
-    record.provider = target.provider.id
-    record.api = target.provider.api
-    record.model = upstream.model
-    record.stream = upstream.stream
     tried.push(target.provider.id)
 
     const attempt: Attempt = {
@@ -100,8 +95,7 @@ export async function forwardWithFailover(x: Exchange, targets: RouteTarget[], d
       headers: attempt.headers!,
       canFailOver: more,
       clientSignal: x.request.signal,
-      record,
-      start: x.start,
+      x,
       errorTail: io.errorTail,
       buffers: io.buffers,
       taps: io.taps,
@@ -140,7 +134,7 @@ export async function forwardWithFailover(x: Exchange, targets: RouteTarget[], d
   if (lastAnswer) {
     // Every target failed and at least one answered: the last answer, as it was.
     const { status, headers, body } = lastAnswer
-    return { kind: 'committed', status, headers: responseHeaders(headers, record.id), body, streamed: false, error: `upstream_${status}` }
+    return { kind: 'committed', status, headers: responseHeaders(headers, x.id), body, streamed: false, error: `upstream_${status}` }
   }
   if (!tried.length) {
     // Breakers that opened while this request waited its turn, or no target could take the request.

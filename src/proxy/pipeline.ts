@@ -143,9 +143,6 @@ export class Pipeline {
   private async authenticate(x: Exchange): Promise<void> {
     const key = await authenticate(x.request.headers, this.deps.keys)
     x.key = key
-    x.record.keyId = key.id
-    x.record.project = key.project
-    x.record.user = key.user
     x.project = this.projects.get(key.project)
     x.user = key.user ? this.users.get(key.user) : undefined
   }
@@ -167,14 +164,12 @@ export class Pipeline {
       const b = await read()
       early = { body: b, json: inspectJson(b, contentType) }
       x.route = x.route.pick(request.method, rest, early.json, (r) => routeVisible(r, project))
-      x.record.route = x.route.name
+      x.routeName = x.route.name
     }
     const route = x.route
     // Allowed, enabled, ordered targets whose breaker admits a request; the first is prepared here.
     const targets = viableTargets(planTargets(route, key, project, this.deps.random), this.breakers)
     const target = (x.target = targets[0]!)
-    x.record.provider = target.provider.id
-    x.record.api = target.provider.api
 
     const body = early ? early.body : await read()
     const publicUrl = this.publicUrl
@@ -194,14 +189,11 @@ export class Pipeline {
     const limited = this.isLimited(key, user, project) || route.targets.some((t) => t.provider.managed === true)
     const c = (x.classification = classifyInbound(route.api, inbound, { routeName, key, user, project, limited }, target.provider))
     // Bounded by the classification; a refused model is logged as requested.
-    x.record.model = c?.model
     for (const m of c?.models ?? (c?.model ? [c.model] : [])) this.checkModel(key, m)
 
     const upstream = (x.upstream = await target.api.prepare(inbound, target.provider))
     // The table found the model wherever it is (form field, batch, a path prepare does not parse): spend, limits and the log price that one.
     upstream.model ??= c?.model
-    x.record.model = upstream.model
-    x.record.stream = upstream.stream
     this.checkModel(key, upstream.model)
     return targets
   }
@@ -299,10 +291,9 @@ export class Pipeline {
     if (x.finished) return
     x.finished = true
     const { steps } = this.deps
-    const r = x.record
-    r.status = status
-    r.error ??= error
-    r.durationMs = performance.now() - x.start
+    x.status = status
+    x.error ??= error
+    const durationMs = performance.now() - x.start
     if (x.ticket) {
       this.inflight--
       x.ticket.release()
@@ -312,12 +303,31 @@ export class Pipeline {
     safely('rate limits', () => steps.rates.release(x))
     safely('spend', () => steps.spend.settle(x))
     if (steps.shared) safely('shared budget', () => steps.shared!.settle(x))
-    // What observers store and print: client-chosen text redacted, every try in order.
-    r.path = steps.redact(r.path)
-    if (r.model) r.model = steps.redact(r.model)
-    if (r.route) r.route = steps.redact(r.route)
-    if (x.attempts) r.attempts = x.attempts.map(attemptRecord(x))
-    const done: FinishedExchange = x
+    // The record, built here once: what observers store and print, client-chosen text redacted, every try in order.
+    const model = x.model
+    const r: RequestRecord = (x.record = {
+      id: x.id,
+      ts: x.ts,
+      keyId: x.key?.id,
+      project: x.key?.project,
+      user: x.key?.user,
+      provider: x.target?.provider.id,
+      route: steps.redact(x.routeName),
+      api: x.target?.provider.api,
+      model: model === undefined ? undefined : steps.redact(model),
+      method: x.method,
+      path: steps.redact(x.path),
+      stream: x.eventStream || (x.upstream?.stream ?? false),
+      status,
+      durationMs,
+      ttfbMs: x.ttfbMs,
+      usage: x.usage,
+      costNanos: x.costNanos,
+      error: x.error,
+      attempts: x.attempts?.map(attemptRecord(x)),
+      limit: x.limit,
+    })
+    const done = x as FinishedExchange
     for (const o of this.deps.observers) safely('request observer', () => o.record(r, done))
   }
 

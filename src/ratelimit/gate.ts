@@ -39,7 +39,7 @@ export class RateLimitGate {
     const g = x.rate
     if (!g) return
     x.rate = undefined
-    this.limiter.release(g, usedTokens(x.record))
+    this.limiter.release(g, usedTokens(x))
   }
 }
 
@@ -67,7 +67,7 @@ export function rateScopes(ctx: Pick<Exchange, 'key' | 'user' | 'project'>): Rat
  * for a request that failed without an answer; undefined (keep the reservation) for one cut
  * short without usage, whose tokens are unknown.
  */
-export function usedTokens(record: RequestRecord): number | undefined {
+export function usedTokens(record: Pick<RequestRecord, 'usage' | 'status' | 'error'>): number | undefined {
   const t = record.usage?.tokens
   if (t) return (t.input_tokens ?? 0) + (t.output_tokens ?? 0)
   return record.status >= 400 && !cutShort(record.error) ? 0 : undefined

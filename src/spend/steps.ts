@@ -6,11 +6,10 @@
  * - `quote` (respond): a non-streamed JSON answer gets `x-tollgate-cost-usd` (and, with
  *   inject_cost, the cost in its usage);
  * - `settle`: exactly once per admitted request, the reservation becomes the actual cost,
- *   `record.costNanos` is set, and the ledger row is queued.
+ *   `x.costNanos` is set, and the ledger row is queued.
  * What a request holds between them is its `x.spend` (SpendHold).
  */
 import type { Exchange } from '../proxy/exchange'
-import type { RequestRecord } from '../proxy/record'
 import { cutShort } from '../proxy/cut-short'
 import type { TokenUsage } from '../providers/types'
 import { InvalidRequestError } from '../errors'
@@ -95,7 +94,7 @@ export class SpendSteps {
     const r = spend.budget.tryReserve(spend.scopesFor(key, ctx.user, ctx.project, needsCredits), amount)
     if (isDenial(r)) {
       // Telemetry counts rejections by the scope that bound.
-      ctx.record.limit = { decision: 'rejected', scope: r.scope.kind, window: r.window }
+      ctx.limit = { decision: 'rejected', scope: r.scope.kind, window: r.window }
       throw limitError(r, now, spend.config.limits.timezone, target.provider.id)
     }
     row.reservedNanos = amount
@@ -114,7 +113,7 @@ export class SpendSteps {
   quote(ctx: Exchange, body: Uint8Array): ResponseChange | undefined {
     const open = ctx.spend
     if (!open || open.settled) return undefined
-    const f = (open.final = this.finalCost(ctx, ctx.record, open))
+    const f = (open.final = this.finalCost(ctx, open))
     if (f.unpriced) return undefined
     const usd = nanosToUsdString(f.cost)
     const change: ResponseChange = { headers: { 'x-tollgate-cost-usd': usd } }
@@ -124,22 +123,21 @@ export class SpendSteps {
 
   settle(ctx: Exchange): void {
     const open = ctx.spend
-    const record = ctx.record
     if (!open || open.settled) return
     open.settled = true
     this.settlements++
     const { spend } = this
-    const f = open.final ?? this.finalCost(ctx, record, open)
+    const f = open.final ?? this.finalCost(ctx, open)
     const now = spend.clock()
     if (open.reservation) spend.budget.settle(open.reservation, f.cost, f.managed ? undefined : scopeKey('credits', ctx.key.project))
     else if (f.cost > 0) spend.budget.charge(this.chargeScopes(ctx, f.managed), f.cost, open.row.ts)
-    if (!f.unpriced) record.costNanos = f.cost
-    if (!open.reservation && f.cost === 0 && !f.unpriced && !record.usage) return
+    if (!f.unpriced) ctx.costNanos = f.cost
+    if (!open.reservation && f.cost === 0 && !f.unpriced && !ctx.usage) return
     const row: LedgerRow = {
       ...open.row,
       provider: ctx.target.provider.id,
-      model: record.usage?.model ?? record.model ?? open.row.model,
-      state: f.cost > 0 || (record.usage && record.status < 300) ? 'settled' : 'released',
+      model: ctx.usage?.model ?? ctx.model ?? open.row.model,
+      state: f.cost > 0 || (ctx.usage && ctx.status < 300) ? 'settled' : 'released',
       costNanos: f.cost,
       providerCostNanos: f.providerCost,
       managed: f.managed,
@@ -161,7 +159,8 @@ export class SpendSteps {
    * short, input plus the output delivered (the usage if it arrived, else an estimate);
    * for a failure without usage, nothing (released).
    */
-  private finalCost(ctx: Exchange, record: RequestRecord, open: SpendHold): Final {
+  private finalCost(ctx: Exchange, open: SpendHold): Final {
+    const record = ctx
     const { spend } = this
     const provider = ctx.target.provider
     const api = ctx.target.api

@@ -31,12 +31,12 @@ export class SpanRecorder implements RequestSink, TracingSteps {
   constructor(private readonly tracing: Tracing) {}
 
   begin(x: Exchange): void {
-    const { request, record } = x
+    const { request } = x
     const server = this.tracing.tracer.startSpan(
-        `${record.method} ${record.route ?? ''}`.trim(),
+        `${x.method} ${x.routeName}`.trim(),
         {
           kind: SpanKind.SERVER,
-          attributes: { 'http.request.method': record.method, 'url.path': record.path, 'tollgate.request_id': record.id },
+          attributes: { 'http.request.method': x.method, 'url.path': x.path, 'tollgate.request_id': x.id },
         },
         this.tracing.parentFrom(request.headers),
       )
