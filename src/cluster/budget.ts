@@ -170,7 +170,7 @@ export class SharedBudget implements Participant {
     if (r[0] === 0) {
       const w = WINDOWS[r[2]! - 1]!
       const d = { scope: plan.scopes[r[1]! - 1]!, window: w, limit: r[3]!, spent: r[4]!, reserved: r[5]!, resetsAt: spans[w].end }
-      // Telemetry counts rejections by the scope that bound (as the spend hook does).
+      // Telemetry counts rejections by the scope that bound (as the spend step does).
       ctx.limit = { decision: 'rejected', scope: d.scope.kind, window: w }
       throw limitError(d, plan.now, this.spend.config.limits.timezone, ctx.target.provider.id)
     }

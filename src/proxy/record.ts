@@ -25,7 +25,7 @@ export interface RequestRecord {
   error?: string
   /** Every upstream try, in order (a routing group may fail over several times). */
   attempts?: AttemptRecord[]
-  /** What the spend limits decided, for traces and metrics (set by the spend hook). */
+  /** What the spend limits decided, for traces and metrics (set by the spend step). */
   limit?: LimitDecision
 }
 
