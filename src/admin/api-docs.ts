@@ -5,10 +5,8 @@
  */
 import { openapi } from '@elysiajs/openapi'
 import { VERSION } from '../version'
-import { API_PREFIX } from './api'
+import { API_PREFIX, plain } from './api'
 import { ErrorBody } from './schemas'
-
-const plain = (s: object) => JSON.parse(JSON.stringify(s)) as Record<string, unknown>
 
 /** Serves the document at /admin/api/openapi.json; mounted in the admin plugin (prefix /admin). */
 export function apiDocument() {

@@ -14,6 +14,7 @@ import type { Principal } from './authz'
 import { checkCsrf } from './csrf'
 import { AdminError, badRequest, unauthenticated } from './errors'
 import { clientAddress, type PeerSource } from './client-address'
+import { Ok } from './schemas'
 import { presented, principalOf, type CookieJar } from './session'
 
 export const API_PREFIX = '/api/v1'
@@ -121,7 +122,7 @@ const ERROR = { $ref: '#/components/responses/Error' }
  * every answer, a cost and a new way to fail.
  */
 export function doc(tag: string, summary: string, response?: TSchema, status: 200 | 201 = 200) {
-  const schema = response ? plain(response) : { type: 'object', properties: { ok: { type: 'boolean' } } }
+  const schema = plain(response ?? Ok)
   const detail = {
     summary,
     tags: [tag],
