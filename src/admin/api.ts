@@ -13,6 +13,8 @@ import { publicBase } from './context'
 import type { Principal } from './authz'
 import { checkCsrf } from './csrf'
 import { AdminError, badRequest, unauthenticated } from './errors'
+import { GatewayError } from '../errors'
+import { readBody } from '../proxy/body'
 import { clientAddress, type PeerSource } from './client-address'
 import { Ok } from './schemas'
 import { presented, principalOf, type CookieJar } from './session'
@@ -83,31 +85,45 @@ function validationMessage(error: Readonly<ValidationError>, request: Request): 
   return `${where}${path ? `.${path}` : ''}: ${lower(what)}`
 }
 
-/** What `readJson` gives for a body that is not JSON, refused once the caller is known. */
-const NOT_JSON = Object.freeze({ notJson: true })
+/** Admin bodies are small (a key, a project, a provider): past this, a 413. */
+const ADMIN_BODY_BYTES = 1024 * 1024
+/** How long a caller may take to send its admin body. */
+const ADMIN_BODY_MS = 10_000
+const utf8 = new TextDecoder()
 
-/** The body as JSON whatever the content type says; an empty body is `{}`. Never throws: see `json`. */
-async function readJson({ request }: { request: Request }): Promise<unknown> {
-  const text = await request.text()
+/** What the parser leaves: the body is read only once the caller is known (see `json`). */
+const UNREAD = Object.freeze({ unread: true })
+const leaveUnread = () => UNREAD
+
+/** The body as JSON whatever the content type says; an empty body is `{}`. */
+async function readJson(request: Request): Promise<unknown> {
+  let bytes: Uint8Array | null
+  try {
+    bytes = await readBody(request, ADMIN_BODY_BYTES, ADMIN_BODY_MS)
+  } catch (e) {
+    if (e instanceof GatewayError) throw new AdminError(e.status, e.code, e.message)
+    throw e
+  }
+  const text = bytes ? utf8.decode(bytes) : ''
   if (!text) return {}
   try {
     return JSON.parse(text)
   } catch {
-    return NOT_JSON
+    throw badRequest('The body is not valid JSON.')
   }
 }
 
 /**
- * A route with a JSON body, validated by `schema`. Elysia parses bodies before any hook runs,
- * so a parser that threw would answer 400 to a caller not yet authenticated; `readJson` marks
- * the bad body and `transform` (after the caller's `derive`, before validation) refuses it.
- * The `'json'` after it never runs; it names the media type in the OpenAPI document.
+ * A route with a JSON body, validated by `schema`. Elysia parses bodies before any hook runs:
+ * the parser leaves the body unread, so a caller not yet authenticated costs no body read, and
+ * `transform` (after the caller's `derive`, before validation) reads it, bounded in size and time.
+ * The `'json'` after the parser never runs; it names the media type in the OpenAPI document.
  */
 export const json = <B extends TSchema>(schema: B) => ({
-  parse: [readJson, 'json' as const],
+  parse: [leaveUnread, 'json' as const],
   body: schema,
-  transform({ body }: { body: unknown }) {
-    if (body === NOT_JSON) throw badRequest('The body is not valid JSON.')
+  async transform(c: { body: unknown; request: Request }) {
+    c.body = await readJson(c.request)
   },
 })
 

@@ -31,6 +31,30 @@ test('a body that is not JSON is judged only after the caller: 401 without a cre
   expect(await bad.json()).toEqual({ error: { code: 'invalid_request', message: 'The body is not valid JSON.' } })
 })
 
+test('an unauthenticated body is never read: the 401 comes while the body is still arriving', async () => {
+  // A body that never ends: had the gateway waited for it, no answer would come.
+  let pulled = 0
+  const endless = new ReadableStream<Uint8Array>({
+    pull(c) {
+      pulled++
+      c.enqueue(new TextEncoder().encode('{"name":"' + 'x'.repeat(1024)))
+      return Bun.sleep(20)
+    },
+  })
+  const res = await Promise.race([
+    fx.gw.app.handle(new Request(`http://127.0.0.1${V}/projects`, { method: 'POST', body: endless, headers: { 'content-type': 'application/json' }, duplex: 'half' } as RequestInit)),
+    Bun.sleep(3000).then(() => 'still waiting' as const),
+  ])
+  expect(res === 'still waiting' ? res : res.status).toBe(401)
+  expect(pulled).toBeLessThan(5)
+  void endless.cancel().catch(() => {})
+})
+
+test('an admin body past 1 MiB is a 413', async () => {
+  const big = await raw('POST', `${V}/projects`, { body: JSON.stringify({ id: 'big', name: 'x'.repeat(1024 * 1024) }), headers: { authorization: `Bearer ${fx.orgToken}`, 'content-type': 'application/json' } })
+  expect(big.status).toBe(413)
+})
+
 test('a JSON body is read whatever its content type; an empty body is an empty object', async () => {
   const plain = await raw('PATCH', `${V}/projects/alpha`, { body: '{"name":"Alpha"}', headers: { authorization: `Bearer ${fx.orgToken}`, 'content-type': 'text/plain' } })
   expect(plain.status).toBe(200)
