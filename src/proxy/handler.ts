@@ -204,7 +204,7 @@ export class ProxyHandler {
         // Long generations must not hit the server's idle timeout.
         onStream: () => server?.timeout(request, 0),
         streamEnded: finish,
-        buffers: this.admission.buffers,
+        buffers: ticket.buffers,
       })
     } catch (e) {
       const err = e instanceof GatewayError ? e : internalError(e)
