@@ -1,0 +1,67 @@
+// A converted stream (Bedrock event-stream → Anthropic SSE) keeps the relay's backpressure: while
+// a raw-socket client does not read, the gateway stops reading the upstream, holding about the
+// per-stream bound plus socket buffers, not the body; once the client reads, every event arrives.
+import { afterAll, expect, test } from 'bun:test'
+import { connect } from 'node:net'
+import { meteredStream } from '../../../src/proxy/stream'
+import { eventStreamToAnthropicSse } from '../../../src/providers/bedrock/anthropic-sse'
+import { chunkFrame } from './support'
+
+const EVENTS = 4000
+const TEXT = 'y'.repeat(16 * 1024)
+const frame = chunkFrame(JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: TEXT } }))
+const stop = chunkFrame(JSON.stringify({ type: 'message_stop' }))
+const TOTAL = EVENTS * frame.length
+let produced = 0
+const servers: { stop(force?: boolean): void }[] = []
+afterAll(() => servers.forEach((s) => s.stop(true)))
+
+test('a slow raw-socket reader of a converted stream stops the upstream; every event arrives once it reads', async () => {
+  let sent = 0
+  const up = Bun.serve({ port: 0, hostname: '127.0.0.1', idleTimeout: 0, fetch: () => new Response(new ReadableStream({ type: 'bytes', pull(c) {
+    if (sent === EVENTS) {
+      c.enqueue(stop.slice())
+      return c.close()
+    }
+    sent++
+    produced += frame.length
+    c.enqueue(frame.slice())
+  } }, { highWaterMark: 0 })) })
+  servers.push(up)
+  const buffers = { bytes: 0, perStream: 256 * 1024 }
+  let maxBuffered = 0
+  const watched = { get bytes() { return buffers.bytes }, set bytes(v) { buffers.bytes = v; maxBuffered = Math.max(maxBuffered, v) }, perStream: buffers.perStream }
+  const gw = Bun.serve({ port: 0, hostname: '127.0.0.1', idleTimeout: 0, async fetch() {
+    const res = await fetch(`http://127.0.0.1:${up.port}/`)
+    const metered = meteredStream(res.body!, { push() {}, end() {} }, { firstByte() {}, end() {} }, new AbortController(), undefined, watched)
+    return new Response(eventStreamToAnthropicSse(metered), { headers: { 'content-type': 'text/event-stream' } })
+  } })
+  servers.push(gw)
+  let read = 0
+  const parts: Buffer[] = []
+  const s = connect(gw.port!, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'))
+  const done = new Promise<void>((resolve) => s.on('close', () => resolve()))
+  let head = true
+  s.on('data', (d: Buffer) => {
+    read += d.length
+    if (head) {
+      head = false
+      s.pause()
+    }
+    parts.push(d)
+  })
+  let last = -1
+  for (let i = 0; i < 40 && produced !== last; i++) {
+    last = produced
+    await Bun.sleep(300)
+  }
+  expect(read).toBeLessThan(1024 * 1024)
+  expect(produced).toBeLessThan(TOTAL / 4)
+  expect(maxBuffered).toBeLessThanOrEqual(buffers.perStream)
+  s.resume()
+  await done
+  expect(produced).toBe(TOTAL)
+  const text = Buffer.concat(parts).toString('latin1')
+  expect(text.split('event: content_block_delta\n').length - 1).toBe(EVENTS)
+  expect(text).toContain('event: message_stop\n')
+}, 30_000)
