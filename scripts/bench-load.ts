@@ -7,7 +7,7 @@
  * at STREAMS), RSS growth and bytes pulled from the upstream per slow reader of 2 MB and 32 MB,
  * and p50 of a normal request from another key idle vs while the streams run.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -86,6 +86,19 @@ function raw(port: number, key: string, body: string, opts: { readDelayMs?: numb
   })
 }
 
+/** CPU seconds (user + system) a process has used (Linux, clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(f[11]) + Number(f[12])) / 100
+}
+
+/** p50 of another key's requests, and the server's CPU use meanwhile (1 = one core). */
+async function p50Cpu(port: number, pid: number): Promise<{ p50: number; cpu: number }> {
+  const [c, t] = [cpuSeconds(pid), performance.now()]
+  const p = await p50(port)
+  return { p50: p, cpu: (cpuSeconds(pid) - c) / ((performance.now() - t) / 1000) }
+}
+
 async function p50(port: number, n = 30): Promise<number> {
   const ms: number[] = []
   for (let i = 0; i < n; i++) {
@@ -102,7 +115,7 @@ async function p50(port: number, n = 30): Promise<number> {
  * earlier, part of the burst is still connecting and the per-stream figure reads low), then
  * `during` runs while they are all still open.
  */
-async function streams(port: number, pid: number, n: number, during?: () => Promise<number>): Promise<{ ok: number; failed: number; perStreamKb: number; openMs: number; during?: number }> {
+async function streams<D>(port: number, pid: number, n: number, during?: () => Promise<D>): Promise<{ ok: number; failed: number; perStreamKb: number; openMs: number; during?: D }> {
   const base = rssKb(pid)
   const body = '{"model":"gpt-4o-mini","stream":true,"messages":[]}'
   const t0 = performance.now()
@@ -144,11 +157,11 @@ async function main(): Promise<void> {
   const bare = await start([process.execPath, join(ROOT, 'scripts/bench-servers.ts'), 'bare', url])
   try {
     // Cold: the gateway has sent nothing upstream yet, so the burst meets the connect probe.
-    const runs: Record<string, { r: Awaited<ReturnType<typeof streams>>; burst: number }> = {}
+    const runs: Record<string, { r: Awaited<ReturnType<typeof streams<{ p50: number; cpu: number }>>>; burst: number }> = {}
     for (const [name, s] of [['tollgate', gw], ['bare', bare]] as const) {
       // Another key's normal requests while the burst opens, and again once every stream is open.
       const burst = Bun.sleep(500).then(() => p50(s.port))
-      const r = await streams(s.port, s.proc.pid, STREAMS, () => p50(s.port))
+      const r = await streams(s.port, s.proc.pid, STREAMS, () => p50Cpu(s.port, s.proc.pid))
       runs[name] = { r, burst: await burst }
     }
     const [t, b] = [runs.tollgate!, runs.bare!]
@@ -156,14 +169,17 @@ async function main(): Promise<void> {
     rows.push([`  time until every stream had its response head (ms)`, t.r.openMs.toFixed(0), b.r.openMs.toFixed(0)])
     rows.push([`RSS per open stream at ${STREAMS} (KB)`, t.r.perStreamKb.toFixed(1), b.r.perStreamKb.toFixed(1)])
     if (STREAMS !== 2000) {
-      const t2 = await streams(gw.port, gw.proc.pid, 2000)
-      const b2 = await streams(bare.port, bare.proc.pid, 2000)
+      const t2 = await streams(gw.port, gw.proc.pid, 2000, () => p50Cpu(gw.port, gw.proc.pid))
+      const b2 = await streams(bare.port, bare.proc.pid, 2000, () => p50Cpu(bare.port, bare.proc.pid))
       rows.push(['RSS per open stream at 2000 (KB)', t2.perStreamKb.toFixed(1), b2.perStreamKb.toFixed(1)])
+      rows.push([`p50 normal request (other key) with 2000 streams open (ms)`, t2.during!.p50.toFixed(1), b2.during!.p50.toFixed(1)])
+      rows.push([`  server CPU meanwhile (cores)`, t2.during!.cpu.toFixed(2), b2.during!.cpu.toFixed(2)])
     }
     const idle = [await p50(gw.port), await p50(bare.port)]
     rows.push(['p50 normal request, idle (ms)', idle[0]!.toFixed(1), idle[1]!.toFixed(1)])
     rows.push([`p50 normal request (other key) while the ${STREAMS} streams open (ms)`, t.burst.toFixed(1), b.burst.toFixed(1)])
-    rows.push([`p50 normal request (other key) with all ${STREAMS} streams open (ms)`, t.r.during!.toFixed(1), b.r.during!.toFixed(1)])
+    rows.push([`p50 normal request (other key) with all ${STREAMS} streams open (ms)`, t.r.during!.p50.toFixed(1), b.r.during!.p50.toFixed(1)])
+    rows.push([`  server CPU meanwhile (cores)`, t.r.during!.cpu.toFixed(2), b.r.during!.cpu.toFixed(2)])
     for (const mb of [2, 32]) {
       const t = await slow(gw.port, gw.proc.pid, up.port, mb * 1024 * 1024)
       const b = await slow(bare.port, bare.proc.pid, up.port, mb * 1024 * 1024)
