@@ -1,6 +1,7 @@
 // A converted stream (Bedrock event-stream → Anthropic SSE) keeps the relay's backpressure: while
 // a raw-socket client does not read, the gateway stops reading the upstream, holding about the
 // per-stream bound plus socket buffers, not the body; once the client reads, every event arrives.
+// The converter pulls one upstream read per read of its own (highWaterMark 0); an eager one fails this.
 import { afterAll, expect, test } from 'bun:test'
 import { connect } from 'node:net'
 import { meteredStream } from '../../../src/proxy/stream'
@@ -65,3 +66,63 @@ test('a slow raw-socket reader of a converted stream stops the upstream; every e
   expect(text.split('event: content_block_delta\n').length - 1).toBe(EVENTS)
   expect(text).toContain('event: message_stop\n')
 }, 30_000)
+
+test('through the gateway: a slow raw-socket client of /bedrock/v1/messages holds at most the stream bound; the upstream stops; every event arrives', async () => {
+  const { startGateway, basicConfig, CANARY } = await import('../../support/gateway')
+  const { apiKeyProviderToml } = await import('./support')
+  const start = chunkFrame(JSON.stringify({ type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude', content: [], usage: { input_tokens: 3, output_tokens: 1 } } }))
+  let sent = 0
+  let made = 0
+  const up = Bun.serve({ port: 0, hostname: '127.0.0.1', idleTimeout: 0, async fetch(req) {
+    await req.arrayBuffer()
+    let first = true
+    return new Response(new ReadableStream({ type: 'bytes', pull(c) {
+      if (first) {
+        first = false
+        return c.enqueue(start.slice())
+      }
+      if (sent === EVENTS) {
+        c.enqueue(stop.slice())
+        return c.close()
+      }
+      sent++
+      made += frame.length
+      c.enqueue(frame.slice())
+    } }, { highWaterMark: 0 }), { headers: { 'content-type': 'application/vnd.amazon.eventstream' } })
+  } })
+  servers.push(up)
+  const gateway = await startGateway(`[server]\nstream_buffer_bytes = 262144\n` + basicConfig(apiKeyProviderToml(`http://127.0.0.1:${up.port}`)))
+  try {
+    const admission = gateway.gw.proxy.admission
+    let maxBuffered = 0
+    const watch = setInterval(() => (maxBuffered = Math.max(maxBuffered, admission.buffers.bytes)), 5)
+    const body = JSON.stringify({ model: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', max_tokens: 16, stream: true, messages: [{ role: 'user', content: 'hi' }] })
+    const parts: Buffer[] = []
+    const s = connect(Number(new URL(gateway.url).port), '127.0.0.1', () =>
+      s.write(`POST /bedrock/v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: ${CANARY.gatewayKey}\r\nanthropic-version: 2023-06-01\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`))
+    const closed = new Promise<void>((resolve) => s.on('close', () => resolve()))
+    s.once('data', () => s.pause())
+    s.on('data', (d: Buffer) => parts.push(d))
+    let last = -1
+    for (let i = 0; i < 40 && made !== last; i++) {
+      last = made
+      await Bun.sleep(300)
+    }
+    expect(Buffer.concat(parts).toString('latin1')).toStartWith('HTTP/1.1 200')
+    // Socket buffers on both hops (a few MB each on loopback), not the 88 MB body; the relay's queue counted and bounded.
+    expect(made).toBeLessThan(TOTAL / 4)
+    expect(admission.buffers.bytes).toBeGreaterThan(0)
+    expect(maxBuffered).toBeLessThanOrEqual(262144)
+    s.resume()
+    await closed
+    clearInterval(watch)
+    const text = Buffer.concat(parts).toString('latin1')
+    expect(made).toBe(TOTAL)
+    expect(text).toContain('event: message_start\n')
+    expect(text.split('event: content_block_delta\n').length - 1).toBe(EVENTS)
+    expect(text).toContain('event: message_stop\n')
+    expect(admission.buffers.bytes).toBe(0)
+  } finally {
+    await gateway.stop()
+  }
+}, 90_000)
