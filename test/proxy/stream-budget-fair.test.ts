@@ -3,9 +3,10 @@
 // with retry-after before anything goes upstream, while another key is still served (and may
 // buffer up to its share). Once the slow clients leave, every count is back to zero.
 import { afterAll, expect, test } from 'bun:test'
-import { connect, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import OpenAI from 'openai'
 import { basicConfig, CANARY, startGateway, type TestGateway } from '../support/gateway'
+import { slowSocket, untilSteady, type SlowSocket } from '../support/slow-socket'
 
 const KEY_B = 'tg-test-CANARY-gateway-key-0000000000000002'
 const BODY = 24 * 1024 * 1024
@@ -36,29 +37,12 @@ afterAll(async () => {
   upstream.stop(true)
 })
 
-/** A raw-socket stream that reads its head, then stops reading. */
-function slowStream(port: number, key: string): { s: Socket; status: () => number; closed: Promise<void> } {
-  let head = ''
+/** A slow raw-socket stream of `key`: reads its head, then stops reading. */
+function slowStream(port: number, key: string): SlowSocket {
   const body = '{"model":"gpt-4o-mini","stream":true,"messages":[]}'
-  const s = connect({ port, host: '127.0.0.1' }, () =>
-    s.write(`POST /openai/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`))
-  s.once('data', (d: Buffer) => {
-    head = d.toString('latin1', 0, 12)
-    s.pause()
-  })
-  s.on('error', () => {})
-  sockets.push(s)
-  return { s, status: () => Number(head.slice(9, 12)), closed: new Promise((r) => s.on('close', () => r())) }
-}
-
-/** Waits (bounded) until the buffered bytes pass `floor` and stop changing. */
-async function settled(read: () => number, floor = 0): Promise<void> {
-  for (let j = 0; j < 100 && read() <= floor; j++) await Bun.sleep(100)
-  let last = -1
-  for (let j = 0; j < 40 && read() !== last; j++) {
-    last = read()
-    await Bun.sleep(250)
-  }
+  const c = slowSocket(port, `POST /openai/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`)
+  sockets.push(c.socket)
+  return c
 }
 
 test("one key's slow streams past the buffer budget: that key gets a native 503, another key is still served", async () => {
@@ -73,7 +57,7 @@ test("one key's slow streams past the buffer budget: that key gets a native 503,
   const admission = gateway.gw.proxy.admission
   // Key A: a burst of slow streams, admitted before any of them filled its buffer.
   const a = Array.from({ length: 24 }, () => slowStream(port, CANARY.gatewayKey))
-  await settled(() => admission.buffers.bytes, BUDGET)
+  await untilSteady(() => admission.buffers.bytes, BUDGET)
   expect(a.every((s) => s.status() === 200)).toBe(true)
   // Past the whole budget (each stream within its own bound).
   expect(admission.buffers.bytes).toBeGreaterThan(BUDGET)
@@ -100,8 +84,8 @@ test("one key's slow streams past the buffer budget: that key gets a native 503,
   expect(b.status()).toBe(200)
 
   // Once key A's clients go away, every count is back to zero and key A is served again.
-  for (const s of a) s.s.destroy()
-  b.s.destroy()
+  for (const s of a) s.socket.destroy()
+  b.socket.destroy()
   await Promise.all([...a, b].map((s) => s.closed))
   for (let i = 0; i < 40 && (admission.inflight || admission.buffers.bytes); i++) await Bun.sleep(50)
   expect(admission.buffers.bytes).toBe(0)

@@ -3,9 +3,9 @@
 // per-stream bound plus socket buffers, not the body; once the client reads, every event arrives.
 // The converter pulls one upstream read per read of its own (highWaterMark 0); an eager one fails this.
 import { afterAll, expect, test } from 'bun:test'
-import { connect } from 'node:net'
 import { meteredStream } from '../../../src/proxy/stream'
 import { eventStreamToAnthropicSse } from '../../../src/providers/bedrock/anthropic-sse'
+import { slowSocket, untilSteady } from '../../support/slow-socket'
 import { chunkFrame } from './support'
 
 const EVENTS = 4000
@@ -38,31 +38,15 @@ test('a slow raw-socket reader of a converted stream stops the upstream; every e
     return new Response(eventStreamToAnthropicSse(metered), { headers: { 'content-type': 'text/event-stream' } })
   } })
   servers.push(gw)
-  let read = 0
-  const parts: Buffer[] = []
-  const s = connect(gw.port!, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'))
-  const done = new Promise<void>((resolve) => s.on('close', () => resolve()))
-  let head = true
-  s.on('data', (d: Buffer) => {
-    read += d.length
-    if (head) {
-      head = false
-      s.pause()
-    }
-    parts.push(d)
-  })
-  let last = -1
-  for (let i = 0; i < 40 && produced !== last; i++) {
-    last = produced
-    await Bun.sleep(300)
-  }
-  expect(read).toBeLessThan(1024 * 1024)
+  const c = slowSocket(gw.port!, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+  await untilSteady(() => produced)
+  expect(c.text().length).toBeLessThan(1024 * 1024)
   expect(produced).toBeLessThan(TOTAL / 4)
   expect(maxBuffered).toBeLessThanOrEqual(buffers.perStream)
-  s.resume()
-  await done
+  c.socket.resume()
+  await c.closed
   expect(produced).toBe(TOTAL)
-  const text = Buffer.concat(parts).toString('latin1')
+  const text = c.text()
   expect(text.split('event: content_block_delta\n').length - 1).toBe(EVENTS)
   expect(text).toContain('event: message_stop\n')
 }, 30_000)
@@ -97,26 +81,17 @@ test('through the gateway: a slow raw-socket client of /bedrock/v1/messages hold
     let maxBuffered = 0
     const watch = setInterval(() => (maxBuffered = Math.max(maxBuffered, admission.buffers.bytes)), 5)
     const body = JSON.stringify({ model: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', max_tokens: 16, stream: true, messages: [{ role: 'user', content: 'hi' }] })
-    const parts: Buffer[] = []
-    const s = connect(Number(new URL(gateway.url).port), '127.0.0.1', () =>
-      s.write(`POST /bedrock/v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: ${CANARY.gatewayKey}\r\nanthropic-version: 2023-06-01\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`))
-    const closed = new Promise<void>((resolve) => s.on('close', () => resolve()))
-    s.once('data', () => s.pause())
-    s.on('data', (d: Buffer) => parts.push(d))
-    let last = -1
-    for (let i = 0; i < 40 && made !== last; i++) {
-      last = made
-      await Bun.sleep(300)
-    }
-    expect(Buffer.concat(parts).toString('latin1')).toStartWith('HTTP/1.1 200')
+    const c = slowSocket(Number(new URL(gateway.url).port), `POST /bedrock/v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: ${CANARY.gatewayKey}\r\nanthropic-version: 2023-06-01\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`)
+    await untilSteady(() => made)
+    expect(c.status()).toBe(200)
     // Socket buffers on both hops (a few MB each on loopback), not the 88 MB body; the relay's queue counted and bounded.
     expect(made).toBeLessThan(TOTAL / 4)
     expect(admission.buffers.bytes).toBeGreaterThan(0)
     expect(maxBuffered).toBeLessThanOrEqual(262144)
-    s.resume()
-    await closed
+    c.socket.resume()
+    await c.closed
     clearInterval(watch)
-    const text = Buffer.concat(parts).toString('latin1')
+    const text = c.text()
     expect(made).toBe(TOTAL)
     expect(text).toContain('event: message_start\n')
     expect(text.split('event: content_block_delta\n').length - 1).toBe(EVENTS)
