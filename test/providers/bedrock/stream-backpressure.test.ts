@@ -17,17 +17,27 @@ let produced = 0
 const servers: { stop(force?: boolean): void }[] = []
 afterAll(() => servers.forEach((s) => s.stop(true)))
 
-test('a slow raw-socket reader of a converted stream stops the upstream; every event arrives once it reads', async () => {
+/** EVENTS delta frames (after `head`) and message_stop, produced only as fast as they are read; `count` hears each delta frame's bytes. */
+function frameBody(count: (n: number) => void, head?: Uint8Array): ReadableStream<Uint8Array> {
   let sent = 0
-  const up = Bun.serve({ port: 0, hostname: '127.0.0.1', idleTimeout: 0, fetch: () => new Response(new ReadableStream({ type: 'bytes', pull(c) {
+  let first = !!head
+  return new ReadableStream({ type: 'bytes', pull(c) {
+    if (first) {
+      first = false
+      return c.enqueue(head!.slice())
+    }
     if (sent === EVENTS) {
       c.enqueue(stop.slice())
       return c.close()
     }
     sent++
-    produced += frame.length
+    count(frame.length)
     c.enqueue(frame.slice())
-  } }, { highWaterMark: 0 })) })
+  } }, { highWaterMark: 0 })
+}
+
+test('a slow raw-socket reader of a converted stream stops the upstream; every event arrives once it reads', async () => {
+  const up = Bun.serve({ port: 0, hostname: '127.0.0.1', idleTimeout: 0, fetch: () => new Response(frameBody((n) => (produced += n))) })
   servers.push(up)
   const buffers = { bytes: 0, perStream: 256 * 1024 }
   let maxBuffered = 0
@@ -55,24 +65,10 @@ test('through the gateway: a slow raw-socket client of /bedrock/v1/messages hold
   const { startGateway, basicConfig, CANARY } = await import('../../support/gateway')
   const { apiKeyProviderToml } = await import('./support')
   const start = chunkFrame(JSON.stringify({ type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude', content: [], usage: { input_tokens: 3, output_tokens: 1 } } }))
-  let sent = 0
   let made = 0
   const up = Bun.serve({ port: 0, hostname: '127.0.0.1', idleTimeout: 0, async fetch(req) {
     await req.arrayBuffer()
-    let first = true
-    return new Response(new ReadableStream({ type: 'bytes', pull(c) {
-      if (first) {
-        first = false
-        return c.enqueue(start.slice())
-      }
-      if (sent === EVENTS) {
-        c.enqueue(stop.slice())
-        return c.close()
-      }
-      sent++
-      made += frame.length
-      c.enqueue(frame.slice())
-    } }, { highWaterMark: 0 }), { headers: { 'content-type': 'application/vnd.amazon.eventstream' } })
+    return new Response(frameBody((n) => (made += n), start), { headers: { 'content-type': 'application/vnd.amazon.eventstream' } })
   } })
   servers.push(up)
   const gateway = await startGateway(`[server]\nstream_buffer_bytes = 262144\n` + basicConfig(apiKeyProviderToml(`http://127.0.0.1:${up.port}`)))
