@@ -7,7 +7,9 @@ import { spendRoute } from './spend/route'
 import { modelsRoute } from './proxy/frontdoor-models'
 
 export function createApp(gw: Gateway) {
-  return new Elysia({ name: 'tollgate' })
+  // normalize: false, so that a body field no schema declares is refused (400), not silently
+  // dropped: Elysia compiles every route's validator with the root app's setting (src/admin/api.ts).
+  return new Elysia({ name: 'tollgate', normalize: false })
     .get('/', () => ({ name: NAME, version: VERSION }))
     .get('/health', () => ({ status: 'ok' }))
     .get('/ready', async ({ set }) => {

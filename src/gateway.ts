@@ -180,17 +180,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
       const notes = restartOnlyChanges(gw.config, next.config)
       if (gw.admin) {
         // The directory merges config.toml with the database; it takes the new file (and refuses a clash).
-        // (Directory has no setter for its file yet; its reload skips unchanged tables, so the cached fingerprint goes too.)
-        const dir = gw.admin.ctx.dir as unknown as { file: Config; fingerprint?: string }
-        const before = dir.file
-        dir.file = next.config
-        dir.fingerprint = undefined
-        try {
-          await gw.admin.ctx.dir.reload(true)
-        } catch (e) {
-          dir.file = before
-          throw e
-        }
+        await gw.admin.ctx.dir.replaceFile(next.config)
         gw.admin.ctx.config = next.config
       } else gw.applyConfig(next.config)
       keys.setConfig(next.config)
