@@ -7,7 +7,7 @@
  * at STREAMS), RSS growth and bytes pulled from the upstream per slow reader of 2 MB and 32 MB,
  * and p50 of a normal request from another key idle vs while the streams run.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -62,7 +62,7 @@ function start(cmd: string[], env: Record<string, string> = {}) {
 }
 
 /** One raw request; resolves with its status (0: no answer) once the response ends. */
-function raw(port: number, key: string, body: string, opts: { readDelayMs?: number; timeoutMs?: number } = {}): Promise<number> {
+function raw(port: number, key: string, body: string, opts: { readDelayMs?: number; timeoutMs?: number; onHead?: () => void } = {}): Promise<number> {
   return new Promise((resolve) => {
     let head = ''
     let status = 0
@@ -74,6 +74,7 @@ function raw(port: number, key: string, body: string, opts: { readDelayMs?: numb
       if (!status) {
         head += d.toString('latin1', 0, Math.min(d.length, 64))
         status = Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? 0)
+        if (status) opts.onHead?.()
       }
       if (opts.readDelayMs) {
         s.pause()
@@ -83,6 +84,19 @@ function raw(port: number, key: string, body: string, opts: { readDelayMs?: numb
     s.on('close', () => (clearTimeout(timer), resolve(status)))
     s.on('error', () => {})
   })
+}
+
+/** CPU seconds (user + system) a process has used (Linux, clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(f[11]) + Number(f[12])) / 100
+}
+
+/** p50 of another key's requests, and the server's CPU use meanwhile (1 = one core). */
+async function p50Cpu(port: number, pid: number): Promise<{ p50: number; cpu: number }> {
+  const [c, t] = [cpuSeconds(pid), performance.now()]
+  const p = await p50(port)
+  return { p50: p, cpu: (cpuSeconds(pid) - c) / ((performance.now() - t) / 1000) }
 }
 
 async function p50(port: number, n = 30): Promise<number> {
@@ -96,15 +110,27 @@ async function p50(port: number, n = 30): Promise<number> {
   return ms[Math.floor(n / 2)]!
 }
 
-async function streams(port: number, pid: number, n: number): Promise<{ ok: number; failed: number; perStreamKb: number }> {
+/**
+ * `n` streams of key A at once. RSS is read once every stream has its response head (all open:
+ * earlier, part of the burst is still connecting and the per-stream figure reads low), then
+ * `during` runs while they are all still open.
+ */
+async function streams<D>(port: number, pid: number, n: number, during?: () => Promise<D>): Promise<{ ok: number; failed: number; perStreamKb: number; openMs: number; during?: D }> {
   const base = rssKb(pid)
   const body = '{"model":"gpt-4o-mini","stream":true,"messages":[]}'
-  const all = Array.from({ length: n }, () => raw(port, KEY_A, body))
-  await Bun.sleep(SECONDS * 500)
+  const t0 = performance.now()
+  let heads = 0
+  let allOpen!: () => void
+  const open = new Promise<void>((r) => (allOpen = r))
+  const all = Array.from({ length: n }, () => raw(port, KEY_A, body, { onHead: () => ++heads === n && allOpen() }))
+  // Bounded: a stream that never answers must not stall the benchmark.
+  await Promise.race([open, Bun.sleep(SECONDS * 1000 - 1500)])
+  const openMs = performance.now() - t0
   const peak = rssKb(pid)
+  const p = await during?.()
   const codes = await Promise.all(all)
   const ok = codes.filter((c) => c === 200).length
-  return { ok, failed: n - ok, perStreamKb: (peak - base) / n }
+  return { ok, failed: n - ok, perStreamKb: (peak - base) / n, openMs, during: p }
 }
 
 async function slow(port: number, pid: number, upstreamPort: number, bytes: number): Promise<{ rssKbPerReader: number; pulledMbPerReader: number }> {
@@ -131,24 +157,29 @@ async function main(): Promise<void> {
   const bare = await start([process.execPath, join(ROOT, 'scripts/bench-servers.ts'), 'bare', url])
   try {
     // Cold: the gateway has sent nothing upstream yet, so the burst meets the connect probe.
-    const runs: Record<string, [Awaited<ReturnType<typeof streams>>, number]> = {}
+    const runs: Record<string, { r: Awaited<ReturnType<typeof streams<{ p50: number; cpu: number }>>>; burst: number }> = {}
     for (const [name, s] of [['tollgate', gw], ['bare', bare]] as const) {
-      const r0 = streams(s.port, s.proc.pid, STREAMS)
-      // Once the burst is open: another key's normal requests meanwhile.
-      const during = Bun.sleep(1000).then(() => p50(s.port))
-      const r = await r0
-      runs[name] = [r, await during]
+      // Another key's normal requests while the burst opens, and again once every stream is open.
+      const burst = Bun.sleep(500).then(() => p50(s.port))
+      const r = await streams(s.port, s.proc.pid, STREAMS, () => p50Cpu(s.port, s.proc.pid))
+      runs[name] = { r, burst: await burst }
     }
-    rows.push([`${STREAMS} streams of ${SECONDS} s: complete / failed`, `${runs.tollgate![0].ok} / ${runs.tollgate![0].failed}`, `${runs.bare![0].ok} / ${runs.bare![0].failed}`])
-    rows.push([`RSS per open stream at ${STREAMS} (KB)`, runs.tollgate![0].perStreamKb.toFixed(1), runs.bare![0].perStreamKb.toFixed(1)])
+    const [t, b] = [runs.tollgate!, runs.bare!]
+    rows.push([`${STREAMS} streams of ${SECONDS} s: complete / failed`, `${t.r.ok} / ${t.r.failed}`, `${b.r.ok} / ${b.r.failed}`])
+    rows.push([`  time until every stream had its response head (ms)`, t.r.openMs.toFixed(0), b.r.openMs.toFixed(0)])
+    rows.push([`RSS per open stream at ${STREAMS} (KB)`, t.r.perStreamKb.toFixed(1), b.r.perStreamKb.toFixed(1)])
     if (STREAMS !== 2000) {
-      const t = await streams(gw.port, gw.proc.pid, 2000)
-      const b = await streams(bare.port, bare.proc.pid, 2000)
-      rows.push(['RSS per open stream at 2000 (KB)', t.perStreamKb.toFixed(1), b.perStreamKb.toFixed(1)])
+      const t2 = await streams(gw.port, gw.proc.pid, 2000, () => p50Cpu(gw.port, gw.proc.pid))
+      const b2 = await streams(bare.port, bare.proc.pid, 2000, () => p50Cpu(bare.port, bare.proc.pid))
+      rows.push(['RSS per open stream at 2000 (KB)', t2.perStreamKb.toFixed(1), b2.perStreamKb.toFixed(1)])
+      rows.push([`p50 normal request (other key) with 2000 streams open (ms)`, t2.during!.p50.toFixed(1), b2.during!.p50.toFixed(1)])
+      rows.push([`  server CPU meanwhile (cores)`, t2.during!.cpu.toFixed(2), b2.during!.cpu.toFixed(2)])
     }
     const idle = [await p50(gw.port), await p50(bare.port)]
     rows.push(['p50 normal request, idle (ms)', idle[0]!.toFixed(1), idle[1]!.toFixed(1)])
-    rows.push([`p50 normal request (other key) during the streams (ms)`, runs.tollgate![1].toFixed(1), runs.bare![1].toFixed(1)])
+    rows.push([`p50 normal request (other key) while the ${STREAMS} streams open (ms)`, t.burst.toFixed(1), b.burst.toFixed(1)])
+    rows.push([`p50 normal request (other key) with all ${STREAMS} streams open (ms)`, t.r.during!.p50.toFixed(1), b.r.during!.p50.toFixed(1)])
+    rows.push([`  server CPU meanwhile (cores)`, t.r.during!.cpu.toFixed(2), b.r.during!.cpu.toFixed(2)])
     for (const mb of [2, 32]) {
       const t = await slow(gw.port, gw.proc.pid, up.port, mb * 1024 * 1024)
       const b = await slow(bare.port, bare.proc.pid, up.port, mb * 1024 * 1024)

@@ -3,8 +3,12 @@
  * refused with a native 503 and retry-after, before anything is reserved or sent upstream, when
  * - `server.max_inflight` requests are in flight (default: (open-files soft limit − 256) / 2,
  *   since a relayed stream holds two descriptors; 256 are margin for the database and logs), or
- * - the streams' buffered bytes have reached `server.stream_buffer_budget_bytes`, or
- * - the gateway is above its high-water mark (90 %) and this key already holds its fair share, or
+ * - the gateway is above its high-water mark (90 %) of max_inflight and this key already holds
+ *   its fair share of it, or
+ * - the streams' buffered bytes are above 90 % of `server.stream_buffer_budget_bytes` and this
+ *   key's streams hold their fair share of the budget. A key below its share is still admitted:
+ *   one key's slow streams cannot shut the others out (what the others add past the budget is
+ *   at most their shares), or
  * - a gate says so (the database write queue is full during a database outage).
  * Requests already admitted are never touched. Per-key concurrency limits (src/ratelimit) apply
  * on top of this.
@@ -13,7 +17,7 @@ import { Gauge, type Registry } from 'prom-client'
 import type { Config } from '../config/schema'
 import { GatewayError } from '../errors'
 import { startupOpenFiles } from './rlimit'
-import { STREAM_BUFFER_BYTES } from './stream'
+import { STREAM_BUFFER_BYTES, type StreamBuffers } from './stream'
 
 /** Above this fraction of max_inflight, a key may hold at most its fair share. */
 const HIGH_WATER = 0.9
@@ -39,6 +43,40 @@ export function defaultMaxInflight(softLimit = startupOpenFiles()?.soft): number
 /** What one admitted request holds; `release` once when it finishes (extra calls do nothing). */
 export interface Ticket {
   release(): void
+  /** The request's relay counts its buffered bytes here: its key's and the gateway's totals follow. */
+  readonly buffers: StreamBuffers
+}
+
+/** One key's holdings: requests in flight and bytes its streams buffer. */
+interface KeyHold {
+  inflight: number
+  bytes: number
+}
+
+/**
+ * A ticket's stream buffers: each change of `bytes` (the relay adds what it writes and takes
+ * off what the socket took) goes to the key's and the gateway's totals as well.
+ */
+class TicketBuffers implements StreamBuffers {
+  private own = 0
+  constructor(
+    private readonly total: { bytes: number; perStream: number },
+    private readonly hold: KeyHold,
+    private readonly settle: () => void,
+  ) {}
+  get bytes(): number {
+    return this.own
+  }
+  set bytes(v: number) {
+    const d = v - this.own
+    this.own = v
+    this.hold.bytes += d
+    this.total.bytes += d
+    if (this.hold.bytes === 0) this.settle()
+  }
+  get perStream(): number {
+    return this.total.perStream
+  }
 }
 
 /**
@@ -51,9 +89,9 @@ export class Admission {
   maxInflight = FALLBACK_MAX_INFLIGHT
   bufferBudget = 1024 * 1024 * 1024
   inflight = 0
-  /** Counted by every relay (src/proxy/stream.ts StreamBuffers); `perStream` is `server.stream_buffer_bytes`. */
+  /** Every relay's bytes, counted through its ticket's buffers; `perStream` is `server.stream_buffer_bytes`. */
   readonly buffers = { bytes: 0, perStream: STREAM_BUFFER_BYTES }
-  private readonly perKey = new Map<string, number>()
+  private readonly perKey = new Map<string, KeyHold>()
   private readonly gates: AdmissionGate[] = []
 
   configure(config: Config): void {
@@ -88,25 +126,45 @@ export class Admission {
     }
     const max = this.maxInflight
     if (this.inflight >= max) throw gatewayOverloaded(`The gateway is at its limit of ${max} requests in flight; try again shortly.`)
-    // Room for one more stream's whole buffer, or a new stream could take the budget over.
-    if (this.buffers.bytes + this.buffers.perStream > this.bufferBudget) throw gatewayOverloaded('The gateway is at its memory budget for stream buffers; try again shortly.')
-    const held = this.perKey.get(key) ?? 0
-    if (held > 0 && this.inflight >= max * HIGH_WATER && held >= this.fairShare()) {
+    const hold = this.perKey.get(key)
+    if (hold && hold.inflight > 0 && this.inflight >= max * HIGH_WATER && hold.inflight >= this.fairShare()) {
       throw gatewayOverloaded('The gateway is busy and this key holds its fair share of it; try again shortly.')
     }
+    if (hold && hold.bytes > 0) this.checkBuffers(hold.bytes)
+    const h = hold ?? { inflight: 0, bytes: 0 }
+    if (!hold) this.perKey.set(key, h)
+    h.inflight++
     this.inflight++
-    this.perKey.set(key, held + 1)
+    const drop = () => {
+      if (h.inflight === 0 && h.bytes === 0 && this.perKey.get(key) === h) this.perKey.delete(key)
+    }
     let done = false
     return {
+      buffers: new TicketBuffers(this.buffers, h, drop),
       release: () => {
         if (done) return
         done = true
         this.inflight--
-        const n = (this.perKey.get(key) ?? 1) - 1
-        if (n > 0) this.perKey.set(key, n)
-        else this.perKey.delete(key)
+        h.inflight--
+        drop()
       },
     }
+  }
+
+  /**
+   * Refuses a key whose streams buffer `held` bytes once the streams' total is above 90 % of the
+   * budget (counting room for one more stream's whole buffer) and one more stream's buffer would
+   * take this key past its fair share of the budget. A key below its share is still admitted.
+   */
+  private checkBuffers(held: number): void {
+    const per = this.buffers.perStream
+    if (this.buffers.bytes + per <= this.bufferBudget * HIGH_WATER || held + per <= this.bufferShare()) return
+    throw gatewayOverloaded("The gateway is at its memory budget for stream buffers and this key's streams hold their share of it; try again shortly.")
+  }
+
+  /** A key's share of the stream buffer budget, reckoned like fairShare's of max_inflight. */
+  bufferShare(): number {
+    return Math.max(Math.ceil(this.bufferBudget / (this.perKey.size + 1)), Math.ceil(this.bufferBudget * SHARE_FLOOR))
   }
 
   /**

@@ -227,7 +227,7 @@ export class Pipeline {
       {
         // A stream cut short ends with one error event in the client's format (the route's).
         errorTail: (how) => x.route.api.streamErrorEvent?.(streamCutError(how)),
-        buffers: this.admission.buffers,
+        buffers: x.ticket?.buffers ?? this.admission.buffers,
         taps: () => this.streamTaps(x),
       },
     )

@@ -49,14 +49,61 @@ describe('admission', () => {
     expect(refusal(() => a.admit('late')).message).toContain('100 requests in flight')
   })
 
-  test('buffered stream bytes at the budget refuse new requests', () => {
+  test("a key whose streams buffer bytes near the budget is refused; a key buffering nothing is not", () => {
     const a = admission(100)
     a.bufferBudget = 1024 * 1024
     a.buffers.perStream = 256 * 1024
-    a.buffers.bytes = 900 * 1024
+    const t = a.admit('k')
+    t.buffers.bytes += 900 * 1024
+    expect(a.buffers.bytes).toBe(900 * 1024)
     expect(refusal(() => a.admit('k')).message).toContain('memory budget')
-    a.buffers.bytes = 0
+    const other = a.admit('other')
+    t.buffers.bytes -= 900 * 1024
+    expect(a.buffers.bytes).toBe(0)
     a.admit('k')
+    other.release()
+  })
+
+  test("one key's slow streams past the whole budget: that key is refused while other keys are admitted, up to their fair shares", () => {
+    const a = admission(10_000)
+    a.bufferBudget = 48 * 256 * 1024
+    a.buffers.perStream = 256 * 1024
+    // Key A's streams were admitted before they filled; now they hold 1.5 budgets.
+    const greedy = Array.from({ length: 72 }, () => a.admit('A'))
+    for (const t of greedy) t.buffers.bytes += 256 * 1024
+    expect(a.buffers.bytes).toBe(1.5 * a.bufferBudget)
+    const e = refusal(() => a.admit('A'))
+    expect(e).toMatchObject({ status: 503, code: 'gateway_overloaded', retryable: true })
+    expect(e.headers['retry-after']).toBe('1')
+    expect(e.message).toContain('memory budget')
+    // Key B is admitted, and its streams may fill up to its share (a third of the budget with A, B and one more).
+    const b: ReturnType<typeof a.admit>[] = []
+    for (let i = 0; i < 100; i++) {
+      try {
+        const t = a.admit('B')
+        t.buffers.bytes += 256 * 1024
+        b.push(t)
+      } catch (err) {
+        expect((err as GatewayError).code).toBe('gateway_overloaded')
+        break
+      }
+    }
+    expect(b.length * 256 * 1024).toBe(a.bufferShare())
+    expect(a.bufferShare()).toBe(a.bufferBudget / 3)
+    // A third key still gets in; A stays out until its clients read.
+    a.admit('C').release()
+    expect(refusal(() => a.admit('A')).code).toBe('gateway_overloaded')
+    for (const t of greedy) {
+      t.buffers.bytes -= 256 * 1024
+      t.release()
+    }
+    a.admit('A')
+    // The ticket's bytes are its own; the key's and the gateway's totals follow every change.
+    const t = a.admit('D')
+    t.buffers.bytes += 1000
+    expect(t.buffers.bytes).toBe(1000)
+    expect(t.buffers.perStream).toBe(256 * 1024)
+    expect(a.buffers.bytes).toBe(b.length * 256 * 1024 + 1000)
   })
 
   test('the default max_inflight is (open-files soft limit - 256) / 2', () => {
