@@ -21,7 +21,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
-import { KEY, median, pids, startProcess, startTollgate, stopProcesses } from './bench'
+import { KEY, median, pids, runBench, startProcess, startTollgate } from './bench'
 
 const CLK_TCK = 100
 /** A send this long after it was due counts as late (the timer ticks every 1 ms, so up to ~1 ms is the schedule's own granularity). */
@@ -367,15 +367,4 @@ export async function runRate(argv: string[]): Promise<void> {
   console.log(`load average at end: ${loadavg()}`)
 }
 
-if (import.meta.main) {
-  let failed = false
-  try {
-    await runRate(process.argv.slice(2))
-  } catch (e) {
-    console.error(e)
-    failed = true
-  } finally {
-    await stopProcesses()
-    process.exit(failed ? 1 : 0)
-  }
-}
+if (import.meta.main) await runBench(() => runRate(process.argv.slice(2)))

@@ -251,13 +251,11 @@ export async function stopProcesses(): Promise<void> {
   for (const c of cleanups) c()
 }
 
-if (import.meta.main) {
+/** A benchmark's entry: runs `body`, then stops every process started here, and exits (1 after an error). */
+export async function runBench(body: () => Promise<void>): Promise<never> {
   let failed = false
   try {
-    // `npm run bench -- --rate N` (or `--latency-only`): CPU per request at a fixed rate (scripts/bench-rate.ts).
-    const args = process.argv.slice(2)
-    if (args.includes('--rate') || args.includes('--latency-only')) await (await import('./bench-rate')).runRate(args)
-    else await main()
+    await body()
   } catch (e) {
     console.error(e)
     failed = true
@@ -266,4 +264,13 @@ if (import.meta.main) {
     // Clients of the extra rows (Redis) may still hold the event loop; the run is over.
     process.exit(failed ? 1 : 0)
   }
+}
+
+if (import.meta.main) {
+  // `npm run bench -- --rate N` (or `--latency-only`): CPU per request at a fixed rate (scripts/bench-rate.ts).
+  const args = process.argv.slice(2)
+  await runBench(async () => {
+    if (args.includes('--rate') || args.includes('--latency-only')) await (await import('./bench-rate')).runRate(args)
+    else await main()
+  })
 }
