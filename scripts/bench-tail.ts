@@ -181,9 +181,12 @@ await runBench(async () => {
   stubPid = pids.get(stub)!
   perRequest = argv.includes('--per-request')
   const tollgate = await startTollgate(stub, '', { rateLimits: true })
+  // --control US: a bare pass-through that does about US µs of CPU work per request besides (is the tail just more CPU per request?).
+  const control = val('--control') ? await startProcess([process.execPath, 'scripts/bench-servers.ts', 'bare', stub, val('--control')!]) : undefined
   const targets: { name: string; url: string; headers: Record<string, string> }[] = [
-    { name: 'bare pass-through', url: bare, headers: {} },
+    { name: 'bare pass-through', url: bare, headers: {} as Record<string, string> },
     { name: 'tollgate', url: tollgate, headers: { authorization: `Bearer ${KEY}` } },
+    ...(control ? [{ name: `control (bare + ${val('--control')} µs of work)`, url: control, headers: {} }] : []),
   ].filter((t) => !only || t.name.includes(only))
   console.log(`pids: stub ${pids.get(stub)}, bare ${pids.get(bare)}, tollgate ${pids.get(tollgate)}; load ${loadavg()}`)
   if (out) mkdirSync(out, { recursive: true })
