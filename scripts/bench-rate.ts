@@ -4,7 +4,7 @@
  *   npm run bench -- --rate 3000             # the same from `npm run bench`
  *   npm run bench:cpu -- --rate 4000 --seconds 5 --rounds 2 --latency   # also the 1-connection cells
  *   npm run bench:cpu -- --latency-only     # only the 1-connection cells
- *   npm run bench:cpu -- --profile DIR       # Tollgate under `bun --cpu-prof`, profile in DIR
+ *   npm run bench:cpu -- --profile DIR       # bare and Tollgate under `bun --cpu-prof`, profiles in DIR/bare, DIR/tollgate
  *   npm run bench:cpu -- --against DIR[,DIR]  # also other checkouts' Tollgate (before/after, interleaved)
  * Targets: the bare Bun pass-through; Tollgate with every default feature on (auth, spend
  * limits and rate limits at key, user and project level, pricing, request log, metrics, the
@@ -303,10 +303,11 @@ export async function runRate(argv: string[]): Promise<void> {
   // As `npm start` runs it: Bun's own cap on concurrent upstream fetches off.
   process.env.BUN_CONFIG_MAX_HTTP_REQUESTS ??= '65336'
   const stub = await startProcess([process.execPath, 'scripts/bench-servers.ts', 'stub'])
-  const bare = await startProcess([process.execPath, 'scripts/bench-servers.ts', 'bare', stub], { BUN_CONFIG_MAX_HTTP_REQUESTS: '65336' })
+  // --profile: both servers under `bun --cpu-prof` (DIR/bare, DIR/tollgate), so a share in one can be read against the other.
+  const profile = (name: string) => (o.profile ? ['--cpu-prof', `--cpu-prof-dir=${o.profile}/${name}`] : [])
+  const bare = await startProcess([process.execPath, ...profile('bare'), 'scripts/bench-servers.ts', 'bare', stub], { BUN_CONFIG_MAX_HTTP_REQUESTS: '65336' })
   const auth = { authorization: `Bearer ${KEY}` }
-  const profile = o.profile ? ['--cpu-prof', `--cpu-prof-dir=${o.profile}`] : undefined
-  const tollgate = await startTollgate(stub, '', { rateLimits: true, bunArgs: profile })
+  const tollgate = await startTollgate(stub, '', { rateLimits: true, bunArgs: o.profile ? profile('tollgate') : undefined })
   const targets: Target[] = [
     { name: 'bare pass-through', url: bare, path: '/openai/chat/completions', headers: {}, pid: pids.get(bare)! },
     { name: 'tollgate', url: tollgate, path: '/openai/chat/completions', headers: auth, pid: pids.get(tollgate)! },
@@ -329,7 +330,6 @@ export async function runRate(argv: string[]): Promise<void> {
       const rest = targets.slice(1).map((_, j) => 1 + ((j + round) % (targets.length - 1)))
       for (const i of [0, ...rest]) {
         const t = targets[i]!
-        if (o.profile && t.name === 'bare pass-through') continue
         const r = await atRate(t, o.connections, o.rate, o.seconds, o.warmSeconds)
         results[i]!.push(r)
         process.stderr.write(

@@ -5,6 +5,8 @@
  * Each prints `READY <port>` once listening.
  */
 const role = process.argv[2]
+// Exit (not die) on SIGTERM, so that `bun --cpu-prof` writes its profile.
+process.on('SIGTERM', () => process.exit(0))
 
 const CHAT = JSON.stringify({
   id: 'chatcmpl-bench',
