@@ -4,7 +4,7 @@
  * send time and latency kept, then the distribution and how the slow ones fall in time.
  *   bun scripts/bench-tail.ts [--seconds 6] [--rounds 2] [--warm 1] [--only tollgate] [--out DIR]
  *   bun scripts/bench-tail.ts --attach 'strace -f -tt -T -p {pid} -o /tmp/s.{name}'   # a tool on each target during its cell
- *   bun scripts/bench-tail.ts --env NAME=VALUE[,NAME=VALUE]   # Tollgate started with these (a Bun setting to try)
+ *   bun scripts/bench-tail.ts --env NAME=VALUE[,NAME=VALUE]   # also a Tollgate started with these (a Bun setting to try)
  * `{pid}` in --attach is the target's pid, `{name}` its short name; the tool gets SIGINT when the cell ends.
  * `--per-request` reads the schedstat of the threads a request runs on before and after each
  * request, and splits the slow tenth's extra time into more CPU work and more waiting for a CPU.
@@ -173,19 +173,21 @@ await runBench(async () => {
   const warm = Number(val('--warm') ?? 1)
   const only = val('--only')
   const out = val('--out')
-  const env = Object.fromEntries((val('--env') ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]))
+  // --env A=1,B=2: a second Tollgate with these in its environment, measured beside the first (a Bun or allocator setting to try).
+  const env = Object.fromEntries((val('--env') ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
   process.env.BUN_CONFIG_MAX_HTTP_REQUESTS ??= '65336'
-  Object.assign(process.env, env)
   const stub = await startProcess([process.execPath, 'scripts/bench-servers.ts', 'stub'])
   const bare = await startProcess([process.execPath, 'scripts/bench-servers.ts', 'bare', stub])
   stubPid = pids.get(stub)!
   perRequest = argv.includes('--per-request')
   const tollgate = await startTollgate(stub, '', { rateLimits: true })
   // --control US: a bare pass-through that does about US µs of CPU work per request besides (is the tail just more CPU per request?).
+  const variant = val('--env') ? await startTollgate(stub, '', { rateLimits: true, env }) : undefined
   const control = val('--control') ? await startProcess([process.execPath, 'scripts/bench-servers.ts', 'bare', stub, val('--control')!]) : undefined
   const targets: { name: string; url: string; headers: Record<string, string> }[] = [
     { name: 'bare pass-through', url: bare, headers: {} as Record<string, string> },
     { name: 'tollgate', url: tollgate, headers: { authorization: `Bearer ${KEY}` } },
+    ...(variant ? [{ name: `tollgate+env (${val('--env')})`, url: variant, headers: { authorization: `Bearer ${KEY}` } }] : []),
     ...(control ? [{ name: `control (bare + ${val('--control')} µs of work)`, url: control, headers: {} }] : []),
   ].filter((t) => !only || t.name.includes(only))
   console.log(`pids: stub ${pids.get(stub)}, bare ${pids.get(bare)}, tollgate ${pids.get(tollgate)}; load ${loadavg()}`)
