@@ -348,6 +348,11 @@ export async function runRate(argv: string[]): Promise<void> {
     console.log(`\nOffered ${o.rate} req/s for ${o.seconds} s per cell (after ${o.warmSeconds} s warm-up), ${o.connections} keep-alive connections, median of ${o.rounds} interleaved round(s).`)
     console.log(table(['target', 'achieved req/s', 'loop µs/req', 'process µs/req', 'loop ÷ bare', 'process ÷ bare', 'p50 ms', 'p90 ms', 'p99 ms', 'late sends', 'failed'], rows))
     console.log('Goals (issue 17): process ÷ bare ≤ 1.5, loop ÷ bare ≤ 1.3.')
+    // A target behind the schedule is saturated: its CPU per request still holds, its latency is queueing.
+    for (const [i, t] of targets.entries()) {
+      const behind = results[i]!.filter((r) => r.achieved < 0.95 * r.offered || r.late > 0.05 * r.offered * o.seconds).length
+      if (behind) console.log(`note: ${t.name} fell behind the offered ${o.rate} req/s in ${behind} of ${results[i]!.length} round(s) (achieved under 95%, or over 5% of sends late): its latency there is queueing; try a lower --rate (load average now ${loadavg()}).`)
+    }
   }
 
   if (o.latency || o.latencyOnly) {
