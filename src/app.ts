@@ -7,7 +7,9 @@ import { spendRoute } from './spend/route'
 import { modelsRoute } from './proxy/frontdoor-models'
 
 export function createApp(gw: Gateway) {
-  return new Elysia({ name: 'tollgate' })
+  // normalize: false, so that a body field no schema declares is refused (400), not silently
+  // dropped: Elysia compiles every route's validator with the root app's setting (src/admin/api.ts).
+  return new Elysia({ name: 'tollgate', normalize: false })
     .get('/', () => ({ name: NAME, version: VERSION }))
     .get('/health', () => ({ status: 'ok' }))
     .get('/ready', async ({ set }) => {
@@ -33,23 +35,23 @@ export function createApp(gw: Gateway) {
     })
     // Spend, limits and reset times as JSON (src/spend/route.ts); also under /proxy like every route.
     .get('/v1/spend', function spendReport({ request }) {
-      return spendRoute(request, gw.spend, gw.keys)
+      return spendRoute(request, gw.spend, gw.keys, gw.telemetry.redactor.text)
     })
     .get('/proxy/v1/spend', function spendReportProxy({ request }) {
-      return spendRoute(request, gw.spend, gw.keys)
+      return spendRoute(request, gw.spend, gw.keys, gw.telemetry.redactor.text)
     })
     // The front door's model list (src/proxy/frontdoor-models.ts); its chat and embeddings go through the proxy.
     .get('/v1/models', function frontDoorModels({ request }) {
-      return modelsRoute(request, gw.keys, gw.proxyConfig(), gw.routes)
+      return modelsRoute(request, gw.keys, gw.proxyConfig(), gw.routes, gw.telemetry.redactor.text)
     })
     .get('/v1/models/*', function frontDoorModel({ request }) {
-      return modelsRoute(request, gw.keys, gw.proxyConfig(), gw.routes)
+      return modelsRoute(request, gw.keys, gw.proxyConfig(), gw.routes, gw.telemetry.redactor.text)
     })
     .get('/proxy/v1/models', function frontDoorModelsProxy({ request }) {
-      return modelsRoute(request, gw.keys, gw.proxyConfig(), gw.routes)
+      return modelsRoute(request, gw.keys, gw.proxyConfig(), gw.routes, gw.telemetry.redactor.text)
     })
     .get('/proxy/v1/models/*', function frontDoorModelProxy({ request }) {
-      return modelsRoute(request, gw.keys, gw.proxyConfig(), gw.routes)
+      return modelsRoute(request, gw.keys, gw.proxyConfig(), gw.routes, gw.telemetry.redactor.text)
     })
     // The admin UI and API: a router of its own, mounted before the proxy's catch-all.
     .use(adminPlugin(gw))

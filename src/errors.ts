@@ -1,7 +1,7 @@
 /**
  * Errors the gateway itself raises. Each carries an HTTP status and a stable `code`
  * (explicit, because `bun build --minify` mangles class names). A provider's error
- * shape turns one into a Response with `renderIn(shape)`, so the client's own SDK
+ * shape turns one into a Response with `renderIn(shape, redact)`, so the client's own SDK
  * raises its usual exception type.
  */
 
@@ -47,18 +47,11 @@ export class GatewayError extends Error {
     this.retryable = opts.retryable ?? false
   }
 
-  renderIn(shape: ErrorShape): Response {
-    // A message may echo client input (a model or route name that is really a key).
-    this.message = scrub(this.message)
+  /** `redact`: the gateway's redactor, since a message may echo client input (a model or route name that is really a key). */
+  renderIn(shape: ErrorShape, redact?: (message: string) => string): Response {
+    if (redact) this.message = redact(this.message)
     return shape.render(this)
   }
-}
-
-let scrub: (message: string) => string = (m) => m
-
-/** Installs the redactor that error messages pass through before a client sees them (telemetry). */
-export function setErrorScrubber(f: (message: string) => string): void {
-  scrub = f
 }
 
 export class InvalidRequestError extends GatewayError {

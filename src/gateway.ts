@@ -7,21 +7,20 @@ import { RouteTable } from './proxy/routes'
 import { RequestLogWriter } from './log/request-log'
 import { RequestLogRetention } from './log/retention'
 import { BatchWriter } from './db/batch-writer'
-import { ProxyHandler } from './proxy/handler'
-import type { RequestHooks } from './proxy/context'
+import { Pipeline } from './proxy/pipeline'
 import type { RequestSink } from './proxy/record'
 import { createApp, type App } from './app'
 import { Spend } from './spend/service'
-import { SpendHooks } from './spend/hooks'
+import { SpendSteps } from './spend/steps'
 import type { Clock } from './spend/windows'
 import { createTelemetry, type Telemetry } from './telemetry'
 import type { LogOutput } from './telemetry/logger'
 import { startAdmin, type AdminState } from './admin'
-import { RateLimitHooks } from './ratelimit/hooks'
+import { RateLimitGate } from './ratelimit/gate'
 import { MemoryLimiter } from './ratelimit/memory'
 import { tokenEstimator } from './ratelimit/tokens'
 import { createCluster, type Cluster } from './cluster'
-import { ObjectHooks, ObjectRetention, ObjectStore } from './objects'
+import { ObjectGuard, ObjectRetention, ObjectStore } from './objects'
 import { startupMark } from './startup-timing'
 
 export interface Gateway {
@@ -36,10 +35,12 @@ export interface Gateway {
   retention: RequestLogRetention
   /** Prices, budgets, ledger and credits (src/spend/). */
   spend: Spend
-  spendHooks: SpendHooks
+  /** Where each request's spend is reserved and settled (src/spend/steps.ts). */
+  spendSteps: SpendSteps
   /** Traces, metrics, the request log line and the redactor (src/telemetry/). */
   telemetry: Telemetry
-  proxy: ProxyHandler
+  /** The request path (src/proxy/pipeline.ts). */
+  proxy: Pipeline
   app: App
   /** The admin API and UI state (src/admin/); absent when `[admin] enabled = false`. */
   admin?: AdminState
@@ -51,11 +52,11 @@ export interface Gateway {
   /** Drains pending writes and closes the database. */
   close(): Promise<void>
   /** Rate limits of keys, users and projects (src/ratelimit/): in memory, or Redis in a cluster. */
-  rateLimits: RateLimitHooks
+  rateLimits: RateLimitGate
   /** Shared limits and change notices through Redis (src/cluster/); absent without `[cluster] redis_url`. */
   cluster?: Cluster
   /** Provider-side objects kept within their project (src/objects/). */
-  objects: { store: ObjectStore; hooks: ObjectHooks; retention: ObjectRetention }
+  objects: { store: ObjectStore; guard: ObjectGuard; retention: ObjectRetention }
   /** Set while shutting down: /ready answers 503 so a load balancer sends new traffic elsewhere. */
   draining?: boolean
   /** The config the proxy runs now (config.toml merged with admin-created entities). */
@@ -77,9 +78,8 @@ export interface Gateway {
 }
 
 export interface GatewayOptions {
-  /** Extra sinks and hooks (tests, telemetry, spend). */
+  /** Extra observers of finished requests (tests). */
   sinks?: RequestSink[]
-  hooks?: RequestHooks[]
   /** Clock for circuit breakers and random source for weighted routing (tests inject both). */
   now?: () => number
   random?: () => number
@@ -107,19 +107,24 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
   // Sweeps what a crash left open and rebuilds the budget before any request is admitted.
   const spend = await Spend.open(database.db, writer, config, { clock: opts.spendClock })
   startupMark('spend')
-  const spendHooks = new SpendHooks(spend)
-  // Rate limits go before spend (a request over its rpm reserves no budget); in a cluster the
-  // shared budget goes right after spend, whose estimate it reserves across instances.
-  const rateLimits = new RateLimitHooks(new MemoryLimiter(), tokenEstimator(spend))
+  const spendSteps = new SpendSteps(spend)
+  const rateLimits = new RateLimitGate(new MemoryLimiter(), tokenEstimator(spend))
   const cluster = createCluster(config, spend)
-  // Object isolation goes before rate limits and spend: a refused object request costs nothing.
   const objectStore = new ObjectStore(database.db, writer)
-  const objects = { store: objectStore, hooks: new ObjectHooks(objectStore), retention: new ObjectRetention(database.db) }
-  // Telemetry hooks go first (they never throw, so a refused request still has its span);
-  // its redacting sink runs before the request log stores paths and models, its other sinks after settle.
-  const telemetry = createTelemetry(config, { inflight: () => proxy.inflight, logOutput: opts.logOutput })
+  const objects = { store: objectStore, guard: new ObjectGuard(objectStore), retention: new ObjectRetention(database.db) }
+  const telemetry = createTelemetry(config, { inflight: () => proxy.inflight, openStreams: () => proxy.streams, logOutput: opts.logOutput })
   startupMark('telemetry')
-  const proxy = new ProxyHandler({ config, keys, routes, sinks: [telemetry.redactSink, requestLog, ...telemetry.sinks, ...(opts.sinks ?? [])], hooks: [...telemetry.hooks, objects.hooks, rateLimits, spendHooks, ...(cluster ? [cluster.budget] : []), ...(opts.hooks ?? [])], now: opts.now, random: opts.random, isLimited: (k, u, p) => spend.isLimited(k, u, p) })
+  // The order of the steps is the pipeline's (src/proxy/pipeline.ts); observers read finished requests in this order.
+  const proxy = new Pipeline({
+    config,
+    keys,
+    routes,
+    steps: { objects: objects.guard, rates: rateLimits, spend: spendSteps, shared: cluster?.budget, tracing: telemetry.tracingSteps, redact: telemetry.redactor.text },
+    observers: [requestLog, ...telemetry.sinks, ...(opts.sinks ?? [])],
+    now: opts.now,
+    random: opts.random,
+    isLimited: (k, u, p) => spend.isLimited(k, u, p),
+  })
   telemetry.setBreakerSource(() => proxy.breakers.snapshot())
   proxy.admission.registerMetrics(telemetry.metrics.registry)
   writer.registerMetrics(telemetry.metrics.registry, telemetry.redactor.text)
@@ -140,7 +145,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
     requestLog,
     retention,
     spend,
-    spendHooks,
+    spendSteps,
     telemetry,
     proxy,
     app: undefined as unknown as App,
@@ -148,6 +153,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
       const table = new RouteTable(next)
       gw.routes = table
       proxy.setConfig(next, table)
+      telemetry.configure(next)
       spend.configure(next)
       retention.configure(next.log.retention_days)
       running = next
@@ -174,17 +180,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions =
       const notes = restartOnlyChanges(gw.config, next.config)
       if (gw.admin) {
         // The directory merges config.toml with the database; it takes the new file (and refuses a clash).
-        // (Directory has no setter for its file yet; its reload skips unchanged tables, so the cached fingerprint goes too.)
-        const dir = gw.admin.ctx.dir as unknown as { file: Config; fingerprint?: string }
-        const before = dir.file
-        dir.file = next.config
-        dir.fingerprint = undefined
-        try {
-          await gw.admin.ctx.dir.reload(true)
-        } catch (e) {
-          dir.file = before
-          throw e
-        }
+        await gw.admin.ctx.dir.replaceFile(next.config)
         gw.admin.ctx.config = next.config
       } else gw.applyConfig(next.config)
       keys.setConfig(next.config)

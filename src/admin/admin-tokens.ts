@@ -5,7 +5,7 @@ import { adminTokens } from '../db/schema-admin'
 import { audit } from './audit'
 import { requireOrgAdmin } from './authz'
 import { badRequest, notFound } from './errors'
-import type { ApiRouter } from './router'
+import { doc, json, type AdminApi } from './api'
 import { Id, Nullable } from './schemas'
 import { createAdminToken, TOKEN_ROLES } from './tokens'
 
@@ -35,24 +35,18 @@ const view = (r: Row) => ({
   revoked_at: r.revokedAt,
 })
 
-export function adminTokenRoutes(r: ApiRouter): void {
-  r.get('/admin-tokens', { summary: 'Admin tokens (org admin)', tag: 'admin-tokens', response: Type.Object({ tokens: Type.Array(Token) }) }, async ({ ctx, p }) => {
-    requireOrgAdmin(p)
-    return { tokens: (await ctx.db.select().from(adminTokens).orderBy(desc(adminTokens.createdAt))).map(view) }
-  })
-
-  r.post(
+export function adminTokenRoutes(api: AdminApi): void {
+  api.get(
     '/admin-tokens',
-    {
-      summary: 'Create an admin token scoped to a role (org admin). The secret is in this answer only.',
-      tag: 'admin-tokens',
-      status: 201,
-      body: Type.Object(
-        { role: Role, name: Type.Optional(Type.String({ maxLength: 200 })), project: Type.Optional(Id), user: Type.Optional(Id), expires_at: Type.Optional(Type.Integer({ minimum: 0 })) },
-        { additionalProperties: false },
-      ),
-      response: Type.Object({ token: Token, secret: Type.String() }),
+    async ({ ctx, p }) => {
+      requireOrgAdmin(p)
+      return { tokens: (await ctx.db.select().from(adminTokens).orderBy(desc(adminTokens.createdAt))).map(view) }
     },
+    doc('admin-tokens', 'Admin tokens (org admin)', Type.Object({ tokens: Type.Array(Token) })),
+  )
+
+  api.post(
+    '/admin-tokens',
     async ({ ctx, p, body }) => {
       requireOrgAdmin(p)
       if (body.role === 'project_admin' && (!body.project || !ctx.dir.project(body.project))) throw badRequest('project: a project_admin token needs an existing project')
@@ -62,17 +56,28 @@ export function adminTokenRoutes(r: ApiRouter): void {
       const [row] = await ctx.db.select().from(adminTokens).where(eq(adminTokens.id, t.id))
       return { token: view(row!), secret: t.secret }
     },
+    {
+      ...json(Type.Object(
+        { role: Role, name: Type.Optional(Type.String({ maxLength: 200 })), project: Type.Optional(Id), user: Type.Optional(Id), expires_at: Type.Optional(Type.Integer({ minimum: 0 })) },
+        { additionalProperties: false },
+      )),
+      ...doc('admin-tokens', 'Create an admin token scoped to a role (org admin). The secret is in this answer only.', Type.Object({ token: Token, secret: Type.String() }), 201),
+    },
   )
 
-  r.delete('/admin-tokens/:id', { summary: 'Revoke an admin token (org admin)', tag: 'admin-tokens' }, async ({ ctx, p, params }) => {
-    requireOrgAdmin(p)
-    const done = await ctx.db
-      .update(adminTokens)
-      .set({ revokedAt: ctx.now() })
-      .where(and(eq(adminTokens.id, params.id!), isNull(adminTokens.revokedAt)))
-      .returning({ id: adminTokens.id })
-    if (!done.length) throw notFound('admin token')
-    await audit(ctx, p, 'admin_token.revoke', 'admin_token', params.id)
-    return { ok: true }
-  })
+  api.delete(
+    '/admin-tokens/:id',
+    async ({ ctx, p, params }) => {
+      requireOrgAdmin(p)
+      const done = await ctx.db
+        .update(adminTokens)
+        .set({ revokedAt: ctx.now() })
+        .where(and(eq(adminTokens.id, params.id), isNull(adminTokens.revokedAt)))
+        .returning({ id: adminTokens.id })
+      if (!done.length) throw notFound('admin token')
+      await audit(ctx, p, 'admin_token.revoke', 'admin_token', params.id)
+      return { ok: true }
+    },
+    doc('admin-tokens', 'Revoke an admin token (org admin)'),
+  )
 }

@@ -1,11 +1,12 @@
 /** The audit log: who changed what, when. Details never hold a secret (ids, names, roles, limits). */
 import { and, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm'
 import { Type } from '@sinclair/typebox'
+import { t } from 'elysia'
 import { adminAudit } from '../db/schema-admin'
 import type { AdminContext } from './context'
 import { adminProjects, type Principal } from './authz'
 import { randomToken } from './crypto'
-import type { ApiRouter } from './router'
+import { doc, json, type AdminApi } from './api'
 
 export async function audit(
   ctx: AdminContext,
@@ -39,20 +40,9 @@ const AuditEntry = Type.Object({
   detail: Type.Unknown(),
 })
 
-export function auditRoutes(r: ApiRouter): void {
-  r.get(
+export function auditRoutes(api: AdminApi): void {
+  api.get(
     '/audit',
-    {
-      summary: 'The audit log, newest first. Org admins see everything; project admins their projects; members their own actions.',
-      tag: 'audit',
-      query: Type.Object({
-        project: Type.Optional(Type.String()),
-        actor: Type.Optional(Type.String()),
-        before: Type.Optional(Type.Integer()),
-        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
-      }),
-      response: Type.Object({ entries: Type.Array(AuditEntry) }),
-    },
     async ({ ctx, p, query }) => {
       const where: SQL[] = []
       const own = adminProjects(p)
@@ -72,6 +62,15 @@ export function auditRoutes(r: ApiRouter): void {
       return {
         entries: rows.map((r) => ({ id: r.id, ts: r.ts, actor: r.actor, action: r.action, object_type: r.objectType, object_id: r.objectId, project: r.project, detail: r.detail })),
       }
+    },
+    {
+      query: Type.Object({
+        project: Type.Optional(Type.String()),
+        actor: Type.Optional(Type.String()),
+        before: Type.Optional(t.Integer()),
+        limit: Type.Optional(t.Integer({ minimum: 1, maximum: 500, default: 100 })),
+      }),
+      ...doc('audit', 'The audit log, newest first. Org admins see everything; project admins their projects; members their own actions.', Type.Object({ entries: Type.Array(AuditEntry) })),
     },
   )
 }

@@ -17,7 +17,7 @@ import type { AdminContext } from './context'
 import { last4 } from './crypto'
 import type { ProviderView } from './directory'
 import { AdminError, badRequest, conflict, forbidden, notFound, readOnly } from './errors'
-import type { ApiRouter } from './router'
+import { doc, json, type AdminApi } from './api'
 import { Id, Nullable, Source } from './schemas'
 
 const Provider = Type.Object({
@@ -97,33 +97,20 @@ function requireBox(ctx: AdminContext) {
   return ctx.box
 }
 
-export function credentialRoutes(r: ApiRouter): void {
-  r.get('/providers', { summary: 'Providers the caller can see (credentials never included)', tag: 'providers', response: Type.Object({ providers: Type.Array(Provider) }) }, ({ ctx, p }) => ({
-    providers: ctx.dir
-      .providers()
-      .filter((x) => canSeeProvider(p, ctx.dir, x.id))
-      .map(view),
-  }))
-
-  r.post(
+export function credentialRoutes(api: AdminApi): void {
+  api.get(
     '/providers',
-    {
-      summary: "Add a provider with its credential (org admin; a project admin for their project's own provider)",
-      tag: 'providers',
-      status: 201,
-      body: Type.Object(
-        {
-          id: Id,
-          api: Api,
-          api_key: Type.String({ minLength: 1, maxLength: 4096 }),
-          base_url: Type.Optional(BaseUrl),
-          project: Type.Optional(Id),
-          headers: Type.Optional(HeaderMap),
-        },
-        { additionalProperties: false },
-      ),
-      response: Provider,
-    },
+    ({ ctx, p }) => ({
+      providers: ctx.dir
+        .providers()
+        .filter((x) => canSeeProvider(p, ctx.dir, x.id))
+        .map(view),
+    }),
+    doc('providers', 'Providers the caller can see (credentials never included)', Type.Object({ providers: Type.Array(Provider) })),
+  )
+
+  api.post(
+    '/providers',
     async ({ ctx, p, body }) => {
       if (body.project) requireProjectAdmin(p, body.project, ctx.dir)
       else requireOrgAdmin(p)
@@ -150,23 +137,28 @@ export function credentialRoutes(r: ApiRouter): void {
       await ctx.dir.reload()
       return view(ctx.dir.provider(body.id)!)
     },
+    {
+      ...json(Type.Object(
+        {
+          id: Id,
+          api: Api,
+          api_key: Type.String({ minLength: 1, maxLength: 4096 }),
+          base_url: Type.Optional(BaseUrl),
+          project: Type.Optional(Id),
+          headers: Type.Optional(HeaderMap),
+        },
+        { additionalProperties: false },
+      )),
+      ...doc('providers', "Add a provider with its credential (org admin; a project admin for their project's own provider)", Provider, 201),
+    },
   )
 
-  r.get('/providers/:id', { summary: 'One provider', tag: 'providers', response: Provider }, ({ ctx, p, params }) => view(visibleProvider(ctx, p, params.id!)))
+  api.get('/providers/:id', ({ ctx, p, params }) => view(visibleProvider(ctx, p, params.id)), doc('providers', 'One provider', Provider))
 
-  r.patch(
+  api.patch(
     '/providers/:id',
-    {
-      summary: 'Replace the credential, change the base URL, or switch a provider off or on',
-      tag: 'providers',
-      body: Type.Object(
-        { api_key: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })), base_url: Type.Optional(Nullable(BaseUrl)), enabled: Type.Optional(Type.Boolean()) },
-        { additionalProperties: false },
-      ),
-      response: Provider,
-    },
     async ({ ctx, p, params, body }) => {
-      const x = visibleProvider(ctx, p, params.id!)
+      const x = visibleProvider(ctx, p, params.id)
       requireManage(ctx, p, x)
       if (x.source === 'config') throw readOnly('Provider', x.id)
       if (body.base_url) await requireBaseUrl(ctx, p, body.base_url)
@@ -187,29 +179,38 @@ export function credentialRoutes(r: ApiRouter): void {
       await ctx.dir.reload()
       return view(ctx.dir.provider(x.id)!)
     },
+    {
+      ...json(Type.Object(
+        { api_key: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })), base_url: Type.Optional(Nullable(BaseUrl)), enabled: Type.Optional(Type.Boolean()) },
+        { additionalProperties: false },
+      )),
+      ...doc('providers', 'Replace the credential, change the base URL, or switch a provider off or on', Provider),
+    },
   )
 
-  r.delete('/providers/:id', { summary: 'Delete a provider and its stored credential', tag: 'providers' }, async ({ ctx, p, params }) => {
-    const x = visibleProvider(ctx, p, params.id!)
-    requireManage(ctx, p, x)
-    if (x.source === 'config') throw readOnly('Provider', x.id)
-    await ctx.db.delete(adminProviders).where(eq(adminProviders.id, x.id))
-    await audit(ctx, p, 'provider.delete', 'provider', x.id, x.project)
-    await ctx.dir.reload()
-    return { ok: true }
-  })
-
-  r.post(
-    '/providers/:id/test',
-    {
-      summary: "Test connection: calls the provider's models endpoint with the stored credential",
-      tag: 'providers',
-      response: Type.Object({ ok: Type.Boolean(), status: Type.Integer(), message: Type.String() }),
-    },
+  api.delete(
+    '/providers/:id',
     async ({ ctx, p, params }) => {
-      const x = visibleProvider(ctx, p, params.id!)
+      const x = visibleProvider(ctx, p, params.id)
+      requireManage(ctx, p, x)
+      if (x.source === 'config') throw readOnly('Provider', x.id)
+      await ctx.db.delete(adminProviders).where(eq(adminProviders.id, x.id))
+      await audit(ctx, p, 'provider.delete', 'provider', x.id, x.project)
+      await ctx.dir.reload()
+      return { ok: true }
+    },
+    doc('providers', 'Delete a provider and its stored credential'),
+  )
+
+  api.post(
+    '/providers/:id/test',
+    async ({ ctx, p, params }) => {
+      const x = visibleProvider(ctx, p, params.id)
       requireManage(ctx, p, x)
       return testConnection(ctx, x.id)
+    },
+    {
+      ...doc('providers', "Test connection: calls the provider's models endpoint with the stored credential", Type.Object({ ok: Type.Boolean(), status: Type.Integer(), message: Type.String() })),
     },
   )
 }

@@ -71,12 +71,37 @@ export class Directory {
 
   constructor(
     private readonly database: Db,
-    readonly file: Config,
+    private config: Config,
     private readonly box: SecretBox | undefined,
     private readonly apply: (merged: Config) => void,
     private readonly configPath = 'config.toml',
   ) {
-    this.merged = file
+    this.merged = config
+  }
+
+  /** config.toml as the directory merges it with the database. */
+  get file(): Config {
+    return this.config
+  }
+
+  /**
+   * Takes a new config.toml (a SIGHUP reload) and merges it with the database at once,
+   * refusing an id it shares with a database entity. If that throws, the old file, merge and
+   * fingerprint stay in force, as if nothing had been asked.
+   */
+  async replaceFile(next: Config): Promise<void> {
+    const { config, merged, fingerprint } = this
+    this.config = next
+    // The tables may be unchanged, but the merge is not: a reload must not skip it.
+    this.fingerprint = ''
+    try {
+      await this.reload(true)
+    } catch (e) {
+      this.config = config
+      this.merged = merged
+      this.fingerprint = fingerprint
+      throw e
+    }
   }
 
   /** First load: an id declared in both config.toml and the database stops the start. */
@@ -99,7 +124,7 @@ export class Directory {
       strict ? this.database.select({ id: apiKeys.id }).from(apiKeys) : Promise.resolve([]),
     ])
     if (strict) {
-      const clashes = idConflicts(this.file, {
+      const clashes = idConflicts(this.config, {
         projects: projects.map((p) => p.id),
         users: users.map((u) => u.id),
         providers: providers.map((p) => p.id),
@@ -124,7 +149,7 @@ export class Directory {
     )
     this.db = { projects, users, memberships, providers: decrypted }
     this.warnReserved()
-    this.merged = mergeConfig(this.file, this.db)
+    this.merged = mergeConfig(this.config, this.db)
     this.apply(this.merged)
   }
 

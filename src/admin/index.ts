@@ -15,27 +15,26 @@ import { credentialRoutes } from './credentials'
 import { SecretBox, secretKeyProblem } from './crypto'
 import { Directory } from './directory'
 import { AdminError } from './errors'
+import { adminApi } from './api'
 import { invitationRoutes } from './invitations'
-import { keyRoutes } from './keys'
+import { keyRoutes } from './key-routes'
 import { limitRoutes } from './limits'
 import { membershipRoutes } from './memberships'
 import { oidcClientFor } from './oidc'
-import { DOCS_HTML, DOCS_JS, openApiDocument } from './openapi'
+import { apiDocument, DOCS_HTML, DOCS_JS } from './api-docs'
 import { errorPage } from './pages'
 import { projectRoutes } from './projects'
 import { requestLogRoutes } from './request-log'
-import { ApiRouter } from './router'
 import { sessionRoutes } from './session-routes'
 import { createFirstStartLink, isEmpty } from './setup'
 import type { CookieJar } from './session'
 import { finishLogin, invitePage, redeemSetupForm, setupPage, startLogin, type SignInRequest } from './signin'
 import { serveUi } from './ui'
-import { usageRoutes } from './usage'
+import { usageRoutes } from './usage-routes'
 import { userRoutes } from './users'
 
 export interface AdminState {
   ctx: AdminContext
-  router: ApiRouter
   stop(): Promise<void>
 }
 
@@ -83,8 +82,6 @@ export async function startAdmin(gw: Gateway, opts: AdminOptions = {}): Promise<
     ctx.oidc = oidcClientFor(before, next.auth.oidc)
     if (ctx.oidc !== before) console.error(`SIGHUP: note: [auth.oidc] ${next.auth.oidc ? 'changed' : 'removed'}; it applies from the next sign-in`)
   })
-  const router = new ApiRouter(ctx)
-  for (const add of [sessionRoutes, projectRoutes, userRoutes, membershipRoutes, invitationRoutes, credentialRoutes, keyRoutes, limitRoutes, usageRoutes, requestLogRoutes, auditRoutes, adminTokenRoutes]) add(router)
 
   if (config.admin.enabled && (await isEmpty(ctx.db))) {
     const link = await createFirstStartLink(ctx.db, publicBase(config))
@@ -94,7 +91,6 @@ export async function startAdmin(gw: Gateway, opts: AdminOptions = {}): Promise<
   }
   return {
     ctx,
-    router,
     stop: async () => {
       dir.stop()
     },
@@ -103,15 +99,19 @@ export async function startAdmin(gw: Gateway, opts: AdminOptions = {}): Promise<
 
 let seed = 0
 
+const ROUTES = [sessionRoutes, projectRoutes, userRoutes, membershipRoutes, invitationRoutes, credentialRoutes, keyRoutes, limitRoutes, usageRoutes, requestLogRoutes, auditRoutes, adminTokenRoutes]
+
 export function adminPlugin(gw: Gateway) {
   const app = new Elysia({ name: 'admin', prefix: '/admin', seed: ++seed })
   const state = gw.admin
   if (!state) return app
-  const { ctx, router } = state
-  router.mount(app)
-  let doc: Record<string, unknown> | undefined
+  const { ctx } = state
+  // Each resource adds its routes to the one API instance, behind its authentication.
+  const api = adminApi(ctx)
+  for (const add of ROUTES) add(api)
   return app
-    .get('/api/openapi.json', () => Response.json((doc ??= openApiDocument(router))))
+    .use(api)
+    .use(apiDocument())
     .get('/api/docs', () => new Response(DOCS_HTML, { headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'" } }))
     .get('/api/docs.js', () => new Response(DOCS_JS, { headers: { 'content-type': 'text/javascript; charset=utf-8' } }))
     .all('/api/*', () => new AdminError(404, 'not_found', 'No such admin API endpoint; see /admin/api/docs.').toResponse())

@@ -11,7 +11,7 @@ import { requireProjectAdmin } from './authz'
 import { publicBase, type AdminContext } from './context'
 import { randomId, randomToken, sha256 } from './crypto'
 import { notFound } from './errors'
-import type { ApiRouter } from './router'
+import { doc, json, type AdminApi } from './api'
 import { Nullable, ProjectRole } from './schemas'
 
 const Invitation = Type.Object({
@@ -80,35 +80,23 @@ export async function redeemInvitation(ctx: AdminContext, id: string, userId: st
   return 'ok'
 }
 
-export function invitationRoutes(r: ApiRouter): void {
-  r.get(
+export function invitationRoutes(api: AdminApi): void {
+  api.get(
     '/projects/:id/invitations',
-    { summary: "A project's invitations (project admin)", tag: 'invitations', response: Type.Object({ invitations: Type.Array(Invitation) }) },
     async ({ ctx, p, params }) => {
-      requireProjectAdmin(p, params.id!, ctx.dir)
-      const rows = await ctx.db.select().from(adminInvitations).where(eq(adminInvitations.project, params.id!)).orderBy(desc(adminInvitations.createdAt))
+      requireProjectAdmin(p, params.id, ctx.dir)
+      const rows = await ctx.db.select().from(adminInvitations).where(eq(adminInvitations.project, params.id)).orderBy(desc(adminInvitations.createdAt))
       return { invitations: rows.map((x) => view(x, ctx.now())) }
+    },
+    {
+      ...doc('invitations', "A project's invitations (project admin)", Type.Object({ invitations: Type.Array(Invitation) })),
     },
   )
 
-  r.post(
+  api.post(
     '/projects/:id/invitations',
-    {
-      summary: 'Invite someone to a project with a role (project admin). The link is in this answer only.',
-      tag: 'invitations',
-      status: 201,
-      body: Type.Object(
-        {
-          role: ProjectRole,
-          email: Type.Optional(Type.String({ maxLength: 320, pattern: '^[^@\\s]+@[^@\\s]+$' })),
-          expires_in_days: Type.Optional(Type.Number({ minimum: 0.01, maximum: 90 })),
-        },
-        { additionalProperties: false },
-      ),
-      response: Type.Object({ invitation: Invitation, url: Type.String() }),
-    },
     async ({ ctx, p, params, body, request }) => {
-      const project = params.id!
+      const project = params.id
       requireProjectAdmin(p, project, ctx.dir)
       const token = `tgi_${randomToken(32)}`
       const now = ctx.now()
@@ -129,14 +117,29 @@ export function invitationRoutes(r: ApiRouter): void {
       await audit(ctx, p, 'invitation.create', 'invitation', row.id, project, { role: body.role, email: row.email, expires_at: row.expiresAt })
       return { invitation: view(row, now), url: `${publicBase(ctx.config, request)}/admin/invite?token=${token}` }
     },
+    {
+      ...json(Type.Object(
+        {
+          role: ProjectRole,
+          email: Type.Optional(Type.String({ maxLength: 320, pattern: '^[^@\\s]+@[^@\\s]+$' })),
+          expires_in_days: Type.Optional(Type.Number({ minimum: 0.01, maximum: 90 })),
+        },
+        { additionalProperties: false },
+      )),
+      ...doc('invitations', 'Invite someone to a project with a role (project admin). The link is in this answer only.', Type.Object({ invitation: Invitation, url: Type.String() }), 201),
+    },
   )
 
-  r.delete('/invitations/:id', { summary: 'Revoke a pending invitation (project admin)', tag: 'invitations' }, async ({ ctx, p, params }) => {
-    const [row] = await ctx.db.select().from(adminInvitations).where(eq(adminInvitations.id, params.id!)).limit(1)
-    if (!row || !ctx.dir.project(row.project) || !(p.orgAdmin || p.projects.has(row.project))) throw notFound('invitation')
-    requireProjectAdmin(p, row.project, ctx.dir)
-    await ctx.db.update(adminInvitations).set({ revokedAt: ctx.now() }).where(and(eq(adminInvitations.id, row.id), isNull(adminInvitations.redeemedAt)))
-    await audit(ctx, p, 'invitation.revoke', 'invitation', row.id, row.project)
-    return { ok: true }
-  })
+  api.delete(
+    '/invitations/:id',
+    async ({ ctx, p, params }) => {
+      const [row] = await ctx.db.select().from(adminInvitations).where(eq(adminInvitations.id, params.id)).limit(1)
+      if (!row || !ctx.dir.project(row.project) || !(p.orgAdmin || p.projects.has(row.project))) throw notFound('invitation')
+      requireProjectAdmin(p, row.project, ctx.dir)
+      await ctx.db.update(adminInvitations).set({ revokedAt: ctx.now() }).where(and(eq(adminInvitations.id, row.id), isNull(adminInvitations.redeemedAt)))
+      await audit(ctx, p, 'invitation.revoke', 'invitation', row.id, row.project)
+      return { ok: true }
+    },
+    doc('invitations', 'Revoke a pending invitation (project admin)'),
+  )
 }

@@ -15,7 +15,7 @@ import type { AdminContext } from './context'
 import { badRequest, forbidden, notFound, readOnly } from './errors'
 import { visibleKey } from './keys'
 import { LimitsNanos, limitsPatch, limitsToNanos } from './money'
-import type { ApiRouter } from './router'
+import { doc, json, type AdminApi } from './api'
 import { LimitsOut, Source } from './schemas'
 import { visibleUser } from './users'
 
@@ -39,23 +39,21 @@ async function current(ctx: AdminContext, p: Principal, scope: string, id: strin
   throw badRequest('scope: expected project, user or key')
 }
 
-export function limitRoutes(r: ApiRouter): void {
-  r.get('/limits/:scope/:id', { summary: 'Spend limits of a project, user or key', tag: 'limits', response: LimitsAnswer }, async ({ ctx, p, params }) => {
-    const c = await current(ctx, p, params.scope!, params.id!)
-    return { scope: params.scope, id: params.id, source: c.source, limits: c.limits }
-  })
-
-  r.put(
+export function limitRoutes(api: AdminApi): void {
+  api.get(
     '/limits/:scope/:id',
-    {
-      summary: 'Set spend limits (absent fields stay as they are, null removes a limit)',
-      tag: 'limits',
-      body: LimitsNanos,
-      response: LimitsAnswer,
+    async ({ ctx, p, params }) => {
+      const c = await current(ctx, p, params.scope, params.id)
+      return { scope: params.scope, id: params.id, source: c.source, limits: c.limits }
     },
+    doc('limits', 'Spend limits of a project, user or key', LimitsAnswer),
+  )
+
+  api.put(
+    '/limits/:scope/:id',
     async ({ ctx, p, params, body }) => {
-      const scope = params.scope!
-      const id = params.id!
+      const scope = params.scope
+      const id = params.id
       const c = await current(ctx, p, scope, id)
       if (scope === 'key') {
         if (!isProjectAdmin(p, c.project!)) throw forbidden('Only a project admin can change a key\'s limits.')
@@ -73,6 +71,10 @@ export function limitRoutes(r: ApiRouter): void {
       await ctx.limitsChanged()
       const after = await current(ctx, p, scope, id)
       return { scope, id, source: after.source, limits: after.limits }
+    },
+    {
+      ...json(LimitsNanos),
+      ...doc('limits', 'Set spend limits (absent fields stay as they are, null removes a limit)', LimitsAnswer),
     },
   )
 }

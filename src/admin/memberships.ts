@@ -6,30 +6,27 @@ import { adminMemberships } from '../db/schema-admin'
 import { audit } from './audit'
 import { canSeeUser, requireProjectAdmin } from './authz'
 import { conflict, forbidden, notFound, readOnly } from './errors'
-import type { ApiRouter } from './router'
+import { doc, json, type AdminApi } from './api'
 import { Id, Nullable, ProjectRole, Source } from './schemas'
 
 const Member = Type.Object({ user: Type.String(), email: Nullable(Type.String()), role: ProjectRole, source: Source })
 
-export function membershipRoutes(r: ApiRouter): void {
-  r.get('/projects/:id/members', { summary: "A project's members (project admin)", tag: 'members', response: Type.Object({ members: Type.Array(Member) }) }, ({ ctx, p, params }) => {
-    requireProjectAdmin(p, params.id!, ctx.dir)
-    return {
-      members: ctx.dir.membersOf(params.id!).map((m) => ({ user: m.userId, email: ctx.dir.user(m.userId)?.email ?? null, role: m.role, source: m.source })),
-    }
-  })
-
-  r.post(
+export function membershipRoutes(api: AdminApi): void {
+  api.get(
     '/projects/:id/members',
-    {
-      summary: 'Add an existing user to a project (project admin; to add someone new, invite them)',
-      tag: 'members',
-      status: 201,
-      body: Type.Object({ user: Id, role: ProjectRole }, { additionalProperties: false }),
-      response: Member,
+    ({ ctx, p, params }) => {
+      requireProjectAdmin(p, params.id, ctx.dir)
+      return {
+        members: ctx.dir.membersOf(params.id).map((m) => ({ user: m.userId, email: ctx.dir.user(m.userId)?.email ?? null, role: m.role, source: m.source })),
+      }
     },
+    doc('members', "A project's members (project admin)", Type.Object({ members: Type.Array(Member) })),
+  )
+
+  api.post(
+    '/projects/:id/members',
     async ({ ctx, p, params, body }) => {
-      const project = params.id!
+      const project = params.id
       requireProjectAdmin(p, project, ctx.dir)
       const u = ctx.dir.user(body.user)
       if (!u || !canSeeUser(p, ctx.dir, body.user)) throw notFound('user')
@@ -40,13 +37,16 @@ export function membershipRoutes(r: ApiRouter): void {
       await ctx.dir.reload()
       return { user: u.id, email: u.email ?? null, role: body.role, source: 'db' as const }
     },
+    {
+      ...json(Type.Object({ user: Id, role: ProjectRole }, { additionalProperties: false })),
+      ...doc('members', 'Add an existing user to a project (project admin; to add someone new, invite them)', Member, 201),
+    },
   )
 
-  r.patch(
+  api.patch(
     '/projects/:id/members/:user',
-    { summary: "Change a member's role (project admin)", tag: 'members', body: Type.Object({ role: ProjectRole }, { additionalProperties: false }), response: Member },
     async ({ ctx, p, params, body }) => {
-      const project = params.id!
+      const project = params.id
       requireProjectAdmin(p, project, ctx.dir)
       const m = ctx.dir.membersOf(project).find((x) => x.userId === params.user)
       if (!m) throw notFound('member')
@@ -57,22 +57,30 @@ export function membershipRoutes(r: ApiRouter): void {
       await ctx.dir.reload()
       return { user: m.userId, email: ctx.dir.user(m.userId)?.email ?? null, role: body.role, source: 'db' as const }
     },
+    {
+      ...json(Type.Object({ role: ProjectRole }, { additionalProperties: false })),
+      ...doc('members', "Change a member's role (project admin)", Member),
+    },
   )
 
-  r.delete('/projects/:id/members/:user', { summary: "Remove a member; their personal keys in this project are revoked (project admin)", tag: 'members' }, async ({ ctx, p, params }) => {
-    const project = params.id!
-    requireProjectAdmin(p, project, ctx.dir)
-    const m = ctx.dir.membersOf(project).find((x) => x.userId === params.user)
-    if (!m) throw notFound('member')
-    if (m.source === 'config') throw readOnly('Membership', `${project}/${m.userId}`)
-    await ctx.db.batch([
-      ctx.db.update(apiKeys).set({ revokedAt: ctx.now() }).where(and(eq(apiKeys.project, project), eq(apiKeys.user, m.userId), isNull(apiKeys.revokedAt))),
-      ctx.db.delete(adminMemberships).where(and(eq(adminMemberships.project, project), eq(adminMemberships.userId, m.userId))),
-    ])
-    await audit(ctx, p, 'member.remove', 'membership', `${project}/${m.userId}`, project)
-    await ctx.dir.reload()
-    await ctx.keysChanged()
-    return { ok: true }
-  })
+  api.delete(
+    '/projects/:id/members/:user',
+    async ({ ctx, p, params }) => {
+      const project = params.id
+      requireProjectAdmin(p, project, ctx.dir)
+      const m = ctx.dir.membersOf(project).find((x) => x.userId === params.user)
+      if (!m) throw notFound('member')
+      if (m.source === 'config') throw readOnly('Membership', `${project}/${m.userId}`)
+      await ctx.db.batch([
+        ctx.db.update(apiKeys).set({ revokedAt: ctx.now() }).where(and(eq(apiKeys.project, project), eq(apiKeys.user, m.userId), isNull(apiKeys.revokedAt))),
+        ctx.db.delete(adminMemberships).where(and(eq(adminMemberships.project, project), eq(adminMemberships.userId, m.userId))),
+      ])
+      await audit(ctx, p, 'member.remove', 'membership', `${project}/${m.userId}`, project)
+      await ctx.dir.reload()
+      await ctx.keysChanged()
+      return { ok: true }
+    },
+    doc('members', "Remove a member; their personal keys in this project are revoked (project admin)"),
+  )
 }
 

@@ -10,7 +10,7 @@ import type { AdminContext } from './context'
 import type { ProjectView } from './directory'
 import { badRequest, conflict, notFound, readOnly } from './errors'
 import { LimitsNanos, limitsPatch } from './money'
-import type { ApiRouter } from './router'
+import { doc, json, type AdminApi } from './api'
 import { Id, LimitsOut, Nullable, ProjectRole, Source, limitsOut } from './schemas'
 
 const Project = Type.Object({
@@ -51,26 +51,20 @@ function checkProviders(ctx: AdminContext, project: string, list: string[] | und
   }
 }
 
-export function projectRoutes(r: ApiRouter): void {
-  r.get('/projects', { summary: 'Projects the caller can see', tag: 'projects', response: Type.Object({ projects: Type.Array(Project) }) }, ({ ctx, p }) => ({
-    projects: ctx.dir
-      .projects()
-      .filter((x) => canSeeProject(p, x.id))
-      .map((x) => view(p, x)),
-  }))
-
-  r.post(
+export function projectRoutes(api: AdminApi): void {
+  api.get(
     '/projects',
-    {
-      summary: 'Create a project (org admin)',
-      tag: 'projects',
-      status: 201,
-      body: Type.Object(
-        { id: Id, name: Type.Optional(Type.String({ maxLength: 200 })), providers: Type.Optional(Type.Array(Id)), limits: Type.Optional(LimitsNanos) },
-        { additionalProperties: false },
-      ),
-      response: Project,
-    },
+    ({ ctx, p }) => ({
+      projects: ctx.dir
+        .projects()
+        .filter((x) => canSeeProject(p, x.id))
+        .map((x) => view(p, x)),
+    }),
+    doc('projects', 'Projects the caller can see', Type.Object({ projects: Type.Array(Project) })),
+  )
+
+  api.post(
+    '/projects',
     async ({ ctx, p, body }) => {
       requireOrgAdmin(p)
       const reserved = reservedName(body.id)
@@ -83,20 +77,21 @@ export function projectRoutes(r: ApiRouter): void {
       await ctx.limitsChanged()
       return view(p, ctx.dir.project(body.id)!)
     },
+    {
+      ...json(Type.Object(
+        { id: Id, name: Type.Optional(Type.String({ maxLength: 200 })), providers: Type.Optional(Type.Array(Id)), limits: Type.Optional(LimitsNanos) },
+        { additionalProperties: false },
+      )),
+      ...doc('projects', 'Create a project (org admin)', Project, 201),
+    },
   )
 
-  r.get('/projects/:id', { summary: 'One project', tag: 'projects', response: Project }, ({ ctx, p, params }) => view(p, visibleProject(ctx, p, params.id!)))
+  api.get('/projects/:id', ({ ctx, p, params }) => view(p, visibleProject(ctx, p, params.id)), doc('projects', 'One project', Project))
 
-  r.patch(
+  api.patch(
     '/projects/:id',
-    {
-      summary: 'Rename a project or change the providers it may reach (project admin)',
-      tag: 'projects',
-      body: Type.Object({ name: Type.Optional(Nullable(Type.String({ maxLength: 200 }))), providers: Type.Optional(Nullable(Type.Array(Id))) }, { additionalProperties: false }),
-      response: Project,
-    },
     async ({ ctx, p, params, body }) => {
-      const id = params.id!
+      const id = params.id
       requireProjectAdmin(p, id, ctx.dir)
       const x = ctx.dir.project(id)!
       if (x.source === 'config') throw readOnly('Project', id)
@@ -109,24 +104,32 @@ export function projectRoutes(r: ApiRouter): void {
       await ctx.dir.reload()
       return view(p, ctx.dir.project(id)!)
     },
+    {
+      ...json(Type.Object({ name: Type.Optional(Nullable(Type.String({ maxLength: 200 }))), providers: Type.Optional(Nullable(Type.Array(Id))) }, { additionalProperties: false })),
+      ...doc('projects', 'Rename a project or change the providers it may reach (project admin)', Project),
+    },
   )
 
-  r.delete('/projects/:id', { summary: 'Delete a project with no active keys or own providers (org admin)', tag: 'projects' }, async ({ ctx, p, params }) => {
-    const id = params.id!
-    visibleProject(ctx, p, id)
-    requireOrgAdmin(p)
-    if (ctx.dir.project(id)!.source === 'config') throw readOnly('Project', id)
-    const keys = await ctx.db.select({ id: apiKeys.id }).from(apiKeys).where(and(eq(apiKeys.project, id), isNull(apiKeys.revokedAt))).limit(1)
-    if (keys.length) throw conflict('This project still has active keys; revoke them first.')
-    const provs = await ctx.db.select({ id: adminProviders.id }).from(adminProviders).where(eq(adminProviders.project, id)).limit(1)
-    if (provs.length) throw conflict('This project still owns providers; delete them first.')
-    await ctx.db.batch([
-      ctx.db.delete(adminMemberships).where(eq(adminMemberships.project, id)),
-      ctx.db.delete(adminInvitations).where(eq(adminInvitations.project, id)),
-      ctx.db.delete(adminProjects).where(eq(adminProjects.id, id)),
-    ])
-    await audit(ctx, p, 'project.delete', 'project', id, id)
-    await ctx.dir.reload()
-    return { ok: true }
-  })
+  api.delete(
+    '/projects/:id',
+    async ({ ctx, p, params }) => {
+      const id = params.id
+      visibleProject(ctx, p, id)
+      requireOrgAdmin(p)
+      if (ctx.dir.project(id)!.source === 'config') throw readOnly('Project', id)
+      const keys = await ctx.db.select({ id: apiKeys.id }).from(apiKeys).where(and(eq(apiKeys.project, id), isNull(apiKeys.revokedAt))).limit(1)
+      if (keys.length) throw conflict('This project still has active keys; revoke them first.')
+      const provs = await ctx.db.select({ id: adminProviders.id }).from(adminProviders).where(eq(adminProviders.project, id)).limit(1)
+      if (provs.length) throw conflict('This project still owns providers; delete them first.')
+      await ctx.db.batch([
+        ctx.db.delete(adminMemberships).where(eq(adminMemberships.project, id)),
+        ctx.db.delete(adminInvitations).where(eq(adminInvitations.project, id)),
+        ctx.db.delete(adminProjects).where(eq(adminProjects.id, id)),
+      ])
+      await audit(ctx, p, 'project.delete', 'project', id, id)
+      await ctx.dir.reload()
+      return { ok: true }
+    },
+    doc('projects', 'Delete a project with no active keys or own providers (org admin)'),
+  )
 }

@@ -1,9 +1,10 @@
 /** The request log with filters (project, user, key, model, status, time) and a detail view. */
 import { and, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm'
 import { Type } from '@sinclair/typebox'
+import { t } from 'elysia'
 import { requestLog } from '../db/schema'
 import { notFound } from './errors'
-import type { ApiRouter } from './router'
+import { doc, json, type AdminApi } from './api'
 import { Nullable } from './schemas'
 import { allOf, logScope } from './scope'
 
@@ -59,25 +60,9 @@ function view(r: Row) {
   }
 }
 
-export function requestLogRoutes(r: ApiRouter): void {
-  r.get(
+export function requestLogRoutes(api: AdminApi): void {
+  api.get(
     '/request-log',
-    {
-      summary: 'Requests, newest first. `status` is a code (429) or a class (2xx, 4xx, 5xx, error); `before` pages back by time.',
-      tag: 'request-log',
-      query: Type.Object({
-        project: Type.Optional(Type.String()),
-        user: Type.Optional(Type.String()),
-        key: Type.Optional(Type.String()),
-        model: Type.Optional(Type.String()),
-        status: Type.Optional(Type.String({ pattern: '^([1-5][0-9][0-9]|[1-5]xx|error)$' })),
-        from: Type.Optional(Type.Integer({ minimum: 0 })),
-        to: Type.Optional(Type.Integer({ minimum: 0 })),
-        before: Type.Optional(Type.Integer({ minimum: 0 })),
-        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-      }),
-      response: Type.Object({ entries: Type.Array(Entry), next_before: Nullable(Type.Integer()) }),
-    },
     async ({ ctx, p, query }) => {
       const where: SQL[] = await logScope(ctx, p, query)
       if (query.model) where.push(eq(requestLog.model, query.model))
@@ -94,20 +79,36 @@ export function requestLogRoutes(r: ApiRouter): void {
       const rows = await ctx.db.select().from(requestLog).where(allOf(where)).orderBy(desc(requestLog.ts)).limit(limit)
       return { entries: rows.map(view), next_before: rows.length === limit ? rows[rows.length - 1]!.ts : null }
     },
+    {
+      query: Type.Object({
+        project: Type.Optional(Type.String()),
+        user: Type.Optional(Type.String()),
+        key: Type.Optional(Type.String()),
+        model: Type.Optional(Type.String()),
+        status: Type.Optional(Type.String({ pattern: '^([1-5][0-9][0-9]|[1-5]xx|error)$' })),
+        from: Type.Optional(t.Integer({ minimum: 0 })),
+        to: Type.Optional(t.Integer({ minimum: 0 })),
+        before: Type.Optional(t.Integer({ minimum: 0 })),
+        limit: Type.Optional(t.Integer({ minimum: 1, maximum: 500, default: 50 })),
+      }),
+      ...doc('request-log', 'Requests, newest first. `status` is a code (429) or a class (2xx, 4xx, 5xx, error); `before` pages back by time.', Type.Object({ entries: Type.Array(Entry), next_before: Nullable(Type.Integer()) })),
+    },
   )
 
-  r.get(
+  api.get(
     '/request-log/:id',
-    { summary: 'One request, with the usage the provider reported', tag: 'request-log', response: Type.Object({ entry: Entry, usage: Type.Unknown() }) },
     async ({ ctx, p, params }) => {
       const where = await logScope(ctx, p, {})
       const [row] = await ctx.db
         .select()
         .from(requestLog)
-        .where(and(eq(requestLog.id, params.id!), allOf(where)))
+        .where(and(eq(requestLog.id, params.id), allOf(where)))
         .limit(1)
       if (!row) throw notFound('request')
       return { entry: view(row), usage: row.usage ?? null }
+    },
+    {
+      ...doc('request-log', 'One request, with the usage the provider reported', Type.Object({ entry: Entry, usage: Type.Unknown() })),
     },
   )
 }

@@ -8,7 +8,7 @@ import { requestLog } from '../db/schema'
 import { adminProjects, canSeeKey, canSeeProject, canSeeUser, type Principal } from './authz'
 import type { AdminContext } from './context'
 import { notFound } from './errors'
-import { findKey } from './keys'
+import { findKey } from './key-view'
 
 export interface ScopeFilter {
   project?: string

@@ -1,28 +1,16 @@
 /** The signed-in caller (for the UI), sign-out, and the deployment's settings. */
 import { Type } from '@sinclair/typebox'
 import { VERSION } from '../version'
-import type { ApiRouter } from './router'
+import { doc, json, type AdminApi } from './api'
 import { Nullable, OrgRole, ProjectRole } from './schemas'
 import { endSession } from './session'
 import { publicBase } from './context'
 import { requireOrgAdmin } from './authz'
 import { restartOnlyChanges } from '../gateway'
 
-export function sessionRoutes(r: ApiRouter): void {
-  r.get(
+export function sessionRoutes(api: AdminApi): void {
+  api.get(
     '/session',
-    {
-      summary: 'Who is signed in, their roles, and the CSRF token to echo in x-csrf-token',
-      tag: 'session',
-      response: Type.Object({
-        user: Nullable(Type.Object({ id: Type.String(), email: Nullable(Type.String()), name: Nullable(Type.String()) })),
-        actor: Type.String(),
-        kind: Type.String(),
-        org_role: OrgRole,
-        projects: Type.Array(Type.Object({ id: Type.String(), role: ProjectRole })),
-        csrf_token: Nullable(Type.String()),
-      }),
-    },
     ({ ctx, p }) => {
       const u = p.userId ? ctx.dir.user(p.userId) : undefined
       const projects = p.orgAdmin ? ctx.dir.projects().map((x) => ({ id: x.id, role: 'admin' as const })) : [...p.projects].map(([id, role]) => ({ id, role }))
@@ -35,39 +23,29 @@ export function sessionRoutes(r: ApiRouter): void {
         csrf_token: p.csrf ?? null,
       }
     },
+    {
+      ...doc('session', 'Who is signed in, their roles, and the CSRF token to echo in x-csrf-token', Type.Object({
+        user: Nullable(Type.Object({ id: Type.String(), email: Nullable(Type.String()), name: Nullable(Type.String()) })),
+        actor: Type.String(),
+        kind: Type.String(),
+        org_role: OrgRole,
+        projects: Type.Array(Type.Object({ id: Type.String(), role: ProjectRole })),
+        csrf_token: Nullable(Type.String()),
+      })),
+    },
   )
 
-  r.delete('/session', { summary: 'Sign out (ends this browser session)', tag: 'session' }, async ({ ctx, request, cookie }) => {
-    await endSession(ctx, request, cookie)
-    return { ok: true }
-  })
-
-  r.get(
-    '/settings',
-    {
-      summary: "The deployment's admin settings, no secrets (org admin)",
-      tag: 'session',
-      response: Type.Object({
-        version: Type.String(),
-        public_url: Type.String(),
-        /** The sign-in settings in force now (a SIGHUP applies a changed [auth.oidc] from the next sign-in). */
-        oidc: Type.Object({
-          configured: Type.Boolean(),
-          issuer: Nullable(Type.String()),
-          client_id: Nullable(Type.String()),
-          allowed_domains: Type.Array(Type.String()),
-          admin_emails: Type.Array(Type.String()),
-          groups_claim: Nullable(Type.String()),
-          admin_groups: Type.Array(Type.String()),
-        }),
-        /** Settings changed in config.toml that a running process keeps until its restart. */
-        pending_restart: Type.Array(Type.String()),
-        secrets_key: Type.Object({ usable: Type.Boolean(), problem: Nullable(Type.String()) }),
-        session_hours: Type.Number(),
-        invitation_days: Type.Number(),
-        counts: Type.Object({ projects: Type.Integer(), users: Type.Integer(), providers: Type.Integer() }),
-      }),
+  api.delete(
+    '/session',
+    async ({ ctx, request, cookie }) => {
+      await endSession(ctx, request, cookie)
+      return { ok: true }
     },
+    doc('session', 'Sign out (ends this browser session)'),
+  )
+
+  api.get(
+    '/settings',
     ({ ctx, p, request }) => {
       requireOrgAdmin(p)
       const o = ctx.oidc?.cfg
@@ -89,6 +67,28 @@ export function sessionRoutes(r: ApiRouter): void {
         invitation_days: ctx.config.admin.invitation_days,
         counts: { projects: ctx.dir.projects().length, users: ctx.dir.users().length, providers: ctx.dir.providers().length },
       }
+    },
+    {
+      ...doc('session', "The deployment's admin settings, no secrets (org admin)", Type.Object({
+        version: Type.String(),
+        public_url: Type.String(),
+        /** The sign-in settings in force now (a SIGHUP applies a changed [auth.oidc] from the next sign-in). */
+        oidc: Type.Object({
+          configured: Type.Boolean(),
+          issuer: Nullable(Type.String()),
+          client_id: Nullable(Type.String()),
+          allowed_domains: Type.Array(Type.String()),
+          admin_emails: Type.Array(Type.String()),
+          groups_claim: Nullable(Type.String()),
+          admin_groups: Type.Array(Type.String()),
+        }),
+        /** Settings changed in config.toml that a running process keeps until its restart. */
+        pending_restart: Type.Array(Type.String()),
+        secrets_key: Type.Object({ usable: Type.Boolean(), problem: Nullable(Type.String()) }),
+        session_hours: Type.Number(),
+        invitation_days: Type.Number(),
+        counts: Type.Object({ projects: Type.Integer(), users: Type.Integer(), providers: Type.Integer() }),
+      })),
     },
   )
 }

@@ -8,7 +8,7 @@ import { canSeeUser, requireOrgAdmin, type Principal } from './authz'
 import type { AdminContext } from './context'
 import type { UserView } from './directory'
 import { conflict, forbidden, notFound, readOnly } from './errors'
-import type { ApiRouter } from './router'
+import { doc, json, type AdminApi } from './api'
 import { Id, LimitsOut, Nullable, OrgRole, ProjectRole, Source, limitsOut } from './schemas'
 import { endSessionsOf } from './session'
 
@@ -48,23 +48,20 @@ export function visibleUser(ctx: AdminContext, p: Principal, id: string): UserVi
   return u
 }
 
-export function userRoutes(r: ApiRouter): void {
-  r.get('/users', { summary: 'Users the caller can see', tag: 'users', response: Type.Object({ users: Type.Array(User) }) }, ({ ctx, p }) => ({
-    users: ctx.dir
-      .users()
-      .filter((u) => canSeeUser(p, ctx.dir, u.id))
-      .map((u) => view(ctx, p, u)),
-  }))
-
-  r.post(
+export function userRoutes(api: AdminApi): void {
+  api.get(
     '/users',
-    {
-      summary: 'Pre-register a user (org admin); they are bound to their identity when they first sign in with this verified email',
-      tag: 'users',
-      status: 201,
-      body: Type.Object({ id: Id, email: Type.Optional(Type.String({ format: 'email', maxLength: 320, pattern: '^[^@\\s]+@[^@\\s]+$' })), name: Type.Optional(Type.String({ maxLength: 200 })), role: Type.Optional(OrgRole) }, { additionalProperties: false }),
-      response: User,
-    },
+    ({ ctx, p }) => ({
+      users: ctx.dir
+        .users()
+        .filter((u) => canSeeUser(p, ctx.dir, u.id))
+        .map((u) => view(ctx, p, u)),
+    }),
+    doc('users', 'Users the caller can see', Type.Object({ users: Type.Array(User) })),
+  )
+
+  api.post(
+    '/users',
     async ({ ctx, p, body }) => {
       requireOrgAdmin(p)
       if (ctx.dir.idTaken('user', body.id)) throw conflict(`A user with id "${body.id}" already exists.`)
@@ -74,20 +71,18 @@ export function userRoutes(r: ApiRouter): void {
       await ctx.dir.reload()
       return view(ctx, p, ctx.dir.user(body.id)!)
     },
+    {
+      ...json(Type.Object({ id: Id, email: Type.Optional(Type.String({ format: 'email', maxLength: 320, pattern: '^[^@\\s]+@[^@\\s]+$' })), name: Type.Optional(Type.String({ maxLength: 200 })), role: Type.Optional(OrgRole) }, { additionalProperties: false })),
+      ...doc('users', 'Pre-register a user (org admin); they are bound to their identity when they first sign in with this verified email', User, 201),
+    },
   )
 
-  r.get('/users/:id', { summary: 'One user', tag: 'users', response: User }, ({ ctx, p, params }) => view(ctx, p, visibleUser(ctx, p, params.id!)))
+  api.get('/users/:id', ({ ctx, p, params }) => view(ctx, p, visibleUser(ctx, p, params.id)), doc('users', 'One user', User))
 
-  r.patch(
+  api.patch(
     '/users/:id',
-    {
-      summary: "Change a user's name, email or organisation role (org admin)",
-      tag: 'users',
-      body: Type.Object({ name: Type.Optional(Nullable(Type.String({ maxLength: 200 }))), role: Type.Optional(OrgRole) }, { additionalProperties: false }),
-      response: User,
-    },
     async ({ ctx, p, params, body }) => {
-      const u = visibleUser(ctx, p, params.id!)
+      const u = visibleUser(ctx, p, params.id)
       requireOrgAdmin(p)
       if (u.source === 'config') throw readOnly('User', u.id)
       if (body.role !== undefined && u.id === p.userId && body.role !== u.role) throw forbidden('You cannot change your own organisation role.')
@@ -99,24 +94,32 @@ export function userRoutes(r: ApiRouter): void {
       await ctx.dir.reload()
       return view(ctx, p, ctx.dir.user(u.id)!)
     },
+    {
+      ...json(Type.Object({ name: Type.Optional(Nullable(Type.String({ maxLength: 200 }))), role: Type.Optional(OrgRole) }, { additionalProperties: false })),
+      ...doc('users', "Change a user's name, email or organisation role (org admin)", User),
+    },
   )
 
-  r.delete('/users/:id', { summary: 'Remove a user: memberships, sessions and sign-in go, their keys are revoked (org admin)', tag: 'users' }, async ({ ctx, p, params }) => {
-    const u = visibleUser(ctx, p, params.id!)
-    requireOrgAdmin(p)
-    if (u.source === 'config') throw readOnly('User', u.id)
-    if (u.id === p.userId) throw forbidden('You cannot remove yourself.')
-    const now = ctx.now()
-    await ctx.db.batch([
-      ctx.db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.user, u.id), isNull(apiKeys.revokedAt))),
-      ctx.db.delete(adminMemberships).where(eq(adminMemberships.userId, u.id)),
-      ctx.db.delete(adminIdentities).where(eq(adminIdentities.userId, u.id)),
-      ctx.db.delete(adminUsers).where(eq(adminUsers.id, u.id)),
-    ])
-    await endSessionsOf(ctx, u.id)
-    await audit(ctx, p, 'user.delete', 'user', u.id)
-    await ctx.dir.reload()
-    await ctx.keysChanged()
-    return { ok: true }
-  })
+  api.delete(
+    '/users/:id',
+    async ({ ctx, p, params }) => {
+      const u = visibleUser(ctx, p, params.id)
+      requireOrgAdmin(p)
+      if (u.source === 'config') throw readOnly('User', u.id)
+      if (u.id === p.userId) throw forbidden('You cannot remove yourself.')
+      const now = ctx.now()
+      await ctx.db.batch([
+        ctx.db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.user, u.id), isNull(apiKeys.revokedAt))),
+        ctx.db.delete(adminMemberships).where(eq(adminMemberships.userId, u.id)),
+        ctx.db.delete(adminIdentities).where(eq(adminIdentities.userId, u.id)),
+        ctx.db.delete(adminUsers).where(eq(adminUsers.id, u.id)),
+      ])
+      await endSessionsOf(ctx, u.id)
+      await audit(ctx, p, 'user.delete', 'user', u.id)
+      await ctx.dir.reload()
+      await ctx.keysChanged()
+      return { ok: true }
+    },
+    doc('users', 'Remove a user: memberships, sessions and sign-in go, their keys are revoked (org admin)'),
+  )
 }

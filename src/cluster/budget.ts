@@ -1,10 +1,10 @@
 /**
  * Spend limits across instances: the spend engine's reserve-then-settle (src/spend/) made
- * shared. It runs on the pipeline right after the spend hook, which has already reserved in
+ * shared. It is the pipeline's step right after the local spend reservation (src/spend/steps.ts), which has already reserved in
  * this process's memory (whose view of the other instances' spend is stale, so never
  * stricter than this one): `admit` reserves the same upper bound on every limited scope in
  * Redis in one script (budget-lua.ts), with the same rule; `settle` turns it into the cost
- * the spend hook put on the record.
+ * the spend step put on the exchange.
  *
  * Faults:
  * - Redis down, `on_redis_down = "closed"`: limited requests get a native 503 naming the cause;
@@ -16,8 +16,7 @@
  *   survivors settle its reservations by `limits.crash_recovery` (SWEEP), in Redis and in the
  *   ledger.
  */
-import type { ProxyContext, RequestHooks } from '../proxy/context'
-import type { RequestRecord } from '../proxy/record'
+import type { Exchange } from '../proxy/exchange'
 import { LimitsUnavailableError } from '../ratelimit/errors'
 import { Budget, isDenial, scopeKey, type LimitNanos, type Reservation, type ScopeLimit } from '../spend/budget'
 import { limitError } from '../spend/errors'
@@ -34,7 +33,8 @@ const SCOPE_TTL_MS = 6 * 3600_000
 const RENEW_BATCH = 500
 const SWEEP_BATCH = 200
 
-interface Open {
+/** What one admitted request holds of the shared budget (its `x.shared`). */
+export interface SharedHold {
   id: string
   amount: number
   /** Scope names ("key:k1", …) in the order Redis holds them. */
@@ -70,9 +70,8 @@ interface Plan {
   free: number
 }
 
-export class SharedBudget implements RequestHooks, Participant {
-  private byCtx = new WeakMap<ProxyContext, Open>()
-  private open = new Map<string, Open>()
+export class SharedBudget implements Participant {
+  private open = new Map<string, SharedHold>()
   private local: { budget: Budget; base: Map<string, Record<WindowKind, number>>; ready: Promise<void> } | undefined
   private diverged = false
   private ticks = 0
@@ -90,17 +89,18 @@ export class SharedBudget implements RequestHooks, Participant {
     return this.link.key('bleases')
   }
 
-  admit(ctx: ProxyContext): Promise<void> | void {
+  reserve(ctx: Exchange): Promise<void> | void {
     const plan = this.plan(ctx)
-    if (plan) return this.reserve(ctx, plan)
+    if (plan) return this.reserveAll(ctx, plan)
   }
 
-  settle(ctx: ProxyContext, record: RequestRecord): void {
-    const o = this.byCtx.get(ctx)
+  /** Turns the reservation into the cost the spend step settled (`x.costNanos`). */
+  settle(ctx: Exchange): void {
+    const o = ctx.shared
     if (!o) return
-    this.byCtx.delete(ctx)
+    ctx.shared = undefined
     this.settlements++
-    const cost = Math.max(0, Math.round(record.costNanos ?? 0))
+    const cost = Math.max(0, Math.round(ctx.costNanos ?? 0))
     const credits = o.names.findIndex((n) => n.startsWith('credits:'))
     const free = credits >= 0 && ctx.target.provider.managed !== true ? credits + 1 : 0
     if (o.local && !o.reported) {
@@ -126,8 +126,8 @@ export class SharedBudget implements RequestHooks, Participant {
 
   // --- admission
 
-  /** The same upper bound the spend hook reserved (src/spend/hooks.ts `admit`), on the scopes that have a limit. */
-  private plan(ctx: ProxyContext): Plan | undefined {
+  /** The same upper bound the spend step reserved (src/spend/steps.ts `reserve`), on the scopes that have a limit. */
+  private plan(ctx: Exchange): Plan | undefined {
     const { upstream, target, key, request } = ctx
     if (isFreeOperation(upstream, request.method, ctx.classification)) return undefined
     const needsCredits = ctx.route.targets.some((t) => t.provider.managed === true)
@@ -140,7 +140,7 @@ export class SharedBudget implements RequestHooks, Participant {
     return { scopes, amount, now, free: credits >= 0 && !managed ? credits + 1 : 0 }
   }
 
-  private async reserve(ctx: ProxyContext, plan: Plan): Promise<void> {
+  private async reserveAll(ctx: Exchange, plan: Plan): Promise<void> {
     for (let attempt = 0; attempt < 4; attempt++) {
       const mode = await this.link.admission()
       if (mode === 'closed') throw new LimitsUnavailableError(this.link.cause)
@@ -155,7 +155,7 @@ export class SharedBudget implements RequestHooks, Participant {
   }
 
   /** True when decided (admitted; a refusal throws); false when scopes had to be loaded first. */
-  private async reserveShared(ctx: ProxyContext, plan: Plan): Promise<boolean> {
+  private async reserveShared(ctx: Exchange, plan: Plan): Promise<boolean> {
     const spans = this.spend.budget.spansAt(plan.now)
     const starts: Starts = { day: spans.day.start, week: spans.week.start, month: spans.month.start }
     const names = plan.scopes.map((s) => scopeKey(s.kind, s.id))
@@ -170,8 +170,8 @@ export class SharedBudget implements RequestHooks, Participant {
     if (r[0] === 0) {
       const w = WINDOWS[r[2]! - 1]!
       const d = { scope: plan.scopes[r[1]! - 1]!, window: w, limit: r[3]!, spent: r[4]!, reserved: r[5]!, resetsAt: spans[w].end }
-      // Telemetry counts rejections by the scope that bound (as the spend hook does).
-      ctx.record.limit = { decision: 'rejected', scope: d.scope.kind, window: w }
+      // Telemetry counts rejections by the scope that bound (as the spend step does).
+      ctx.limit = { decision: 'rejected', scope: d.scope.kind, window: w }
       throw limitError(d, plan.now, this.spend.config.limits.timezone, ctx.target.provider.id)
     }
     this.track(ctx, { id: ctx.id, amount: plan.amount, names, starts: { day: r[1]!, week: r[2]!, month: r[3]! }, free: plan.free })
@@ -189,13 +189,13 @@ export class SharedBudget implements RequestHooks, Participant {
   }
 
   /** Redis is down, `on_redis_down = "local"`: this instance's 1/N share of what each limit had left. */
-  private async reserveLocally(ctx: ProxyContext, plan: Plan): Promise<void> {
+  private async reserveLocally(ctx: Exchange, plan: Plan): Promise<void> {
     const share = await this.localShare()
     const n = this.link.instances
     const scopes = plan.scopes.map((s) => ({ ...s, limits: this.shareOf(share, scopeKey(s.kind, s.id), s.limits, n) }))
     const r = share.budget.tryReserve(scopes, plan.amount)
     if (isDenial(r)) {
-      ctx.record.limit = { decision: 'rejected', scope: r.scope.kind, window: r.window }
+      ctx.limit = { decision: 'rejected', scope: r.scope.kind, window: r.window }
       throw limitError(r, plan.now, this.spend.config.limits.timezone, ctx.target.provider.id)
     }
     this.diverged = true
@@ -232,14 +232,14 @@ export class SharedBudget implements RequestHooks, Participant {
     return out
   }
 
-  private track(ctx: ProxyContext, o: Open): void {
+  private track(ctx: Exchange, o: SharedHold): void {
     this.open.set(o.id, o)
-    this.byCtx.set(ctx, o)
+    ctx.shared = o
   }
 
   // --- settlement
 
-  private send(o: Open): void {
+  private send(o: SharedHold): void {
     const p = o.pending!
     o.sent = true
     const keys = [this.link.readyKey, this.leases, this.link.key('br', o.id), this.link.key('bt', o.id), ...o.names.map((n) => this.link.key('b', n))]

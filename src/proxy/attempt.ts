@@ -7,16 +7,17 @@
  * - a non-retryable error status (400, 401, …) commits as it is.
  */
 import { GatewayError, UpstreamError, UpstreamTimeoutError } from '../errors'
-import type { StreamDecoder, StreamUsageReader } from '../providers/types'
+import type { StreamDecoder } from '../providers/types'
 import { connectRefusal } from '../net/upstream-guard'
 import { markReachable, watchConnect } from './connect-probe'
 import type { RouteTarget } from './routes'
-import type { RequestRecord } from './record'
+import type { Exchange } from './exchange'
 import type { UpstreamRequest } from '../providers/types'
 import { responseHeaders } from './headers'
 import { errorRedaction, redactErrorBody, sseErrorScreen } from './redact-errors'
 import { sseDecoder } from './sse'
-import { observeStream } from './context'
+import type { StreamObserver } from './exchange'
+import { observeStream } from './taps'
 import { meteredStream, type StreamBuffers, type StreamEnd } from './stream'
 import { AttemptWatchdog, timeoutsFor } from './timeouts'
 
@@ -33,19 +34,12 @@ export interface AttemptSpec {
   /** Another target may follow: a 429/5xx answer is then held back instead of passed on. */
   canFailOver: boolean
   clientSignal: AbortSignal
-  record: RequestRecord
-  /** performance.now() when the client request arrived. */
-  start: number
+  /** The request: its id, its start; the attempt notes the first byte's time, the usage and whether the answer came as events. */
+  x: Pick<Exchange, 'id' | 'start' | 'ttfbMs' | 'usage' | 'eventStream'>
   /** The end of a stream cut short, in the client's format (see StreamEvents.errorTail). */
   errorTail(how: StreamEnd): string | Uint8Array | undefined
-  /** A stream is about to be relayed (the server's idle timeout must not cut it). */
-  onStream(): void
-  /** A relayed stream ended: exactly once, with the final status and error. */
-  streamEnded(status: number, error?: string): void
-  /** Lets hooks see a successful JSON answer (as parsed for usage). */
-  observeJson?(body: unknown): void
-  /** Lets hooks see a stream's events beside its usage reader. */
-  observeStream?<R extends StreamUsageReader>(reader: R): R
+  /** What sees a committed stream's events beside its usage reader (telemetry, objects, the spend tap). */
+  taps?(): StreamObserver[]
   /** The relay's buffer bound and the gauge it counts into (admission's); a private default without. */
   buffers?: StreamBuffers
 }
@@ -58,8 +52,10 @@ export interface UpstreamAnswer {
 }
 
 export type AttemptResult =
-  /** Goes to the client. `streamed`: the body is a live relay that reports through streamEnded. */
-  | { kind: 'committed'; status: number; headers: Headers; body: Uint8Array | ReadableStream<Uint8Array> | null; streamed: boolean; error?: string }
+  /** Goes to the client whole; `answer` is a 2xx JSON body as parsed for usage. */
+  | { kind: 'committed'; status: number; headers: Headers; body: Uint8Array | null; streamed: false; error?: string; answer?: unknown }
+  /** Goes to the client as a live relay; `done` says how it ended, once it has. */
+  | { kind: 'committed'; status: number; headers: Headers; body: ReadableStream<Uint8Array>; streamed: true; done: Promise<StreamEnd> }
   /** Nothing reached the client; another target may be tried. */
   | { kind: 'failed'; status: number; error: string; timedOut: boolean; answer?: UpstreamAnswer; local?: boolean }
   | { kind: 'client_gone'; status: number }
@@ -77,7 +73,7 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
-  const { target, upstream, record } = spec
+  const { target, upstream, x } = spec
   const timeouts = timeoutsFor(target.provider)
   const dog = new AttemptWatchdog(timeouts, upstream.stream)
   if (spec.clientSignal.aborted) {
@@ -132,7 +128,7 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
     return failed(status, `upstream_${status}`, body ? { status, headers: res.headers, body } : undefined)
   }
 
-  const headers = responseHeaders(res.headers, record.id)
+  const headers = responseHeaders(res.headers, x.id)
   upstream.rewriteHeaders?.(headers)
   const contentType = res.headers.get('content-type') ?? ''
   // SSE, or the format's own binary framing (Bedrock's AWS event-stream), read by its streamDecoder.
@@ -145,19 +141,19 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
     const bytes = res.body ? await readAll(res, dog) : new Uint8Array()
     if (!bytes) return failed(status, 'upstream_body_error')
     release()
-    record.ttfbMs = performance.now() - spec.start
+    x.ttfbMs = performance.now() - x.start
+    let answer: unknown
     if (res.ok && bytes.byteLength) {
       try {
-        const parsed: unknown = JSON.parse(utf8.decode(bytes))
-        record.usage = target.api.jsonUsage(parsed, upstream.flavor)
-        spec.observeJson?.(parsed)
+        answer = JSON.parse(utf8.decode(bytes))
+        x.usage = target.api.jsonUsage(answer, upstream.flavor)
       } catch {
         // Not JSON after all; the client still gets the bytes as sent.
       }
     }
     // Error bodies are redacted (src/proxy/redact-errors.ts); 2xx bodies go as they came.
     const body = !res.ok ? redactErrorBody(bytes, target.provider, spec.headers) : upstream.convertJson ? upstream.convertJson(bytes) : bytes
-    return { kind: 'committed', status, headers, body: res.body ? body : null, streamed: false, error }
+    return { kind: 'committed', status, headers, body: res.body ? body : null, streamed: false, error, answer }
   }
 
   // Streams and other bodies: wait for the first chunk, so a reset or a stall before it can still fail over.
@@ -171,16 +167,16 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
     return failed(status, 'upstream_reset')
   }
   dog.gotFirstByte()
-  record.ttfbMs = performance.now() - spec.start
-  spec.onStream()
-  if (eventStream) record.stream = true
-  const reading = target.api.streamUsage(upstream.flavor)
-  const usage = eventStream && spec.observeStream ? spec.observeStream(reading) : reading
+  x.ttfbMs = performance.now() - x.start
+  if (eventStream) x.eventStream = true
+  const usage = target.api.streamUsage(upstream.flavor)
   // The format's terminal event, watched beside usage: a body that ends before it is incomplete.
   const terminal = eventStream ? target.api.streamFormat(upstream.flavor).terminal() : undefined
-  const events = terminal ? observeStream(usage, [terminal]) : usage
+  const events = eventStream ? observeStream(usage, [...(spec.taps?.() ?? []), ...(terminal ? [terminal] : [])]) : usage
   const decoder: StreamDecoder = eventStream ? (target.api.streamDecoder?.(events) ?? sseDecoder(events)) : { push() {}, end() {} }
   const conversion = upstream.convertStream
+  let ended!: (how: StreamEnd) => void
+  const done = new Promise<StreamEnd>((resolve) => (ended = resolve))
   let body: ReadableStream<Uint8Array> = meteredStream(
     reader,
     decoder,
@@ -189,8 +185,8 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
       end: (how) => {
         spec.clientSignal.removeEventListener('abort', onClientGone)
         dog.dispose()
-        if (eventStream) record.usage = usage.result()
-        spec.streamEnded(how === 'client_disconnected' ? 499 : status, how === 'complete' ? undefined : how)
+        if (eventStream) x.usage = usage.result()
+        ended(how)
       },
       // A conversion writes the client's framing, and so its own error ending.
       errorTail: (how) => (!eventStream ? undefined : conversion ? '' : spec.errorTail(how)),
@@ -206,7 +202,7 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
     body = conversion.convert(body)
     headers.set('content-type', conversion.contentType)
   }
-  return { kind: 'committed', status, headers, body, streamed: true }
+  return { kind: 'committed', status, headers, body, streamed: true, done }
 }
 
 /** The whole body under the attempt's idle and total timeouts, or undefined if it failed or exceeds `cap`. */

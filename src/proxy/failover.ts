@@ -2,51 +2,45 @@
  * The forwarding loop of a routing group: try the planned targets in order until one commits.
  * Each target's own plugin `prepare` turns the same InboundRequest into its upstream request
  * (Anthropic Messages on Vertex or Bedrock included), so nothing here knows any provider.
- * Every try is logged in `record.attempts` and reported to the `attempt` hooks; breakers hear
- * every verdict. When no target commits, the client gets the last upstream error as it was,
+ * Every try is kept on the exchange (`x.attempts`); breakers hear every verdict. When no target commits, the client gets the last upstream error as it was,
  * or a gateway error in its own shape when none answered.
  */
 import { GatewayError, UpstreamError } from '../errors'
 import type { UpstreamRequest } from '../providers/types'
 import { isRetryableStatus, noAnswerError, runAttempt, type AttemptResult, type UpstreamAnswer } from './attempt'
 import type { BreakerRegistry } from './breaker'
-import { observeStream, type Attempt, type AttemptOutcome, type ProxyContext, type RequestHooks } from './context'
+import type { Attempt, Exchange, StreamObserver } from './exchange'
 import { forwardList, responseHeaders, upstreamHeaders } from './headers'
-import type { AttemptRecord } from './record'
 import type { RouteTarget } from './routes'
 import type { StreamBuffers, StreamEnd } from './stream'
 import { gatewayOverloaded } from './admission'
-import { safely } from './safely'
 
 export interface FailoverDeps {
-  hooks: RequestHooks[]
   breakers: BreakerRegistry
   /** Throws a GatewayError when the key may not use this model. */
   checkModel(model: string | undefined): void
+  /** An attempt is about to be sent (tracing adds its traceparent to `attempt.headers`). */
+  attempt(attempt: Attempt): void
 }
 
 export interface FailoverIo {
-  start: number
   errorTail(how: StreamEnd): string | Uint8Array | undefined
-  onStream(): void
-  streamEnded(status: number, error?: string): void
   /** Stream buffers: the bound per relay and the gauge admission reads. */
   buffers?: StreamBuffers
+  /** What sees a committed stream's events beside its usage reader. */
+  taps?(): StreamObserver[]
 }
 
-export type ForwardOutcome =
-  | Extract<AttemptResult, { kind: 'committed' }>
-  | { kind: 'client_gone' }
-  | { kind: 'error'; error: GatewayError }
+export type ForwardOutcome = Extract<AttemptResult, { kind: 'committed' }> | { kind: 'client_gone' } | { kind: 'error'; error: GatewayError }
 
 /**
- * `targets` are planned (allowed, enabled, ordered); `ctx.target`/`ctx.upstream` hold the first,
- * already prepared. `ctx.target`, `ctx.upstream` and the record's provider, api and model follow
- * the attempt in progress, so hooks and settle see the target that answered.
+ * `targets` are planned (allowed, enabled, ordered); `x.target`/`x.upstream` hold the first,
+ * already prepared. `x.target` and `x.upstream` follow the attempt in progress, so later steps
+ * (and the record) see the target that answered. Every try goes on
+ * `x.attempts`; breakers hear every verdict, a stream's late failure included.
  */
-export async function forwardWithFailover(ctx: ProxyContext, targets: RouteTarget[], deps: FailoverDeps, io: FailoverIo): Promise<ForwardOutcome> {
-  const { record } = ctx
-  const attempts: AttemptRecord[] = (record.attempts = [])
+export async function forwardWithFailover(x: Exchange, targets: RouteTarget[], deps: FailoverDeps, io: FailoverIo): Promise<ForwardOutcome> {
+  const attempts: Attempt[] = (x.attempts = [])
   let lastAnswer: UpstreamAnswer | undefined
   let allTimedOut = true
   let skippedByBreaker = false
@@ -56,83 +50,74 @@ export async function forwardWithFailover(ctx: ProxyContext, targets: RouteTarge
 
   for (let i = 0; i < targets.length; i++) {
     const target = targets[i]!
-    if (ctx.request.signal.aborted) return { kind: 'client_gone' }
+    if (x.request.signal.aborted) return { kind: 'client_gone' }
     const breaker = deps.breakers.for(target.provider.id)
     const permit = breaker.acquire()
     if (!permit) {
       skippedByBreaker = true
       continue
     }
+    const start = performance.now()
     let upstream: UpstreamRequest
     try {
-      upstream = target === ctx.target ? ctx.upstream : await target.api.prepare(ctx.inbound, target.provider)
-      // As for the first target (proxy/handler.ts): the table's model where prepare found none.
-      upstream.model ??= ctx.classification?.model
+      upstream = target === x.target ? x.upstream : await target.api.prepare(x.inbound, target.provider)
+      // As for the first target (proxy/pipeline.ts classify): the table's model where prepare found none.
+      upstream.model ??= x.classification?.model
       deps.checkModel(upstream.model)
     } catch (e) {
       // This target cannot serve this request (a path or model it does not take): skip it.
       permit.cancel()
-      attempts.push({ provider: target.provider.id, status: 0, error: e instanceof GatewayError ? e.code : 'prepare_failed', failedOver: true, ms: performance.now() - io.start })
+      const end = performance.now()
+      attempts.push({ n: tried.length, provider: target.provider, start, end, status: 0, error: e instanceof GatewayError ? e.code : 'prepare_failed', failedOver: true })
       continue
     }
     const more = targets.slice(i + 1).some((t) => deps.breakers.for(t.provider.id).allows())
-    ctx.target = target
-    ctx.upstream = upstream
-    record.provider = target.provider.id
-    record.api = target.provider.api
-    record.model = upstream.model
-    record.stream = upstream.stream
+    x.target = target
+    x.upstream = upstream
     tried.push(target.provider.id)
 
     const attempt: Attempt = {
       n: tried.length,
       provider: target.provider,
       url: upstream.url,
-      headers: upstreamHeaders(ctx.request.headers, upstream.headers, upstream.stream, forwardList(ctx.route.api, target.api)),
+      headers: upstreamHeaders(x.request.headers, upstream.headers, upstream.stream, forwardList(x.route.api, target.api)),
+      start,
+      end: start,
+      status: 0,
+      failedOver: false,
     }
-    const ends = deps.hooks.map((h) => h.attempt?.(ctx, attempt)).filter((f) => typeof f === 'function')
-    const report = (o: AttemptOutcome) => {
-      for (const f of ends) safely('attempt hook', () => f(o))
-    }
-    const entry: AttemptRecord = { provider: target.provider.id, status: 0, failedOver: false, ms: 0 }
-    attempts.push(entry)
+    attempts.push(attempt)
+    deps.attempt(attempt)
 
     const result = await runAttempt({
       target,
       upstream,
-      headers: attempt.headers,
+      headers: attempt.headers!,
       canFailOver: more,
-      clientSignal: ctx.request.signal,
-      record,
-      start: io.start,
+      clientSignal: x.request.signal,
+      x,
       errorTail: io.errorTail,
-      onStream: io.onStream,
       buffers: io.buffers,
-      observeJson: (body) => {
-        for (const h of deps.hooks) if (h.response) safely('response hook', () => h.response!(ctx, body))
-      },
-      observeStream: (reader) => observeStream(reader, deps.hooks.map((h) => h.stream?.(ctx))),
-      streamEnded: (status, error) => {
-        if (error && error !== 'client_disconnected') {
-          entry.error = error
-          breaker.lateFailure()
-        }
-        io.streamEnded(status, error)
-      },
+      taps: io.taps,
     })
-    entry.ms = performance.now() - io.start
-    entry.status = result.status
+    attempt.end = performance.now()
+    attempt.status = result.status
 
     if (result.kind === 'committed') {
-      entry.error = result.error
-      report({ status: result.status, error: result.error, failedOver: false })
+      if (!result.streamed) attempt.error = result.error
       if (isRetryableStatus(result.status)) permit.failure()
       else permit.success()
+      // A stream that fails after it committed still counts against its provider.
+      if (result.streamed)
+        result.done.then((how) => {
+          if (how === 'complete' || how === 'client_disconnected') return
+          attempt.cut = how
+          breaker.lateFailure()
+        })
       return result
     }
     if (result.kind === 'client_gone') {
-      entry.error = 'client_disconnected'
-      report({ status: result.status, error: 'client_disconnected', failedOver: false })
+      attempt.error = 'client_disconnected'
       permit.cancel()
       return { kind: 'client_gone' }
     }
@@ -140,9 +125,8 @@ export async function forwardWithFailover(ctx: ProxyContext, targets: RouteTarge
       localFailures++
       permit.cancel()
     } else permit.failure()
-    entry.error = result.error
-    entry.failedOver = more
-    report({ status: result.status, error: result.error, failedOver: more })
+    attempt.error = result.error
+    attempt.failedOver = more
     if (result.answer) lastAnswer = result.answer
     if (!result.timedOut) allTimedOut = false
   }
@@ -150,12 +134,12 @@ export async function forwardWithFailover(ctx: ProxyContext, targets: RouteTarge
   if (lastAnswer) {
     // Every target failed and at least one answered: the last answer, as it was.
     const { status, headers, body } = lastAnswer
-    return { kind: 'committed', status, headers: responseHeaders(headers, record.id), body, streamed: false, error: `upstream_${status}` }
+    return { kind: 'committed', status, headers: responseHeaders(headers, x.id), body, streamed: false, error: `upstream_${status}` }
   }
   if (!tried.length) {
     // Breakers that opened while this request waited its turn, or no target could take the request.
     if (skippedByBreaker) return { kind: 'error', error: circuitOpen(targets.map((t) => t.provider.id), deps.breakers) }
-    return { kind: 'error', error: new UpstreamError(`No provider of route "${ctx.route.name}" can take this request.`, 'no_target') }
+    return { kind: 'error', error: new UpstreamError(`No provider of route "${x.route.name}" can take this request.`, 'no_target') }
   }
   if (localFailures === tried.length) return { kind: 'error', error: gatewayOverloaded('The gateway is overloaded (out of sockets or file descriptors); try again shortly.') }
   return { kind: 'error', error: noAnswerError(allTimedOut, tried) }

@@ -99,7 +99,7 @@ export function listModels(config: Config, routes: RouteTable, key: KeyRecord, p
 }
 
 /** The HTTP answer; errors in OpenAI's shape. `path` is what follows `/v1/models`. */
-export async function modelsRoute(request: Request, keys: KeyStore, config: Config, routes: RouteTable): Promise<Response> {
+export async function modelsRoute(request: Request, keys: KeyStore, config: Config, routes: RouteTable, redact: (text: string) => string): Promise<Response> {
   try {
     const key = await authenticate(request.headers, keys)
     const project = config.projects.find((p) => p.id === key.project)
@@ -113,6 +113,6 @@ export async function modelsRoute(request: Request, keys: KeyStore, config: Conf
     return Response.json(one)
   } catch (e) {
     const err = e instanceof GatewayError ? e : new GatewayError('upstream', 500, 'internal_error', 'The gateway failed to list models.')
-    return err.renderIn(FRONT_DOOR_API.errors)
+    return err.renderIn(FRONT_DOOR_API.errors, redact)
   }
 }

@@ -1,5 +1,6 @@
 /** What the gateway remembers of one client request once it has ended. */
 import type { ReportedUsage } from '../providers/types'
+import type { FinishedExchange } from './exchange'
 
 export interface RequestRecord {
   id: string
@@ -24,7 +25,7 @@ export interface RequestRecord {
   error?: string
   /** Every upstream try, in order (a routing group may fail over several times). */
   attempts?: AttemptRecord[]
-  /** What the spend limits decided, for traces and metrics (set by the spend hook). */
+  /** What the spend limits decided, for traces and metrics (set by the spend step). */
   limit?: LimitDecision
 }
 
@@ -48,9 +49,9 @@ export interface AttemptRecord {
   ms: number
 }
 
-/** Anything that wants every finished request: the request log, metrics, spend. */
+/** Anything that wants every finished request (the request log, metrics, spans, the log line): it reads, never changes. */
 export interface RequestSink {
-  record(r: RequestRecord): void
+  record(r: Readonly<RequestRecord>, x: FinishedExchange): void
 }
 
 /** Longest path the record keeps: a URL is as long as the HTTP server accepts (tens of KB), and every record is logged and stored. */

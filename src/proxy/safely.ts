@@ -1,11 +1,12 @@
 /**
- * Runs one hook or sink of the request path: a failure in one is logged under `what` and
- * stops neither the request nor the hooks and sinks after it.
+ * Runs one step that must not disturb the request (telemetry, an observer, a settlement): a
+ * failure is logged under `what` and stops neither the request nor the steps after it.
  */
-export function safely(what: string, f: () => void): void {
+export function safely<T>(what: string, f: () => T): T | undefined {
   try {
-    f()
+    return f()
   } catch (e) {
     console.error(`${what} failed: ${(e as Error)?.message ?? e}`)
+    return undefined
   }
 }

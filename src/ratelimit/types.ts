@@ -1,7 +1,7 @@
 /**
  * The rate-limiter contract: per key, user and project, requests per minute (rpm), tokens
  * per minute (tpm) and requests in flight (concurrency). One process keeps the counters in
- * memory (memory.ts); a cluster keeps them in Redis (redis.ts). The hooks (hooks.ts) only
+ * memory (memory.ts); a cluster keeps them in Redis (redis.ts). The pipeline step (gate.ts) only
  * see this interface.
  *
  * Rules, the same in both:

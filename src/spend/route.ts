@@ -12,7 +12,7 @@ import { type ReportFilter, WINDOW_NAMES, scopesFor, spendLines } from './report
 import type { Spend } from './service'
 import { WINDOWS } from './windows'
 
-export async function spendRoute(request: Request, spend: Spend, keys: KeyStore): Promise<Response> {
+export async function spendRoute(request: Request, spend: Spend, keys: KeyStore, redact: (text: string) => string): Promise<Response> {
   try {
     const key = await authenticate(request.headers, keys)
     const q = new URL(request.url).searchParams
@@ -37,6 +37,6 @@ export async function spendRoute(request: Request, spend: Spend, keys: KeyStore)
     })
   } catch (e) {
     const err = e instanceof GatewayError ? e : new GatewayError('upstream', 500, 'internal_error', 'The gateway failed to report spend.')
-    return err.renderIn(FRONT_DOOR_API.errors)
+    return err.renderIn(FRONT_DOOR_API.errors, redact)
   }
 }

@@ -5,7 +5,7 @@
  * characters of output an event carries (ProviderApi.streamFormat), so nothing here knows a
  * provider's fields. It is an estimate, and the ledger marks it so.
  */
-import type { StreamObserver } from '../proxy/context'
+import type { StreamObserver } from '../proxy/exchange'
 import type { StreamFormat } from '../providers/types'
 
 /** Deliberately on the high side of English text's ~4 characters per token. */

@@ -1,9 +1,9 @@
 /**
  * What an admitted request reserves: its estimate (estimate.ts) priced at the dearest model it
  * names (an inline batch names one per request), with the provider's markup. One function for
- * the local budget (hooks.ts) and the shared one (cluster/budget.ts), so both reserve alike.
+ * the local budget (steps.ts) and the shared one (cluster/budget.ts), so both reserve alike.
  */
-import type { ProxyContext } from '../proxy/context'
+import type { Exchange } from '../proxy/exchange'
 import { estimate, estimateUsd } from './estimate'
 import { usdToNanos, withMarkup } from './money'
 import type { ModelFacts } from './prices'
@@ -17,7 +17,7 @@ export interface UpperBound {
 }
 
 /** `unpriced` is called for each model without a price (and may throw to refuse the request). */
-export function upperBound(spend: Spend, ctx: ProxyContext, unpriced: (model: string) => void = () => {}): UpperBound {
+export function upperBound(spend: Spend, ctx: Exchange, unpriced: (model: string) => void = () => {}): UpperBound {
   const { upstream, target } = ctx
   const at = new Date(spend.clock())
   const managed = target.provider.managed === true

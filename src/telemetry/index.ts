@@ -1,22 +1,22 @@
 /**
  * Telemetry for one gateway: the redactor, traces (when a backend is configured), Prometheus
- * metrics, and the per-request log line, composed from config into pipeline hooks and sinks.
+ * metrics, and the per-request log line, composed from config into the pipeline's tracing
+ * steps and observers of finished requests.
  */
 import type { Config } from '../config/schema'
-import { setErrorScrubber } from '../errors'
-import type { RequestHooks } from '../proxy/context'
-import type { RequestRecord, RequestSink } from '../proxy/record'
+import type { TracingSteps } from '../proxy/pipeline'
+import type { RequestSink } from '../proxy/record'
 import { fileOutput, RequestLogger, stdoutOutput, type LogOutput } from './logger'
 import { GatewayMetrics, startProcessMetrics, type BreakerView } from './metrics'
 import { listenMetrics, metricsHandler, type MetricsListener } from './metrics-route'
-import { Observer } from './observe'
 import { configSecrets, Redactor } from './redact'
 import { SpanRecorder } from './spans'
 import { createTracing, type Tracing } from './tracing'
 
 export interface TelemetryOptions {
-  /** Requests in flight (the proxy's counter), for the gauge. */
+  /** Requests in flight and streams being relayed (the pipeline's counters), for the gauges. */
   inflight: () => number
+  openStreams: () => number
   /** Where request log lines go instead of `[logging]`'s stdout or file (tests). */
   logOutput?: LogOutput
 }
@@ -26,12 +26,12 @@ export interface Telemetry {
   metrics: GatewayMetrics
   tracing: Tracing | undefined
   logger: RequestLogger | undefined
-  /** Hooks to run before any other (they never throw). */
-  hooks: RequestHooks[]
-  /** Runs before every other sink: scrubs the fields other sinks store (path, model). */
-  redactSink: RequestSink
+  /** What the pipeline calls as it goes: spans open, content capture; nothing when tracing is off. */
+  tracingSteps: TracingSteps
   /** Spans, metrics and the log line; after the request log, once the record is final. */
   sinks: RequestSink[]
+  /** A reload or an admin change: new secrets to redact, content capture, the metrics token. */
+  configure(next: Config): void
   /** The `/metrics` answer, or undefined when metrics are off. */
   serveMetrics: ((request: Request) => Promise<Response>) | undefined
   /** Whether the main listener serves `/metrics` (no separate `[metrics] listen`). */
@@ -47,16 +47,10 @@ export interface Telemetry {
 
 export function createTelemetry(config: Config, opts: TelemetryOptions): Telemetry {
   const redactor = new Redactor(configSecrets(config))
-  // Gateway error messages can echo client input (a model or route name); scrub those too.
-  setErrorScrubber(redactor.text)
-  let tracing: Tracing | undefined
-  const observer = new Observer(
-    (project) => tracing?.captureContent(project) ?? false,
-    () => tracing !== undefined,
-  )
-  const metrics = new GatewayMetrics(redactor, observer, opts.inflight)
-  tracing = createTracing(config, redactor, metrics)
-  const spans = tracing ? new SpanRecorder(tracing, observer) : undefined
+  const metrics = new GatewayMetrics(redactor, opts.inflight, opts.openStreams)
+  const tracing: Tracing | undefined = createTracing(config, redactor, metrics)
+  const spans = tracing ? new SpanRecorder(tracing) : undefined
+  const tracingSteps: TracingSteps = spans ?? { begin() {}, admitted: () => false, attempt() {}, describes: false }
 
   const log = config.logging
   const logger =
@@ -70,33 +64,18 @@ export function createTelemetry(config: Config, opts: TelemetryOptions): Telemet
   const serveMetrics = enabled ? metricsHandler(metrics, () => token) : undefined
   let listener: MetricsListener | undefined
 
-  const redactSink: RequestSink = {
-    record(r: RequestRecord) {
-      r.path = redactor.text(r.path)
-      if (r.model) r.model = redactor.text(r.model)
-      if (r.route) r.route = redactor.text(r.route)
-    },
-  }
-
   return {
     redactor,
     metrics,
     tracing,
     logger,
-    hooks: [
-      observer.hooks,
-      ...(spans ? [spans.hooks] : []),
-      ...(enabled ? [metrics.hooks] : []),
-      {
-        // A reload or an admin change may add secrets (keys, provider credentials) and switch content capture.
-        configure(next: Config) {
-          redactor.setSecrets(configSecrets(next))
-          tracing?.configure(next)
-          token = next.metrics.token
-        },
-      },
-    ],
-    redactSink,
+    tracingSteps,
+    configure(next: Config) {
+      // A reload or an admin change may add secrets (keys, provider credentials) and switch content capture.
+      redactor.setSecrets(configSecrets(next))
+      tracing?.configure(next)
+      token = next.metrics.token
+    },
     sinks: [...(spans ? [spans] : []), ...(enabled ? [metrics] : []), ...(logger ? [logger] : [])],
     serveMetrics,
     metricsOnMain: enabled && !config.metrics.listen,

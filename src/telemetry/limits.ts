@@ -4,8 +4,8 @@ import type { LimitDecision, RequestRecord } from '../proxy/record'
 const SCOPES = ['project', 'user', 'key', 'credits'] as const
 
 /**
- * The decision the spend hook recorded, or one inferred from a limit error code (so a
- * rejection is counted even before the spend hook says which scope bound).
+ * The decision the spend step recorded, or one inferred from a limit error code (so a
+ * rejection is counted even before the spend step says which scope bound).
  */
 export function limitDecision(r: RequestRecord): LimitDecision | undefined {
   if (r.limit) return r.limit

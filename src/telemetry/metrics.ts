@@ -1,17 +1,16 @@
 /**
- * Prometheus metrics (prom-client): one registry per gateway, filled by a request sink and
- * two hooks, rendered at `/metrics`. Labels are bounded (LabelGuard): provider, route, model,
+ * Prometheus metrics (prom-client): one registry per gateway, filled by an observer of finished
+ * requests, rendered at `/metrics`. Labels are bounded (LabelGuard): provider, route, model,
  * status class, project, scope; never key ids or request ids. What is updated per request
  * uses the cheaper FastCounter/FastHistogram (series.ts), rendered by the same registry.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
-import type { RequestHooks } from '../proxy/context'
+import type { FinishedExchange } from '../proxy/exchange'
 import type { RequestRecord, RequestSink } from '../proxy/record'
 import { VERSION } from '../version'
 import type { DropReason, ExportStats } from './exporters'
 import { LabelGuard, statusClass } from './labels'
 import { limitDecision } from './limits'
-import type { Observer } from './observe'
 import type { Redactor } from './redact'
 import { FastCounter, FastHistogram } from './series'
 
@@ -68,16 +67,15 @@ export class GatewayMetrics implements RequestSink, ExportStats {
   private readonly limitRejections: FastCounter
   private readonly failovers: FastCounter
   private readonly upstreamErrors: FastCounter
-  /** Streams being relayed; a plain number the gauge reads at scrape time (no prom-client call per stream). */
-  private openStreams = 0
   private readonly spansExported: Counter
   private readonly spansDropped: Counter
   readonly logLinesDropped: Counter
 
   constructor(
     redactor: Redactor,
-    private readonly observer: Observer,
     inflight: () => number,
+    /** Streams being relayed (the pipeline's count), read at scrape time. */
+    openStreams: () => number,
   ) {
     this.labels = new LabelGuard(redactor)
     const registers = [this.registry]
@@ -95,7 +93,6 @@ export class GatewayMetrics implements RequestSink, ExportStats {
     this.limitRejections = fastCounter('tollgate_limit_rejections_total', 'Requests refused by a spend limit, by the scope that bound.', ['scope'])
     this.failovers = fastCounter('tollgate_failovers_total', 'Attempts after which the gateway moved on to the next target, by the provider that failed.', ['provider'])
     this.upstreamErrors = fastCounter('tollgate_upstream_errors_total', 'Failed upstream attempts by provider and type (connect, timeouts, upstream_<status>, …).', ['provider', 'type'])
-    const openStreams = () => this.openStreams
     new Gauge({ name: 'tollgate_open_streams', help: 'Streamed responses being relayed now.', registers, collect() {
       this.set(openStreams())
     } })
@@ -124,22 +121,19 @@ export class GatewayMetrics implements RequestSink, ExportStats {
     this.breakers = source
   }
 
-  readonly hooks: RequestHooks = {
-    attempt: (_ctx, attempt) => (outcome) => {
-      const provider = this.labels.value('provider', attempt.provider.id)
-      if (outcome.failedOver) this.failovers.inc([provider])
-      if (outcome.error && outcome.error !== 'client_disconnected') this.upstreamErrors.inc([provider, this.labels.value('error_type', outcome.error)])
-    },
-    stream: () => {
-      this.openStreams++
-    },
-  }
-
-  record(r: RequestRecord): void {
-    const obs = this.observer.get(r)
-    const endAt = obs ? obs.start + r.durationMs : 0
-    const last = obs?.attempts[obs.attempts.length - 1]
-    const provider = this.labels.value('provider', last?.provider ?? r.provider)
+  record(r: Readonly<RequestRecord>, x: FinishedExchange): void {
+    // Upstream time: every try sent, from its start to its outcome; the one that answered until the end.
+    let upstreamMs = 0
+    let last: string | undefined
+    for (const a of x.attempts ?? []) {
+      if (a.url === undefined) continue
+      const p = this.labels.value('provider', a.provider.id)
+      if (a.failedOver) this.failovers.inc([p])
+      if (a.error && a.error !== 'client_disconnected') this.upstreamErrors.inc([p, this.labels.value('error_type', a.error)])
+      upstreamMs += Math.max(0, (a.failedOver || a.error ? a.end : x.start + r.durationMs) - a.start)
+      last = a.provider.id
+    }
+    const provider = this.labels.value('provider', last ?? r.provider)
     // Route names come from the URL; an unknown one is not worth a series of its own.
     const route = this.labels.value('route', r.error === 'unknown_route' ? 'unknown' : r.route)
     const model = this.labels.value('model', r.usage?.model ?? r.model)
@@ -149,8 +143,7 @@ export class GatewayMetrics implements RequestSink, ExportStats {
     this.requests.inc([provider, route, model, status, project])
     this.duration.observe([provider, route, status], r.durationMs / 1000)
     if (r.ttfbMs !== undefined) this.ttfb.observe([provider, route, String(r.stream)], r.ttfbMs / 1000)
-    if (obs?.attempts.length) this.overhead.observe([provider], Math.max(0, r.durationMs - this.observer.upstreamMs(obs, endAt)) / 1000)
-    if (obs?.streamed) this.openStreams--
+    if (last) this.overhead.observe([provider], Math.max(0, r.durationMs - upstreamMs) / 1000)
 
     const t = r.usage?.tokens
     if (t) {

@@ -4,6 +4,7 @@
  * (pa) and member (mem), beta's admin (pb) and member (other); providers, keys, invitations,
  * request-log rows and audit entries on both sides. Requests go through `gw.app.handle`.
  */
+import { afterAll, beforeAll } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,6 +15,9 @@ import { adminInvitations, adminMemberships, adminProjects, adminUsers } from '.
 import { createSession } from '../../src/admin/session'
 import { createAdminToken } from '../../src/admin/tokens'
 import { sha256 } from '../../src/admin/crypto'
+import { principalForUser, type Principal } from '../../src/admin/authz'
+import type { AdminContext } from '../../src/admin/context'
+import { AdminError } from '../../src/admin/errors'
 import { CANARY } from '../support/gateway'
 
 export const SECRET_KEY = 'test-secrets-key-CANARY-000000000000000000000001'
@@ -246,4 +250,37 @@ export async function cloneFixture(base: Fixture): Promise<Fixture> {
   }
   Object.assign(fx, { keyIds: ids })
   return fx
+}
+
+/** For a test file that calls service functions: a fixture built before its tests and closed after them. */
+export function serviceFixture() {
+  const f = {} as { fx: Fixture; ctx: AdminContext; ids: ReturnType<typeof keyIds>; as(userId: string): Principal }
+  beforeAll(async () => {
+    f.fx = await buildFixture()
+    f.ctx = f.fx.gw.admin!.ctx
+    f.ids = keyIds(f.fx)
+    f.as = (userId) => principal(f.fx, userId)
+  })
+  afterAll(async () => {
+    await f.fx.close()
+  })
+  return f
+}
+
+/** A user's principal as their session would carry it, for calling service functions without HTTP. */
+export function principal(fx: Fixture, userId: string): Principal {
+  const p = principalForUser(fx.gw.admin!.ctx.dir, userId, 'session')
+  if (!p) throw new Error(`fixture: no user ${userId}`)
+  return p
+}
+
+/** The admin error a call fails with, as `status code`; `done` when it does not fail. */
+export async function refusal(call: Promise<unknown>): Promise<string> {
+  try {
+    await call
+  } catch (e) {
+    if (e instanceof AdminError) return `${e.status} ${e.code}`
+    throw e
+  }
+  return 'done'
 }

@@ -368,6 +368,11 @@ describe('context by reference', () => {
     // Everything in the body: nothing by reference.
     expect(chat({ messages: user([{ type: 'text', text: 'hi' }]), tools: [{ type: 'function', function: { name: 'f' } }] })).toBeUndefined()
     expect(openai({ input: 'hi' })).toBeUndefined()
+    // Text that only mentions the field names is not a reference; a nesting too deep to walk is taken as one (fail closed).
+    expect(chat({ messages: user([{ type: 'text', text: '{"file_id": "file-1", "type": "item_reference"}' }]) })).toBeUndefined()
+    let deep: unknown = { type: 'text', text: 'hi' }
+    for (let i = 0; i < 100; i++) deep = { nested: [deep] }
+    expect(chat({ messages: user([deep]) })).toBe(true)
   })
   test('Anthropic: file and URL documents, container uploads, containers, MCP servers, server tools', () => {
     expect(claude({ messages: user([{ type: 'document', source: { type: 'file', file_id: 'f' } }]) })).toBe(true)

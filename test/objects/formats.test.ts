@@ -10,9 +10,9 @@ import { openAiObjects } from '../../src/providers/openai/objects'
 import { groqObjects } from '../../src/providers/groq/objects'
 import { vertexObjects } from '../../src/providers/google-vertex/objects'
 import { bedrockObjects } from '../../src/providers/bedrock/objects'
-import { ObjectHooks } from '../../src/objects/hooks'
+import { ObjectGuard } from '../../src/objects/guard'
 import { ObjectStore } from '../../src/objects/store'
-import type { ProxyContext } from '../../src/proxy/context'
+import type { Exchange } from '../../src/proxy/exchange'
 import type { Db } from '../../src/db/client'
 import { loadCassette } from '../support/recordings'
 
@@ -186,14 +186,14 @@ describe('Gemini', () => {
 
 describe('the list answer, fail closed', () => {
   const store = new ObjectStore({} as Db, { insert() {} })
-  const hooks = new ObjectHooks(store)
-  const ctx = (api: 'openai' | 'gemini'): ProxyContext =>
+  const hooks = new ObjectGuard(store)
+  const ctx = (api: 'openai' | 'gemini'): Exchange =>
     ({
       classification: { operation: 'files', class: 'object', stream: false, lists: 'file' },
       key: { project: 'a' },
       inbound: { json: undefined },
       target: { provider: { id: api }, api: { objects: api === 'openai' ? openAiObjects : geminiObjects } },
-    }) as unknown as ProxyContext
+    }) as unknown as Exchange
   const enc = (v: unknown) => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v))
   const dec = (b: Uint8Array | undefined) => JSON.parse(new TextDecoder().decode(b))
 
@@ -206,8 +206,8 @@ describe('the list answer, fail closed', () => {
       ['openai', { object: 'list', data: [{ id: 'file-a' }, { id: 'file-b' }] }, { object: 'list', data: [{ id: 'file-a' }] }],
     ] as const) {
       const c = ctx(api)
-      await hooks.admit(c)
-      expect(dec(hooks.respond(c, enc(body))?.body)).toEqual(want)
+      await hooks.check(c)
+      expect(dec(hooks.rewrite(c, enc(body)))).toEqual(want)
     }
   })
 })
@@ -229,38 +229,38 @@ describe('lookups', () => {
     const chain = { from: () => chain, where: () => chain, limit: async () => rows() }
     return { db: { select: () => (queries++, chain) } as unknown as Db, queries: () => queries }
   }
-  const ctxFor = (id: string): ProxyContext =>
+  const ctxFor = (id: string): Exchange =>
     ({
       classification: { operation: 'files', class: 'object', stream: false, object: { kind: 'file', id, action: 'read' } },
       key: { project: 'b' },
       inbound: { path: `files/${id}`, json: undefined },
       target: { provider: { id: 'openai' }, api: { objects: openAiObjects } },
-    }) as unknown as ProxyContext
+    }) as unknown as Exchange
 
   test('an id not found is not asked of the database again for a moment', async () => {
     let t = NOW
     const fake = fakeDb(() => [])
     const store = new ObjectStore(fake.db, { insert() {} }, () => t)
-    const hooks = new ObjectHooks(store)
-    for (let i = 0; i < 5; i++) expect(await refusal(() => hooks.admit(ctxFor('file-guess')))).toMatchObject({ status: 404 })
+    const hooks = new ObjectGuard(store)
+    for (let i = 0; i < 5; i++) expect(await refusal(() => hooks.check(ctxFor('file-guess')))).toMatchObject({ status: 404 })
     expect(fake.queries()).toBe(1)
     t += 2_001
-    expect(await refusal(() => hooks.admit(ctxFor('file-guess')))).toMatchObject({ status: 404 })
+    expect(await refusal(() => hooks.check(ctxFor('file-guess')))).toMatchObject({ status: 404 })
     expect(fake.queries()).toBe(2)
     // Recorded here meanwhile: known at once, whatever the database said before.
     store.record('openai', 'file', 'file-late', 'b')
-    expect(hooks.admit(ctxFor('file-late'))).toBeUndefined()
+    expect(hooks.check(ctxFor('file-late'))).toBeUndefined()
   })
 
   test('ownership that cannot be read is a 503, never a guess', async () => {
     const fake = fakeDb(() => {
       throw new Error('database is down')
     })
-    const hooks = new ObjectHooks(new ObjectStore(fake.db, { insert() {} }))
+    const hooks = new ObjectGuard(new ObjectStore(fake.db, { insert() {} }))
     const error = console.error
     console.error = () => {}
     try {
-      expect(await refusal(() => hooks.admit(ctxFor('file-x')))).toMatchObject({ status: 503, code: 'ownership_unavailable' })
+      expect(await refusal(() => hooks.check(ctxFor('file-x')))).toMatchObject({ status: 503, code: 'ownership_unavailable' })
     } finally {
       console.error = error
     }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { cutShort } from '../../src/proxy/cut-short'
 import type { RequestRecord } from '../../src/proxy/record'
-import { usedTokens } from '../../src/ratelimit/hooks'
+import { usedTokens } from '../../src/ratelimit/gate'
 
 describe('cutShort', () => {
   test('every end of a stream but complete, and a broken body, is cut short', () => {

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test'
 import OpenAI from 'openai'
 import Anthropic from '@anthropic-ai/sdk'
-import type { AttemptOutcome, RequestHooks } from '../../src/proxy/context'
+import type { RequestSink } from '../../src/proxy/record'
 import type { AttemptRecord } from '../../src/proxy/record'
 import { CANARY, basicConfig, startGateway, type TestGateway } from '../support/gateway'
 import { loadCassette, type Interaction } from '../support/recordings'
@@ -24,15 +24,20 @@ let claude: Anthropic
 let chatStream: Interaction
 let messagesJson: Interaction
 let messagesStream: Interaction
-const hookCalls: { provider: string; n: number; outcome?: AttemptOutcome }[] = []
+/** Every sent attempt of every finished request, as the observers see it. */
+const hookCalls: { provider: string; n: number; outcome: { status: number; error?: string; failedOver: boolean } }[] = []
 let clock = 1_000_000
 
-const hook: RequestHooks = {
-  attempt(_ctx, a) {
-    const call: (typeof hookCalls)[number] = { provider: a.provider.id, n: a.n }
-    hookCalls.push(call)
-    return (o) => (call.outcome = o)
+const observer: RequestSink = {
+  record(_r, x) {
+    for (const a of x.attempts ?? []) if (a.url !== undefined) hookCalls.push({ provider: a.provider.id, n: a.n, outcome: { status: a.status, error: a.error, failedOver: a.failedOver } })
   },
+}
+
+/** Waits (up to 2 s) until some request has been recorded; a stream's record follows the client's last byte. */
+async function recorded(): Promise<void> {
+  const deadline = Date.now() + 2000
+  while (!hookCalls.length && Date.now() < deadline) await Bun.sleep(5)
 }
 
 const provider = (id: string, api: string, url: string, key: string, extra = '') =>
@@ -84,7 +89,7 @@ key = "tg-test-none-of-gpt"
 providers = ["an-good"]
 `,
     ),
-    { hooks: [hook], now: () => clock },
+    { sinks: [observer], now: () => clock },
   )
   oai = new OpenAI({ apiKey: CANARY.gatewayKey, baseURL: `${gateway.url}/gpt`, maxRetries: 0 })
   claude = new Anthropic({ apiKey: CANARY.gatewayKey, baseURL: `${gateway.url}/claude`, maxRetries: 0 })
@@ -157,7 +162,7 @@ describe('failover before the first byte', () => {
       { provider: 'oa-flaky', status: 500, error: 'upstream_500', failedOver: true },
       { provider: 'oa-good', status: 200, error: undefined, failedOver: false },
     ])
-    expect(hookCalls.map((c) => [c.provider, c.n, c.outcome?.failedOver, c.outcome?.status])).toEqual([
+    expect(hookCalls.map((c) => [c.provider, c.n, c.outcome.failedOver, c.outcome.status])).toEqual([
       ['oa-down', 1, true, 0],
       ['oa-flaky', 2, true, 500],
       ['oa-good', 3, false, 200],
@@ -317,7 +322,8 @@ describe('client disconnect', () => {
     expect(flaky.abandoned).toBe(1)
     expect(shaky.received).toHaveLength(0)
     expect(good.received).toHaveLength(0)
-    expect(hookCalls.map((c) => [c.provider, c.outcome?.error, c.outcome?.failedOver])).toEqual([['an-flaky', 'client_disconnected', false]])
+    await recorded()
+    expect(hookCalls.map((c) => [c.provider, c.outcome.error, c.outcome.failedOver])).toEqual([['an-flaky', 'client_disconnected', false]])
   })
 })
 
@@ -327,6 +333,7 @@ describe('allow-lists', () => {
     const stream = await client.chat.completions.create(chatStream.requestBody as OpenAI.ChatCompletionCreateParamsStreaming)
     for await (const _ of stream) void _
     expect(flaky.received).toHaveLength(0)
+    await recorded()
     expect(hookCalls.map((c) => c.provider)).toEqual(['oa-good'])
   })
 

@@ -42,7 +42,7 @@ beforeEach(() => {
 })
 
 const client = () => openai(gw, CANARY.gatewayKey)
-const settled = () => gw.gw.spendHooks.settlements
+const settled = () => gw.gw.spendSteps.settlements
 
 /** Waits for the request's settlement, then checks nothing is left reserved or in flight. */
 async function settledOnce(before: number): Promise<RequestRecord> {

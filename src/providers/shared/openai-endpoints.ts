@@ -76,8 +76,24 @@ function contextByReference(json: Record<string, unknown>): boolean {
   if (json.previous_response_id != null || json.conversation != null || json.prompt != null) return true
   if (Array.isArray(json.tools) && json.tools.some((t) => t && typeof t === 'object' && SERVER_TOOLS.test(String((t as { type?: unknown }).type ?? '')))) return true
   // Stored items and files named in the input (input_file, file parts, item_reference), or a file the upstream fetches by URL.
-  const text = JSON.stringify([json.input ?? null, json.messages ?? null])
-  return /"(?:file_id|file_url)"\s*:|"type"\s*:\s*"item_reference"/.test(text)
+  return namesStoredInput(json.input, 0) || namesStoredInput(json.messages, 0)
+}
+
+/** Deeper than this, a body is taken to name stored input (fail closed: its references are checked). */
+const MAX_DEPTH = 64
+
+/** Whether any object in `v` has a `file_id` or `file_url` field, or is an `item_reference` (a walk, not a re-serialisation). */
+function namesStoredInput(v: unknown, depth: number): boolean {
+  if (v === null || typeof v !== 'object') return false
+  if (depth > MAX_DEPTH) return true
+  if (Array.isArray(v)) {
+    for (const e of v) if (namesStoredInput(e, depth + 1)) return true
+    return false
+  }
+  const o = v as Record<string, unknown>
+  if (o.file_id !== undefined || o.file_url !== undefined || o.type === 'item_reference') return true
+  for (const k in o) if (namesStoredInput(o[k], depth + 1)) return true
+  return false
 }
 
 /** The request parameters telemetry records, where OpenAI-format bodies keep them. */

@@ -1,15 +1,15 @@
 /**
- * The spend side of the proxy pipeline (src/proxy/context.ts RequestHooks):
- * - `admit`: prices an upper-bound estimate and reserves it on every scope at once, or
+ * Where spend is reserved and settled: the spend steps of the request pipeline (src/proxy/pipeline.ts).
+ * - `reserve` (admit): prices an upper-bound estimate and reserves it on every scope at once, or
  *   refuses (unknown model: 400; limit or credits exhausted: the provider's quota reply);
- * - `stream`: counts delivered text, for the estimate of a stream cut short;
- * - `respond`: a non-streamed JSON answer gets `x-tollgate-cost-usd` (and, with
+ * - `tap` (forward): counts delivered text, for the estimate of a stream cut short;
+ * - `quote` (respond): a non-streamed JSON answer gets `x-tollgate-cost-usd` (and, with
  *   inject_cost, the cost in its usage);
  * - `settle`: exactly once per admitted request, the reservation becomes the actual cost,
- *   `record.costNanos` is set, and the ledger row is queued.
+ *   `x.costNanos` is set, and the ledger row is queued.
+ * What a request holds between them is its `x.spend` (SpendHold).
  */
-import type { ProxyContext, RequestHooks, ResponseChange } from '../proxy/context'
-import type { RequestRecord } from '../proxy/record'
+import type { Exchange } from '../proxy/exchange'
 import { cutShort } from '../proxy/cut-short'
 import type { TokenUsage } from '../providers/types'
 import { InvalidRequestError } from '../errors'
@@ -23,7 +23,8 @@ import { nanosToUsdString, withMarkup } from './money'
 import type { Spend } from './service'
 import { OutputTap } from './tap'
 
-interface Open {
+/** What one admitted request holds of spend, from its reservation to its settlement. */
+export interface SpendHold {
   reservation?: Reservation
   row: LedgerRow
   inputTokens: number
@@ -41,14 +42,19 @@ interface Final {
   note?: string
 }
 
-export class SpendHooks implements RequestHooks {
-  private open = new WeakMap<ProxyContext, Open>()
+/** A documented change to a JSON answer: headers to add, and a new body (inject_cost). */
+export interface ResponseChange {
+  headers?: Record<string, string>
+  body?: Uint8Array
+}
+
+export class SpendSteps {
   /** Settlements made so far (tests check exactly one per admitted request). */
   settlements = 0
 
   constructor(private readonly spend: Spend) {}
 
-  admit(ctx: ProxyContext): void {
+  reserve(ctx: Exchange): void {
     const { spend } = this
     const { upstream, target, key, request } = ctx
     const now = spend.clock()
@@ -66,7 +72,7 @@ export class SpendHooks implements RequestHooks {
     }
     if (isFreeOperation(upstream, request.method, ctx.classification)) {
       // Nothing to reserve; a usage that still shows up is settled like any other.
-      this.open.set(ctx, { row, inputTokens: 0, settled: false })
+      ctx.spend = { row, inputTokens: 0, settled: false }
       return
     }
     const rule = spend.config.pricing.unknown_model
@@ -88,50 +94,50 @@ export class SpendHooks implements RequestHooks {
     const r = spend.budget.tryReserve(spend.scopesFor(key, ctx.user, ctx.project, needsCredits), amount)
     if (isDenial(r)) {
       // Telemetry counts rejections by the scope that bound.
-      ctx.record.limit = { decision: 'rejected', scope: r.scope.kind, window: r.window }
+      ctx.limit = { decision: 'rejected', scope: r.scope.kind, window: r.window }
       throw limitError(r, now, spend.config.limits.timezone, target.provider.id)
     }
     row.reservedNanos = amount
     row.managed = managed
     spend.ledger.put(row)
-    this.open.set(ctx, { reservation: r, row, inputTokens, settled: false })
+    ctx.spend = { reservation: r, row, inputTokens, settled: false }
   }
 
-  stream(ctx: ProxyContext): OutputTap | void {
-    const open = this.open.get(ctx)
-    if (!open) return
+  tap(ctx: Exchange): OutputTap | undefined {
+    const open = ctx.spend
+    if (!open) return undefined
     open.tap = new OutputTap(ctx.target.api.streamFormat(ctx.upstream.flavor))
     return open.tap
   }
 
-  respond(ctx: ProxyContext, body: Uint8Array): ResponseChange | void {
-    const open = this.open.get(ctx)
-    if (!open || open.settled) return
-    const f = (open.final = this.finalCost(ctx, ctx.record, open))
-    if (f.unpriced) return
+  quote(ctx: Exchange, body: Uint8Array): ResponseChange | undefined {
+    const open = ctx.spend
+    if (!open || open.settled) return undefined
+    const f = (open.final = this.finalCost(ctx, open))
+    if (f.unpriced) return undefined
     const usd = nanosToUsdString(f.cost)
     const change: ResponseChange = { headers: { 'x-tollgate-cost-usd': usd } }
     if (ctx.target.provider.inject_cost) change.body = injectCost(body, usd)
     return change
   }
 
-  settle(ctx: ProxyContext, record: RequestRecord): void {
-    const open = this.open.get(ctx)
+  settle(ctx: Exchange): void {
+    const open = ctx.spend
     if (!open || open.settled) return
     open.settled = true
     this.settlements++
     const { spend } = this
-    const f = open.final ?? this.finalCost(ctx, record, open)
+    const f = open.final ?? this.finalCost(ctx, open)
     const now = spend.clock()
     if (open.reservation) spend.budget.settle(open.reservation, f.cost, f.managed ? undefined : scopeKey('credits', ctx.key.project))
     else if (f.cost > 0) spend.budget.charge(this.chargeScopes(ctx, f.managed), f.cost, open.row.ts)
-    if (!f.unpriced) record.costNanos = f.cost
-    if (!open.reservation && f.cost === 0 && !f.unpriced && !record.usage) return
+    if (!f.unpriced) ctx.costNanos = f.cost
+    if (!open.reservation && f.cost === 0 && !f.unpriced && !ctx.usage) return
     const row: LedgerRow = {
       ...open.row,
       provider: ctx.target.provider.id,
-      model: record.usage?.model ?? record.model ?? open.row.model,
-      state: f.cost > 0 || (record.usage && record.status < 300) ? 'settled' : 'released',
+      model: ctx.usage?.model ?? ctx.model ?? open.row.model,
+      state: f.cost > 0 || (ctx.usage && ctx.status < 300) ? 'settled' : 'released',
       costNanos: f.cost,
       providerCostNanos: f.providerCost,
       managed: f.managed,
@@ -144,7 +150,7 @@ export class SpendHooks implements RequestHooks {
     if (f.managed && f.cost > 0) spend.ledger.credit({ project: row.project, ts: row.ts, kind: 'usage', amountNanos: -f.cost, ledgerId: row.id })
   }
 
-  private chargeScopes(ctx: ProxyContext, managed: boolean): string[] {
+  private chargeScopes(ctx: Exchange, managed: boolean): string[] {
     return this.spend.scopesFor(ctx.key, ctx.user, ctx.project, managed).map((s) => scopeKey(s.kind, s.id))
   }
 
@@ -153,7 +159,8 @@ export class SpendHooks implements RequestHooks {
    * short, input plus the output delivered (the usage if it arrived, else an estimate);
    * for a failure without usage, nothing (released).
    */
-  private finalCost(ctx: ProxyContext, record: RequestRecord, open: Open): Final {
+  private finalCost(ctx: Exchange, open: SpendHold): Final {
+    const record = ctx
     const { spend } = this
     const provider = ctx.target.provider
     const api = ctx.target.api

@@ -1,30 +1,31 @@
 /**
- * Project isolation of provider-side objects, as pipeline hooks (src/proxy/context.ts), over
- * the request's classification (ctx.classification, from the format's endpoint table):
- * - `admit`: a request naming an object in its path (Classification.object), or in its body
+ * Project isolation of provider-side objects, steps of the request pipeline (src/proxy/pipeline.ts),
+ * over the request's classification (x.classification, from the format's endpoint table):
+ * - `check` (admit): a request naming an object in its path (Classification.object), or in its body
  *   (ObjectFormat.references: a `previous_response_id`, a batch's input file, file ids in
  *   input), goes upstream only when the caller's project owns every one; otherwise the
  *   format's own 404, as if the object did not exist, and the upstream is never called.
  *   An id the gateway never saw created (made before Tollgate, or by another tool with the
  *   same credential) is refused the same way: default deny, since the gateway cannot tell
  *   whose it is. A list (Classification.lists) loads the caller's ids of that kind;
- * - `response` / `stream`: a 2xx answer to a creating request (Classification.creates)
+ * - `remember` / `streamTap` (meter): a 2xx answer to a creating request (Classification.creates)
  *   records the new id for the caller's project, and objects a metered answer says it made
  *   or kept alive (Classification.yields: a code-execution container) are the caller's too; an answer to a change of an owned object
  *   records a moved expiry; any answer about one records the objects the provider made for it
  *   (a batch's output file);
- * - `respond`: a list answer keeps only the caller's objects (a documented body change); a
+ * - `rewrite` (respond): a list answer keeps only the caller's objects (a documented body change); a
  *   2xx list answer the format cannot read becomes an empty list (fail closed). URLs in an
  *   answer that the client follows (Anthropic's `results_url`) are pointed at the gateway.
  * Wire knowledge comes from the format (ProviderApi.objects); `isolation = "none"` on a
  * provider turns all of this off for it.
  */
 import { GatewayError, NotFoundError } from '../errors'
-import type { ProxyContext, RequestHooks, ResponseChange, StreamObserver } from '../proxy/context'
+import type { Exchange, StreamObserver } from '../proxy/exchange'
 import type { Classification, ObjectFormat, ObjectKind } from '../providers/types'
 import type { ObjectStore, Owner } from './store'
 
-interface ListState {
+/** A list request's kind and the caller's ids of it (the request's `x.objectList`). */
+export interface ObjectList {
   kind: ObjectKind
   provider: string
   owned: Set<string>
@@ -40,15 +41,13 @@ const ENCODED_SEPARATOR = /%(?:2f|5c)/i
 const utf8 = new TextDecoder()
 const encoder = new TextEncoder()
 
-export class ObjectHooks implements RequestHooks {
-  private lists = new WeakMap<ProxyContext, ListState>()
-
+export class ObjectGuard {
   constructor(
     private readonly store: ObjectStore,
     private readonly clock: () => number = Date.now,
   ) {}
 
-  admit(ctx: ProxyContext): void | Promise<void> {
+  check(ctx: Exchange): void | Promise<void> {
     const c = ctx.classification
     if (!c || isolationOff(ctx)) return
     // An encoded slash or backslash would let an upstream that decodes it (then resolves `..`)
@@ -77,13 +76,13 @@ export class ObjectHooks implements RequestHooks {
     return this.loadList(ctx, c, format, provider, project)
   }
 
-  private loadList(ctx: ProxyContext, c: Classification, format: ObjectFormat | undefined, provider: string, project: string): Promise<void> | undefined {
+  private loadList(ctx: Exchange, c: Classification, format: ObjectFormat | undefined, provider: string, project: string): Promise<void> | undefined {
     const kind = c.lists
     if (!kind || !format) return undefined
-    return this.store.owned(provider, kind, project).then((owned) => void this.lists.set(ctx, { kind, provider, owned }), rethrowUnavailable)
+    return this.store.owned(provider, kind, project).then((owned) => void (ctx.objectList = { kind, provider, owned }), rethrowUnavailable)
   }
 
-  response(ctx: ProxyContext, body: unknown): void {
+  remember(ctx: Exchange, body: unknown): void {
     const c = ctx.classification
     const format = ctx.target.api.objects
     if (!c || !format || isolationOff(ctx)) return
@@ -113,13 +112,13 @@ export class ObjectHooks implements RequestHooks {
     }
   }
 
-  stream(ctx: ProxyContext): StreamObserver | void {
+  streamTap(ctx: Exchange): StreamObserver | undefined {
     const c = ctx.classification
     const format = ctx.target.api.objects
-    if (!c || !format || isolationOff(ctx)) return
+    if (!c || !format || isolationOff(ctx)) return undefined
     const kind = format.streamedObject ? c.creates : undefined
     const yields = format.streamYielded ? c.yields : undefined
-    if (!kind && !yields) return
+    if (!kind && !yields) return undefined
     const { store, clock } = this
     const provider = ctx.target.provider.id
     const project = ctx.key.project
@@ -136,11 +135,12 @@ export class ObjectHooks implements RequestHooks {
     }
   }
 
-  respond(ctx: ProxyContext, body: Uint8Array): ResponseChange | void {
+  /** The body the client gets: a list keeps the caller's objects; links point at the gateway. Undefined: unchanged. */
+  rewrite(ctx: Exchange, body: Uint8Array): Uint8Array | undefined {
     const c = ctx.classification
     const format = ctx.target.api.objects
     if (!c || !format || isolationOff(ctx)) return
-    const list = this.lists.get(ctx)
+    const list = ctx.objectList
     const kind = list?.kind ?? c.creates ?? c.object?.kind
     const links = kind !== undefined && format.pointBack?.kinds.includes(kind) ? format.pointBack : undefined
     if (!list && !links) return
@@ -160,7 +160,7 @@ export class ObjectHooks implements RequestHooks {
     const from = () => (ctx.target.provider.base_url ?? ctx.target.api.defaultBaseUrl).replace(/\/+$/, '')
     const pointed = links ? links.rewrite(json, from(), `${ctx.inbound.gatewayBase}/${encodeURIComponent(ctx.target.provider.id)}`) : false
     if (!list && !pointed) return
-    return { body: encoder.encode(JSON.stringify(json)) }
+    return encoder.encode(JSON.stringify(json))
   }
 
   private recordRelated(format: ObjectFormat, kind: ObjectKind, body: unknown, now: number, provider: string, project: string): void {
@@ -175,7 +175,7 @@ export class ObjectHooks implements RequestHooks {
  * context, create or change an object, or are free (count_tokens over a previous response),
  * those its body names (read from the parsed body; only these requests pay for the walk).
  */
-function namedObjects(c: Classification, ctx: ProxyContext): Named[] {
+function namedObjects(c: Classification, ctx: Exchange): Named[] {
   const out: Named[] = c.object ? [{ kind: c.object.kind, id: c.object.id }] : []
   const json = ctx.inbound.json
   const references = ctx.target.api.objects?.references
@@ -193,7 +193,7 @@ function notFound(format: ObjectFormat | undefined, n: Named): NotFoundError {
   return new NotFoundError(format?.notFoundMessage(n.kind, n.id) ?? 'Not found.', 'object_not_found')
 }
 
-function isolationOff(ctx: ProxyContext): boolean {
+function isolationOff(ctx: Exchange): boolean {
   return ctx.target.provider.isolation === 'none'
 }
 
