@@ -4,7 +4,7 @@
  *   npm run bench -- --rate 3000             # the same from `npm run bench`
  *   npm run bench:cpu -- --rate 4000 --seconds 5 --rounds 2 --latency   # also the 1-connection cells
  *   npm run bench:cpu -- --latency-only     # only the 1-connection cells
- *   npm run bench:cpu -- --profile DIR       # Tollgate under `bun --cpu-prof`, profile in DIR
+ *   npm run bench:cpu -- --profile DIR       # bare and Tollgate under `bun --cpu-prof`, profiles in DIR/bare, DIR/tollgate
  *   npm run bench:cpu -- --against DIR[,DIR]  # also other checkouts' Tollgate (before/after, interleaved)
  * Targets: the bare Bun pass-through; Tollgate with every default feature on (auth, spend
  * limits and rate limits at key, user and project level, pricing, request log, metrics, the
@@ -21,7 +21,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
-import { KEY, median, pids, startProcess, startTollgate, stopProcesses } from './bench'
+import { KEY, median, pids, runBench, startProcess, startTollgate } from './bench'
 
 const CLK_TCK = 100
 /** A send this long after it was due counts as late (the timer ticks every 1 ms, so up to ~1 ms is the schedule's own granularity). */
@@ -303,10 +303,11 @@ export async function runRate(argv: string[]): Promise<void> {
   // As `npm start` runs it: Bun's own cap on concurrent upstream fetches off.
   process.env.BUN_CONFIG_MAX_HTTP_REQUESTS ??= '65336'
   const stub = await startProcess([process.execPath, 'scripts/bench-servers.ts', 'stub'])
-  const bare = await startProcess([process.execPath, 'scripts/bench-servers.ts', 'bare', stub], { BUN_CONFIG_MAX_HTTP_REQUESTS: '65336' })
+  // --profile: both servers under `bun --cpu-prof` (DIR/bare, DIR/tollgate), so a share in one can be read against the other.
+  const profile = (name: string) => (o.profile ? ['--cpu-prof', `--cpu-prof-dir=${o.profile}/${name}`] : [])
+  const bare = await startProcess([process.execPath, ...profile('bare'), 'scripts/bench-servers.ts', 'bare', stub], { BUN_CONFIG_MAX_HTTP_REQUESTS: '65336' })
   const auth = { authorization: `Bearer ${KEY}` }
-  const profile = o.profile ? ['--cpu-prof', `--cpu-prof-dir=${o.profile}`] : undefined
-  const tollgate = await startTollgate(stub, '', { rateLimits: true, bunArgs: profile })
+  const tollgate = await startTollgate(stub, '', { rateLimits: true, bunArgs: o.profile ? profile('tollgate') : undefined })
   const targets: Target[] = [
     { name: 'bare pass-through', url: bare, path: '/openai/chat/completions', headers: {}, pid: pids.get(bare)! },
     { name: 'tollgate', url: tollgate, path: '/openai/chat/completions', headers: auth, pid: pids.get(tollgate)! },
@@ -329,7 +330,6 @@ export async function runRate(argv: string[]): Promise<void> {
       const rest = targets.slice(1).map((_, j) => 1 + ((j + round) % (targets.length - 1)))
       for (const i of [0, ...rest]) {
         const t = targets[i]!
-        if (o.profile && t.name === 'bare pass-through') continue
         const r = await atRate(t, o.connections, o.rate, o.seconds, o.warmSeconds)
         results[i]!.push(r)
         process.stderr.write(
@@ -348,6 +348,11 @@ export async function runRate(argv: string[]): Promise<void> {
     console.log(`\nOffered ${o.rate} req/s for ${o.seconds} s per cell (after ${o.warmSeconds} s warm-up), ${o.connections} keep-alive connections, median of ${o.rounds} interleaved round(s).`)
     console.log(table(['target', 'achieved req/s', 'loop µs/req', 'process µs/req', 'loop ÷ bare', 'process ÷ bare', 'p50 ms', 'p90 ms', 'p99 ms', 'late sends', 'failed'], rows))
     console.log('Goals (issue 17): process ÷ bare ≤ 1.5, loop ÷ bare ≤ 1.3.')
+    // A target behind the schedule is saturated: its CPU per request still holds, its latency is queueing.
+    for (const [i, t] of targets.entries()) {
+      const behind = results[i]!.filter((r) => r.achieved < 0.95 * r.offered || r.late > 0.05 * r.offered * o.seconds).length
+      if (behind) console.log(`note: ${t.name} fell behind the offered ${o.rate} req/s in ${behind} of ${results[i]!.length} round(s) (achieved under 95%, or over 5% of sends late): its latency there is queueing; try a lower --rate (load average now ${loadavg()}).`)
+    }
   }
 
   if (o.latency || o.latencyOnly) {
@@ -367,15 +372,4 @@ export async function runRate(argv: string[]): Promise<void> {
   console.log(`load average at end: ${loadavg()}`)
 }
 
-if (import.meta.main) {
-  let failed = false
-  try {
-    await runRate(process.argv.slice(2))
-  } catch (e) {
-    console.error(e)
-    failed = true
-  } finally {
-    await stopProcesses()
-    process.exit(failed ? 1 : 0)
-  }
-}
+if (import.meta.main) await runBench(() => runRate(process.argv.slice(2)))

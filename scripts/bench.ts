@@ -65,9 +65,9 @@ export async function startProcess(cmd: string[], env: Record<string, string> = 
  * Starts Tollgate with `extraToml` appended to a config pointing at the stub; returns its URL.
  * `database` replaces the embedded libSQL file (e.g. a PostgreSQL URL); `cwd` runs another
  * checkout's Tollgate (scripts/bench-ab.ts); `rateLimits` adds request-rate limits (never reached)
- * on the key, user and project; `bunArgs` go before the script (e.g. `--cpu-prof`).
+ * on the key, user and project; `bunArgs` go before the script (e.g. `--cpu-prof`); `env` is added to its environment.
  */
-export async function startTollgate(stub: string, extraToml = '', opts: { database?: string; cwd?: string; rateLimits?: boolean; bunArgs?: string[] } = {}): Promise<string> {
+export async function startTollgate(stub: string, extraToml = '', opts: { database?: string; cwd?: string; rateLimits?: boolean; bunArgs?: string[]; env?: Record<string, string> } = {}): Promise<string> {
   const rl = opts.rateLimits ? '\nrate_limits = { rpm = 100000000, concurrency = 100000 }' : ''
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'))
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
@@ -80,7 +80,7 @@ export async function startTollgate(stub: string, extraToml = '', opts: { databa
       `[[projects]]\nid = "bench"\nlimits = { daily = 1000000.0, monthly = 1000000.0 }${rl}\n[[users]]\nid = "bencher"\nprojects = ["bench"]\nlimits = { weekly = 1000000.0 }${rl}\n` +
       `[[keys]]\nid = "bench"\nproject = "bench"\nuser = "bencher"\nkey = "${KEY}"\nlimits = { total = 1000000.0 }${rl}\n${extraToml}`,
   )
-  return startProcess([process.execPath, ...(opts.bunArgs ?? []), 'src/cli.ts', 'serve', '--config', config], {}, opts.cwd)
+  return startProcess([process.execPath, ...(opts.bunArgs ?? []), 'src/cli.ts', 'serve', '--config', config], opts.env ?? {}, opts.cwd)
 }
 
 const BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }] })
@@ -251,13 +251,11 @@ export async function stopProcesses(): Promise<void> {
   for (const c of cleanups) c()
 }
 
-if (import.meta.main) {
+/** A benchmark's entry: runs `body`, then stops every process started here, and exits (1 after an error). */
+export async function runBench(body: () => Promise<void>): Promise<never> {
   let failed = false
   try {
-    // `npm run bench -- --rate N` (or `--latency-only`): CPU per request at a fixed rate (scripts/bench-rate.ts).
-    const args = process.argv.slice(2)
-    if (args.includes('--rate') || args.includes('--latency-only')) await (await import('./bench-rate')).runRate(args)
-    else await main()
+    await body()
   } catch (e) {
     console.error(e)
     failed = true
@@ -266,4 +264,13 @@ if (import.meta.main) {
     // Clients of the extra rows (Redis) may still hold the event loop; the run is over.
     process.exit(failed ? 1 : 0)
   }
+}
+
+if (import.meta.main) {
+  // `npm run bench -- --rate N` (or `--latency-only`): CPU per request at a fixed rate (scripts/bench-rate.ts).
+  const args = process.argv.slice(2)
+  await runBench(async () => {
+    if (args.includes('--rate') || args.includes('--latency-only')) await (await import('./bench-rate')).runRate(args)
+    else await main()
+  })
 }

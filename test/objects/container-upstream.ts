@@ -8,8 +8,7 @@
  * Every call is counted, so a test can prove a refused request never arrived.
  */
 import { loadCassette } from '../support/recordings'
-
-type Json = Record<string, unknown>
+import { googleMissing, idCounter, now, serveCounted, unexpected, type Json } from './counted-server'
 
 export interface ContainerUpstream {
   url: string
@@ -26,7 +25,6 @@ export interface ContainerUpstream {
 }
 
 const utf8 = new TextDecoder()
-const now = () => Math.floor(Date.now() / 1000)
 
 export async function startContainerUpstream(vertexProject: string): Promise<ContainerUpstream> {
   const openaiStream = (await loadCassette('openai_responses', 'test_openai_responses_thinking_with_code_execution_tool_stream')).interactions.find((i) => i.path === '/v1/responses')!
@@ -38,30 +36,17 @@ export async function startContainerUpstream(vertexProject: string): Promise<Con
   const streamedAnthropicContainer = /"container":\{"id":"(container_[^"]+)"/.exec(utf8.decode(anthropicStream.responseBody))![1]!
   const vertexProjectNumber = '845631297043'
 
-  const calls = new Map<string, number>()
   const vertexPaths: string[] = []
-  let n = 0
-  const next = () => (++n).toString(36).padStart(6, '0')
+  const next = idCounter()
   const openaiContainers = new Map<string, Json>([[streamedOpenAiContainer, { id: streamedOpenAiContainer, object: 'container' }]])
   const anthropicContainers = new Set<string>([streamedAnthropicContainer])
   const cached = new Map<string, Json>()
   const jobs = new Map<string, Json>()
 
-  const server = Bun.serve({
-    hostname: '127.0.0.1',
-    port: 0,
-    async fetch(req): Promise<Response> {
-      const u = new URL(req.url)
-      const m = req.method
-      calls.set(`${m} ${u.pathname}`, (calls.get(`${m} ${u.pathname}`) ?? 0) + 1)
-      const text = m === 'GET' || m === 'DELETE' ? '' : await req.text()
-      const json = (): Json => (text.startsWith('{') ? (JSON.parse(text) as Json) : {})
-      const [, provider, p] = /^\/(openai|anthropic|vertex)(\/.*)$/.exec(u.pathname) ?? []
-      if (provider === 'openai') return openai(m, p!, json)
-      if (provider === 'anthropic') return anthropic(m, p!, json)
-      if (provider === 'vertex') return vertex(m, p!, json)
-      return unexpected(m, u.pathname)
-    },
+  const server = serveCounted(['openai', 'anthropic', 'vertex'], (provider, m, p, json) => {
+    if (provider === 'openai') return openai(m, p, json)
+    if (provider === 'anthropic') return anthropic(m, p, json)
+    return vertex(m, p, json)
   })
 
   const openAiMissing = (id: string) => Response.json({ error: { message: `Container with id '${id}' not found.`, type: 'invalid_request_error', param: null, code: null } }, { status: 404 })
@@ -135,7 +120,6 @@ export async function startContainerUpstream(vertexProject: string): Promise<Con
 
   function vertex(m: string, p: string, json: () => Json): Response {
     vertexPaths.push(`${m} ${p}`)
-    const missing = () => Response.json({ error: { code: 404, message: 'Requested entity was not found.', status: 'NOT_FOUND' } }, { status: 404 })
     const base = `/v1beta1/projects/${vertexProject}/locations/global/`
     if (!p.startsWith(base)) return unexpected(m, p)
     const rest = p.slice(base.length)
@@ -150,7 +134,7 @@ export async function startContainerUpstream(vertexProject: string): Promise<Con
     if (m === 'GET' && rest === 'cachedContents') return Response.json(cached.size ? { cachedContents: [...cached.values()] } : {})
     if ((r = /^cachedContents\/([^/]+)$/.exec(rest))) {
       const c = cached.get(r[1]!)
-      if (!c) return missing()
+      if (!c) return googleMissing()
       if (m === 'DELETE') {
         cached.delete(r[1]!)
         return Response.json({})
@@ -168,7 +152,7 @@ export async function startContainerUpstream(vertexProject: string): Promise<Con
     if (m === 'GET' && rest === 'batchPredictionJobs') return Response.json(jobs.size ? { batchPredictionJobs: [...jobs.values()] } : {})
     if ((r = /^batchPredictionJobs\/([^/:]+)(:cancel)?$/.exec(rest))) {
       const job = jobs.get(r[1]!)
-      if (!job) return missing()
+      if (!job) return googleMissing()
       if (m === 'DELETE') {
         jobs.delete(r[1]!)
         return Response.json({ name: `projects/${vertexProjectNumber}/locations/global/operations/${next()}`, done: true })
@@ -178,7 +162,7 @@ export async function startContainerUpstream(vertexProject: string): Promise<Con
     }
     if (m === 'POST' && (r = /^publishers\/google\/models\/([^/:]+):generateContent$/.exec(rest))) {
       const cachedContent = json().cachedContent as string | undefined
-      if (cachedContent && !cached.has(cachedContent.split('/').at(-1)!)) return missing()
+      if (cachedContent && !cached.has(cachedContent.split('/').at(-1)!)) return googleMissing()
       return Response.json({
         candidates: [{ content: { role: 'model', parts: [{ text: 'Paris.' }] }, finishReason: 'STOP' }],
         usageMetadata: { promptTokenCount: 4100, cachedContentTokenCount: 4096, candidatesTokenCount: 2, totalTokenCount: 4102 },
@@ -188,18 +172,14 @@ export async function startContainerUpstream(vertexProject: string): Promise<Con
     return unexpected(m, p)
   }
 
-  function unexpected(m: string, p: string): Response {
-    return Response.json({ error: { message: `unexpected ${m} ${p}` } }, { status: 418 })
-  }
-
   return {
-    url: `http://127.0.0.1:${server.port}`,
-    total: () => [...calls.values()].reduce((a, b) => a + b, 0),
-    count: (method, path) => calls.get(`${method} ${path}`) ?? 0,
+    url: server.url,
+    total: server.total,
+    count: server.count,
     streamedOpenAiContainer,
     streamedAnthropicContainer,
     vertexProjectNumber,
     vertexPaths,
-    stop: () => server.stop(true),
+    stop: server.stop,
   }
 }

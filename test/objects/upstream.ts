@@ -7,19 +7,9 @@
  * by `METHOD path`, so a test can prove a refused request never arrived.
  */
 import { loadCassette } from '../support/recordings'
+import { googleMissing, idCounter, now, serveCounted, unexpected, type CountedServer, type Json } from './counted-server'
 
-export interface ObjectUpstream {
-  url: string
-  /** Calls so far, by `METHOD /path` (no query). */
-  calls: Map<string, number>
-  count(method: string, path: string): number
-  total(): number
-  stop(): void
-}
-
-type Json = Record<string, unknown>
-
-const now = () => Math.floor(Date.now() / 1000)
+export type ObjectUpstream = CountedServer
 
 export async function startObjectUpstream(): Promise<ObjectUpstream> {
   const cassette = await loadCassette('openai_responses', 'test_openai_responses_model_file_search_tool_stream')
@@ -29,9 +19,7 @@ export async function startObjectUpstream(): Promise<ObjectUpstream> {
   const streamedId = /"id":"(resp_[^"]+)"/.exec(new TextDecoder().decode(streamed.responseBody))![1]!
   const google = await loadCassette('google', 'test_google_model_file_search_grounding_gemini_3[False]')
   const recordedSearchStore = google.interactions.find((i) => i.method === 'POST' && i.path === '/v1beta/fileSearchStores')!.responseJson as Json
-  const calls = new Map<string, number>()
-  let n = 0
-  const next = () => (++n).toString(36).padStart(6, '0')
+  const next = idCounter()
   // Shared state, as upstream: every project's objects in one account.
   const openaiFiles = new Map<string, Json>()
   const responses = new Map<string, Json>()
@@ -46,29 +34,18 @@ export async function startObjectUpstream(): Promise<ObjectUpstream> {
 
   const openAiMissing = (what: string, id: string) => Response.json({ error: { message: `No such ${what} object: ${id}`, type: 'invalid_request_error', param: 'id', code: null } }, { status: 404 })
   const anthropicMissing = (id: string) => Response.json({ type: 'error', error: { type: 'not_found_error', message: `${id} not found` } }, { status: 404 })
-  const googleMissing = () => Response.json({ error: { code: 404, message: 'Requested entity was not found.', status: 'NOT_FOUND' } }, { status: 404 })
   const list = (m: Map<string, Json>) => {
     const data = [...m.values()]
     return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: false }
   }
 
-  const server: ReturnType<typeof Bun.serve> = Bun.serve({
-    hostname: '127.0.0.1',
-    port: 0,
-    async fetch(req): Promise<Response> {
-      const u = new URL(req.url)
-      const m = req.method
-      calls.set(`${m} ${u.pathname}`, (calls.get(`${m} ${u.pathname}`) ?? 0) + 1)
-      const body = m === 'GET' || m === 'DELETE' ? '' : await req.text()
-      const json = (): Json => (body && body.startsWith('{') ? (JSON.parse(body) as Json) : {})
-      const [, provider, p] = /^\/(openai|groq|anthropic|gemini)(\/.*)$/.exec(u.pathname) ?? []
-      if (provider === 'openai') return openai(m, p!, json)
-      // Groq's OpenAI-compatible API sits under /openai/v1 and answers as OpenAI does.
-      if (provider === 'groq' && p!.startsWith('/openai/v1/')) return openai(m, p!.slice('/openai'.length), json)
-      if (provider === 'anthropic') return anthropic(m, p!, json)
-      if (provider === 'gemini') return gemini(m, p!, json, req.headers, u)
-      return Response.json({ error: { message: `unexpected ${m} ${u.pathname}` } }, { status: 418 })
-    },
+  const server = serveCounted(['openai', 'groq', 'anthropic', 'gemini'], (provider, m, p, json, req, u) => {
+    if (provider === 'openai') return openai(m, p, json)
+    // Groq's OpenAI-compatible API sits under /openai/v1 and answers as OpenAI does.
+    if (provider === 'groq' && p.startsWith('/openai/v1/')) return openai(m, p.slice('/openai'.length), json)
+    if (provider === 'anthropic') return anthropic(m, p, json)
+    if (provider === 'gemini') return gemini(m, p, json, req.headers, u)
+    return unexpected(m, u.pathname)
   })
 
   function openai(m: string, p: string, json: () => Json): Response {
@@ -186,7 +163,7 @@ export async function startObjectUpstream(): Promise<ObjectUpstream> {
         archived_at: null,
         cancel_initiated_at: null,
         // As once it has ended: the URL names the API's own host.
-        results_url: `http://127.0.0.1:${server.port}/anthropic/v1/messages/batches/${id}/results`,
+        results_url: `${server.url}/anthropic/v1/messages/batches/${id}/results`,
       }
       msgBatches.set(id, batch)
       return Response.json(batch)
@@ -215,7 +192,7 @@ export async function startObjectUpstream(): Promise<ObjectUpstream> {
       const command = headers.get('x-goog-upload-command') ?? ''
       if (command === 'start') {
         const uploadId = `up-${next()}`
-        return new Response(null, { headers: { 'x-goog-upload-status': 'active', 'x-goog-upload-url': `http://127.0.0.1:${server.port}/gemini/upload/v1beta/files?upload_id=${uploadId}&upload_protocol=resumable` } })
+        return new Response(null, { headers: { 'x-goog-upload-status': 'active', 'x-goog-upload-url': `${server.url}/gemini/upload/v1beta/files?upload_id=${uploadId}&upload_protocol=resumable` } })
       }
       if (u.searchParams.get('upload_id') && command.includes('finalize')) {
         const id = `${next()}q7x2b9`
@@ -320,15 +297,5 @@ export async function startObjectUpstream(): Promise<ObjectUpstream> {
     return unexpected(m, p)
   }
 
-  function unexpected(m: string, p: string): Response {
-    return Response.json({ error: { message: `unexpected ${m} ${p}` } }, { status: 418 })
-  }
-
-  return {
-    url: `http://127.0.0.1:${server.port}`,
-    calls,
-    count: (method, path) => calls.get(`${method} ${path}`) ?? 0,
-    total: () => [...calls.values()].reduce((a, b) => a + b, 0),
-    stop: () => server.stop(true),
-  }
+  return server
 }
